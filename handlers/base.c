@@ -1,0 +1,2 @@
+/* base.c: placeholder until its implementation lands. */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* datagram.c: placeholder until its implementation lands. */
+#include "internal.h"

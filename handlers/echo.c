@@ -1,0 +1,2 @@
+/* echo.c: placeholder until its implementation lands. */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* stream.c: placeholder until its implementation lands. */
+#include "internal.h"

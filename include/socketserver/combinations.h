@@ -1,0 +1,29 @@
+/* combinations.h: Python's ready-made server classes as constructors.
+ *
+ * ThreadingTCPServer(addr, Handler) is ss_threading_tcp_server_new (addr,
+ * &handler_class, &error), and so on for every strategy and transport.
+ * The ThreadPooling ones use the post's defaults (5, 100, 5); change them
+ * with ss_server_init_thread_pool() before serving.
+ * All return: (transfer full) (nullable).
+ */
+#pragma once
+
+#include "server.h"
+
+G_BEGIN_DECLS
+
+#define SS_DECLARE_COMBINATION(prefix) \
+  SsServer *ss_##prefix##_tcp_server_new (const char *address, const SsHandlerClass *handler_class, GError **error); \
+  SsServer *ss_##prefix##_udp_server_new (const char *address, const SsHandlerClass *handler_class, GError **error); \
+  SsServer *ss_##prefix##_unix_stream_server_new (const char *path, const SsHandlerClass *handler_class, GError **error); \
+  SsServer *ss_##prefix##_unix_datagram_server_new (const char *path, const SsHandlerClass *handler_class, GError **error);
+
+SS_DECLARE_COMBINATION (threading)      /* ThreadingTCPServer, ThreadingUDPServer, ... */
+SS_DECLARE_COMBINATION (forking)        /* ForkingTCPServer, ForkingUDPServer, ... */
+SS_DECLARE_COMBINATION (thread_pooling) /* ThreadPoolingTCPServer, ... */
+
+/* Any transport by name ("tcp", "udp", "unix", "unix-dgram") with any
+ * strategy (transfer full): the general form the programs use. */
+const SsServerClass *ss_server_class_by_transport_name (const char *transport, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,34 @@
+/* forking.h: a process per request (Python's ForkingMixIn).
+ *
+ * The server tracks only the children it forked: collect_children waits for
+ * those pids and never for -1, so a child the program forked itself keeps
+ * its exit status for the program (CPython issue 1540386). A child exits
+ * with status 0 when the request succeeded and 1 when it failed.
+ */
+#pragma once
+
+#include <sys/types.h>
+#include "strategy.h"
+
+G_BEGIN_DECLS
+
+#define SS_FORKING_DEFAULT_MAX_CHILDREN 40
+#define SS_FORKING_DEFAULT_TIMEOUT      300.0  /* Python's ForkingMixIn.timeout */
+
+/* Returns: (transfer full). max_children 40, block_on_close TRUE. A server
+ * created with this strategy gets timeout 300 s unless set otherwise. */
+SsStrategy *ss_forking_strategy_new (void);
+
+void ss_forking_strategy_set_max_children (SsStrategy *strategy, guint max_children);
+void ss_forking_strategy_set_block_on_close (SsStrategy *strategy, gboolean block_on_close);
+
+/* Python's collect_children(blocking=): reaps finished children of this
+ * server; first blocks while max_children or more are alive. */
+void ss_forking_strategy_collect_children (SsStrategy *strategy, SsServer *server, gboolean blocking);
+
+/* Children alive now. */
+guint ss_forking_strategy_active_children (SsStrategy *strategy);
+
+gboolean ss_is_forking_strategy (const SsStrategy *strategy);
+
+G_END_DECLS

@@ -1,0 +1,40 @@
+/* request.h: one request taken off a server socket.
+ *
+ * Python's get_request() returns (request, client_address); for stream
+ * servers request is the connected socket, for datagram servers it is the
+ * pair (data, socket). SsRequest holds both shapes. It is created by the
+ * transport's get_request, handed to process_request (which takes
+ * ownership), and freed with ss_request_free() once shutdown_request has run.
+ */
+#pragma once
+
+#include <glib.h>
+#include "address.h"
+
+G_BEGIN_DECLS
+
+typedef struct _SsRequest SsRequest;
+
+struct _SsRequest {
+  int fd;                    /* stream: the connected socket, owned by the request;
+                              * datagram: the server's socket, borrowed (never closed here) */
+  gboolean is_datagram;
+  SsAddress client_address;  /* the peer; for Unix sockets often unnamed */
+  gboolean truncated;        /* datagram only: the packet was longer than max_packet_size */
+  gsize packet_len;          /* datagram only: bytes in packet */
+  guint8 *packet;            /* datagram only: points into this allocation (or NULL) */
+};
+
+/* Allocates a stream request owning @fd. */
+SsRequest *ss_request_new_stream (int fd, const SsAddress *client);
+
+/* Allocates a datagram request holding a copy of @len bytes of @data. */
+SsRequest *ss_request_new_datagram (int server_fd, const SsAddress *client,
+                                    const void *data, gsize len, gboolean truncated);
+
+/* Frees the request struct; does not close fd (shutdown_request does). */
+void ss_request_free (SsRequest *request);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsRequest, ss_request_free)
+
+G_END_DECLS

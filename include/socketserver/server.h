@@ -1,0 +1,208 @@
+/* server.h: the server object, Python's BaseServer / TCPServer.
+ *
+ * A server is an instance of a server class (SsServerClass, a vtable of the
+ * methods Python lets a subclass override) composed with a concurrency
+ * strategy (SsStrategy, strategy.h) and a request handler class
+ * (SsHandlerClass, handler.h). The transports (tcp.h, udp.h, unix.h) are
+ * server classes; a user's server class names one of them as its parent,
+ * overrides only the slots it needs, and calls the parent's slot where
+ * Python would call super().
+ *
+ * Slots left NULL in a class are inherited from its parent: dispatch walks
+ * the parent chain to the first non-NULL slot (ss_server_class_lookup).
+ *
+ *     static gboolean
+ *     my_verify_request (SsServer *server, SsRequest *request)
+ *     {
+ *       if (!allowed (&request->client_address))
+ *         return FALSE;
+ *       return ss_tcp_server_class.parent->verify_request (server, request); // super()
+ *     }
+ *     static const SsServerClass my_server_class = {
+ *       .name = "MyServer", .parent = &ss_tcp_server_class,
+ *       .verify_request = my_verify_request,
+ *     };
+ *     server = ss_server_new (&my_server_class, "127.0.0.1:0", &my_handler_class,
+ *                             ss_threading_strategy_new (), TRUE, &error);
+ */
+#pragma once
+
+#include <glib.h>
+#include <sys/socket.h>
+#include "address.h"
+#include "request.h"
+#include "error.h"
+
+G_BEGIN_DECLS
+
+typedef struct _SsServer SsServer;
+typedef struct _SsServerClass SsServerClass;
+typedef struct _SsStrategy SsStrategy;
+typedef struct _SsHandlerClass SsHandlerClass;
+
+struct _SsServerClass {
+  const char *name;
+  const SsServerClass *parent;   /* NULL only for ss_base_server_class */
+  gsize instance_size;           /* sizeof the user's struct embedding SsServer; 0 = inherit */
+
+  /* What the transport is; 0 = inherit. */
+  int address_family;            /* AF_INET (taken from the address: v4 or v6) or AF_UNIX */
+  int socket_type;               /* SOCK_STREAM or SOCK_DGRAM */
+
+  /* Transport slots (Python: TCPServer/UDPServer/UnixStreamServer methods). */
+  gboolean (*server_bind)      (SsServer *self, GError **error);
+  gboolean (*server_activate)  (SsServer *self, GError **error);
+  /* Returns a new request (transfer full), or NULL with @error set. The
+   * server socket is non-blocking: nothing pending gives NULL with
+   * SS_ERROR_WOULD_BLOCK, which callers treat as "nothing to do". */
+  SsRequest *(*get_request)    (SsServer *self, GError **error);
+  void     (*shutdown_request) (SsServer *self, SsRequest *request);
+  void     (*close_request)    (SsServer *self, SsRequest *request);
+  void     (*server_close)     (SsServer *self);
+  int      (*fileno)           (SsServer *self);
+
+  /* Behaviour slots (Python: BaseServer methods). */
+  gboolean (*verify_request)   (SsServer *self, SsRequest *request);
+  /* Takes ownership of @request; must end with shutdown_request and
+   * ss_request_free, in this thread or another. Default: the strategy's. */
+  void     (*process_request)  (SsServer *self, SsRequest *request);
+  /* Instantiates the handler class and runs setup/handle/finish. */
+  gboolean (*finish_request)   (SsServer *self, SsRequest *request, GError **error);
+  /* @request may be NULL when the failure is not tied to one request. */
+  void     (*handle_error)     (SsServer *self, SsRequest *request, const GError *error);
+  void     (*handle_timeout)   (SsServer *self);
+  void     (*service_actions)  (SsServer *self);
+};
+
+/* A thread-safe snapshot of what a server has done; strategy fields are 0
+ * where the strategy has no such notion. */
+typedef struct {
+  guint workers;    /* threads or processes that serve requests now */
+  guint busy;       /* of those, handling a request */
+  guint idle;       /* workers - busy */
+  guint queued;     /* accepted, waiting for a worker */
+  guint64 served;   /* requests whose finish_request returned */
+  guint64 rejected; /* refused by verify_request or an overload policy */
+  guint64 spawned;  /* workers started since the server was created */
+  guint64 retired;  /* workers that exited */
+  guint64 errors;   /* calls of handle_error */
+} SsServerStats;
+
+/* The instance. Fields marked (rw before bind) are Python's class attributes:
+ * set them between ss_server_new(..., bind_and_activate = FALSE, ...) and
+ * ss_server_server_bind(). Other fields are read-only for users. */
+struct _SsServer {
+  const SsServerClass *klass;
+  const SsHandlerClass *handler_class;
+  SsStrategy *strategy;            /* owned; never NULL (sync when none given) */
+
+  SsAddress server_address;        /* the address asked for; after bind, the real one */
+  int socket_fd;                   /* -1 once closed */
+
+  gboolean allow_reuse_address;    /* (rw before bind) SO_REUSEADDR; default FALSE, TRUE for Unix-free INET in ss-* programs */
+  gboolean allow_reuse_port;       /* (rw before bind) SO_REUSEPORT; INET/INET6 only */
+  int request_queue_size;          /* (rw before activate) listen backlog; default SOMAXCONN */
+  gsize max_packet_size;           /* (rw) datagram servers: 8192 */
+  double timeout;                  /* (rw) handle_request timeout in seconds; < 0 = none (Python None) */
+  guint unix_socket_mode;          /* (rw before bind) chmod of a Unix socket file; 0 = leave as umask gives */
+
+  gpointer user_data;              /* (rw) free for the program; handlers reach it as server->user_data */
+
+  /* Private: the core's. */
+  struct SsServerPrivate *priv;
+};
+
+/* The root class: Python's BaseServer. Its transport slots are NULL. */
+extern const SsServerClass ss_base_server_class;
+
+/* Returns the first non-NULL slot at byte @offset of SsServerClass walking
+ * from @klass up through its parents (internal use by the dispatchers). */
+gconstpointer ss_server_class_lookup (const SsServerClass *klass, gsize offset);
+
+/* Creates a server of @klass for @address (parsed as the transport needs:
+ * "HOST:PORT", "[V6]:PORT", or a Unix path), whose requests are handled by
+ * @handler_class through @strategy (transfer full; NULL means synchronous).
+ * With @bind_and_activate, binds and listens; on failure returns NULL with
+ * @error set, the socket closed and @strategy freed.
+ * Returns: (transfer full): free with ss_server_free(). */
+SsServer *ss_server_new (const SsServerClass *klass,
+                         const char *address,
+                         const SsHandlerClass *handler_class,
+                         SsStrategy *strategy,
+                         gboolean bind_and_activate,
+                         GError **error);
+
+/* Same, from an already parsed address. */
+SsServer *ss_server_new_for_address (const SsServerClass *klass,
+                                     const SsAddress *address,
+                                     const SsHandlerClass *handler_class,
+                                     SsStrategy *strategy,
+                                     gboolean bind_and_activate,
+                                     GError **error);
+
+/* server_close (if not yet done) then frees everything. NULL is ignored. */
+void ss_server_free (SsServer *server);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsServer, ss_server_free)
+
+/* Python's serve_forever(poll_interval): handle requests until
+ * ss_server_shutdown(). service_actions runs on every pass (at least every
+ * @poll_interval seconds). shutdown wakes the loop at once. */
+gboolean ss_server_serve_forever (SsServer *server, double poll_interval, GError **error);
+
+/* Python's shutdown(): ask serve_forever to stop and wait until it has.
+ * Safe from any thread, including a handler running inside serve_forever
+ * (then it does not wait). Called before serve_forever, that call returns
+ * at once. */
+void ss_server_shutdown (SsServer *server);
+
+/* Python's handle_request(): wait up to server->timeout for one request
+ * and handle it, or call handle_timeout. */
+gboolean ss_server_handle_request (SsServer *server, GError **error);
+
+/* Wrappers that dispatch through the class (Python: self.method()). */
+gboolean   ss_server_server_bind      (SsServer *server, GError **error);
+gboolean   ss_server_server_activate  (SsServer *server, GError **error);
+SsRequest *ss_server_get_request      (SsServer *server, GError **error);
+gboolean   ss_server_verify_request   (SsServer *server, SsRequest *request);
+void       ss_server_process_request  (SsServer *server, SsRequest *request);
+gboolean   ss_server_finish_request   (SsServer *server, SsRequest *request, GError **error);
+void       ss_server_shutdown_request (SsServer *server, SsRequest *request);
+void       ss_server_close_request    (SsServer *server, SsRequest *request);
+void       ss_server_handle_error     (SsServer *server, SsRequest *request, const GError *error);
+void       ss_server_handle_timeout   (SsServer *server);
+void       ss_server_service_actions  (SsServer *server);
+void       ss_server_server_close     (SsServer *server);   /* idempotent */
+int        ss_server_fileno           (SsServer *server);
+
+/* Runs one accepted request the synchronous way: finish_request, errors to
+ * handle_error, then shutdown_request and ss_request_free. Strategies call
+ * this from wherever the request runs. Returns whether finish_request
+ * succeeded. */
+gboolean ss_server_run_request (SsServer *server, SsRequest *request);
+
+/* Takes up to @max pending requests off a ready socket and dispatches each
+ * (get_request, verify_request, process_request). Returns the number taken;
+ * 0 when none was pending. Errors other than "nothing pending" go to
+ * handle_error (EMFILE is rate-limited and backs off). */
+guint ss_server_handle_pending (SsServer *server, guint max);
+
+/* The real address after bind, as "HOST:PORT" or a path (transfer full). */
+char *ss_server_address_string (SsServer *server);
+guint16 ss_server_port (SsServer *server);
+
+/* The Python-compatible banner: "Serving on HOST port PORT ..." or
+ * "Serving on PATH ..." (transfer full). */
+char *ss_server_banner (SsServer *server);
+
+void ss_server_get_stats (SsServer *server, SsServerStats *stats);
+
+/* Internal counters the strategies bump (thread-safe). */
+void ss__server_count_served (SsServer *server);
+
+/* Python's init_thread_pool(min, max, min_spare): only for a server whose
+ * strategy is a thread pool (threadpool.h); fails with
+ * SS_ERROR_INVALID_ARGUMENT otherwise or when the numbers do not fit. */
+gboolean ss_server_init_thread_pool (SsServer *server, guint min_workers, guint max_workers,
+                                     guint min_spare_workers, GError **error);
+
+G_END_DECLS

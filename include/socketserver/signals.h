@@ -1,0 +1,25 @@
+/* signals.h: stop a server cleanly on SIGINT / SIGTERM.
+ *
+ * No work is done in a signal handler: the signals are blocked in the
+ * calling thread (and so in every thread it creates afterwards) and a
+ * watcher thread takes them with sigwait(), then calls ss_server_shutdown().
+ * Call it before serve_forever and before any strategy thread exists.
+ */
+#pragma once
+
+#include "server.h"
+
+G_BEGIN_DECLS
+
+typedef struct _SsSignalWatch SsSignalWatch;
+
+/* Returns: (transfer full): a watch to pass to ss_signal_watch_free after
+ * serve_forever has returned. */
+SsSignalWatch *ss_server_shutdown_on_signals (SsServer *server, GError **error);
+
+/* The signal that stopped the server, or 0. */
+int ss_signal_watch_signal (SsSignalWatch *watch);
+
+void ss_signal_watch_free (SsSignalWatch *watch);
+
+G_END_DECLS

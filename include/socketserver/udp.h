@@ -1,0 +1,21 @@
+/* udp.h: UDPServer, a datagram server over IPv4 or IPv6.
+ *
+ * No listen(); each request is one datagram of at most max_packet_size
+ * (8192) bytes plus the server socket to reply on. A longer datagram is
+ * truncated, as Python's recvfrom does, and flagged in request->truncated.
+ */
+#pragma once
+
+#include "server.h"
+
+G_BEGIN_DECLS
+
+#define SS_UDP_DEFAULT_MAX_PACKET_SIZE 8192
+
+extern const SsServerClass ss_udp_server_class;
+
+/* Returns: (transfer full) (nullable). */
+SsServer *ss_udp_server_new (const char *address, const SsHandlerClass *handler_class,
+                             SsStrategy *strategy, GError **error);
+
+G_END_DECLS

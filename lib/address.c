@@ -1,0 +1,2 @@
+/* address.c: placeholder until its implementation lands. */
+#include "internal.h"

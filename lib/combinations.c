@@ -1,0 +1,2 @@
+/* combinations.c: placeholder until its implementation lands. */
+#include "internal.h"

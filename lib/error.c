@@ -1,0 +1,2 @@
+/* error.c: placeholder until its implementation lands. */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* forking.c: placeholder until its implementation lands. */
+#include "internal.h"

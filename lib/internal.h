@@ -1,0 +1,55 @@
+/* internal.h: what the library's files share and users do not see.
+ *
+ * Functions named ss__* are internal. SsServerPrivate is the core's state:
+ * the shutdown machinery (an eventfd/self-pipe that wakes the loop), the
+ * counters behind ss_server_get_stats, and the EMFILE back-off.
+ */
+#pragma once
+
+#include "config.h"
+#include <pthread.h>
+#include <socketserver/socketserver.h>
+
+/* Dispatch through the class chain: SS_SLOT (server->klass, verify_request). */
+#define SS_SLOT(klass, slot) \
+  ((__typeof__ (((SsServerClass *) 0)->slot)) ss_server_class_lookup ((klass), G_STRUCT_OFFSET (SsServerClass, slot)))
+
+struct SsServerPrivate {
+  pthread_mutex_t lock;            /* guards the fields below marked (lock) */
+  pthread_cond_t is_shut_down_cond;
+  gboolean serving;                /* (lock) serve_forever is running */
+  gboolean shutdown_request;       /* (lock) shutdown() was asked for */
+  pthread_t serving_thread;        /* (lock) valid while serving */
+  int wake_fd[2];                  /* eventfd (both equal) or pipe: wakes the loop */
+  gboolean closed;                 /* server_close has run */
+  gboolean unix_path_created;      /* unix.c: we created the socket file */
+
+  /* Counters: atomics, read by ss_server_get_stats. */
+  guint64 served;
+  guint64 errors;
+  guint64 rejected;
+
+  /* EMFILE back-off (serve.c): monotonic µs of the last log line and of the
+   * time accepting may resume. Touched only by accepting threads, under lock. */
+  gint64 emfile_logged_at;
+  gint64 accept_paused_until;
+};
+
+/* Wakes serve_forever and any thread polling ss__server_wake_fd. */
+void ss__server_wake (SsServer *server);
+int ss__server_wake_fd (SsServer *server);
+gboolean ss__server_shutdown_requested (SsServer *server);
+
+/* Sets FD_CLOEXEC | O_NONBLOCK as asked. */
+gboolean ss__set_nonblocking (int fd, gboolean nonblocking);
+
+/* Monotonic seconds as a double. */
+double ss__now (void);
+
+/* Waits for @fd (and the server's wake fd) to become readable up to
+ * @timeout seconds (< 0: forever). Returns 1 readable, 0 timeout, -1 woken
+ * by shutdown; EINTR is retried with the remaining time. */
+int ss__wait_readable (SsServer *server, int fd, double timeout);
+
+/* Strategy's hooks, called by the server core. */
+void ss__strategy_process_request (SsServer *server, SsRequest *request);

@@ -1,0 +1,2 @@
+/* request.c: placeholder until its implementation lands. */
+#include "internal.h"

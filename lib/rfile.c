@@ -1,0 +1,2 @@
+/* rfile.c: placeholder until its implementation lands. */
+#include "internal.h"

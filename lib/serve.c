@@ -1,0 +1,2 @@
+/* serve.c: placeholder until its implementation lands. */
+#include "internal.h"

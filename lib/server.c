@@ -1,0 +1,2 @@
+/* server.c: placeholder until its implementation lands. */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* signals.c: placeholder until its implementation lands. */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* strategy.c: placeholder until its implementation lands. */
+#include "internal.h"

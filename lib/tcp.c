@@ -1,0 +1,2 @@
+/* tcp.c: placeholder until its implementation lands. */
+#include "internal.h"

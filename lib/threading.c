@@ -1,0 +1,2 @@
+/* threading.c: placeholder until its implementation lands. */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* threadpool.c: placeholder until its implementation lands. */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* udp.c: placeholder until its implementation lands. */
+#include "internal.h"

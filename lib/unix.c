@@ -1,0 +1,2 @@
+/* unix.c: placeholder until its implementation lands. */
+#include "internal.h"

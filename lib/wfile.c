@@ -1,0 +1,2 @@
+/* wfile.c: placeholder until its implementation lands. */
+#include "internal.h"

@@ -1,0 +1,3 @@
+/* placeholder until the program lands */
+#include <stdio.h>
+int main (void) { fputs ("not built yet\n", stderr); return 1; }

@@ -1,0 +1,307 @@
+/* helpers.c: a background server, loopback clients and /proc counters for the tests.
+ *
+ * Kept deliberately plain (blocking sockets with timeouts) so that a test
+ * failure points at the library, not at the harness.
+ */
+#include "config.h"
+#include "helpers.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+const char *const test_transports[4] = { "tcp", "udp", "unix", "unix-dgram" };
+const char *const test_strategies[4] = { "sync", "threading", "threadpooling", "forking" };
+
+static char *tmp_dir;
+static int tmp_counter;
+
+static gpointer
+serve_thread (gpointer data)
+{
+  TestServer *ts = data;
+  GError *error = NULL;
+
+  ts->ok = ss_server_serve_forever (ts->server, 0.05, &error);
+  if (error != NULL)
+    g_printerr ("serve_forever: %s\n", error->message);
+  g_clear_error (&error);
+  return NULL;
+}
+
+TestServer *
+test_server_start (SsServer *server)
+{
+  TestServer *ts = g_new0 (TestServer, 1);
+
+  ck_assert_ptr_nonnull (server);
+  ts->server = server;
+  ts->thread = g_thread_new ("test-serve", serve_thread, ts);
+  return ts;
+}
+
+void
+test_server_stop (TestServer *ts)
+{
+  ss_server_shutdown (ts->server);
+  g_thread_join (ts->thread);
+  ck_assert_msg (ts->ok, "serve_forever failed");
+  ss_server_free (ts->server);
+  g_free (ts);
+}
+
+static void
+test_tmp_cleanup (void)
+{
+  if (tmp_dir != NULL)
+    {
+      GDir *dir = g_dir_open (tmp_dir, 0, NULL);
+      const char *name;
+
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          char *path = g_build_filename (tmp_dir, name, NULL);
+          g_unlink (path);
+          g_free (path);
+        }
+      if (dir != NULL)
+        g_dir_close (dir);
+      g_rmdir (tmp_dir);
+      g_clear_pointer (&tmp_dir, g_free);
+    }
+}
+
+char *
+test_tmp_path (const char *name)
+{
+  if (tmp_dir == NULL)
+    {
+      /* Short base so that paths stay well inside sun_path (108 bytes). */
+      tmp_dir = g_strdup ("/tmp/ss-test-XXXXXX");
+      ck_assert_ptr_nonnull (g_mkdtemp (tmp_dir));
+      atexit (test_tmp_cleanup);
+    }
+  return g_strdup_printf ("%s/%s-%d-%d", tmp_dir, name, (int) getpid (), ++tmp_counter);
+}
+
+char *
+test_address_for (const char *transport)
+{
+  if (g_str_has_prefix (transport, "unix"))
+    return test_tmp_path ("sock");
+  return g_strdup ("127.0.0.1:0");
+}
+
+static void
+set_timeouts (int fd, double seconds)
+{
+  struct timeval tv = { .tv_sec = (time_t) seconds, .tv_usec = 0 };
+
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+int
+test_connect (SsServer *server)
+{
+  const SsAddress *addr = &server->server_address;
+  int family = ss_address_family (addr);
+  int type = SOCK_STREAM;
+  const SsServerClass *k;
+  int fd;
+
+  for (k = server->klass; k != NULL && k->socket_type == 0; k = k->parent)
+    ;
+  if (k != NULL)
+    type = k->socket_type;
+
+  fd = socket (family, type | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge (fd, 0);
+  set_timeouts (fd, 10);
+  if (family == AF_UNIX && type == SOCK_DGRAM)
+    {
+      /* A Unix datagram client needs a name of its own to get replies. */
+      struct sockaddr_un sun = { .sun_family = AF_UNIX };
+      char *path = test_tmp_path ("client");
+
+      g_strlcpy (sun.sun_path, path, sizeof sun.sun_path);
+      ck_assert_int_eq (bind (fd, (struct sockaddr *) &sun, sizeof sun), 0);
+      g_free (path);
+    }
+  ck_assert_msg (connect (fd, (const struct sockaddr *) &addr->storage, addr->len) == 0,
+                 "connect: %s", g_strerror (errno));
+  return fd;
+}
+
+void
+test_send_all (int fd, const void *data, gsize len)
+{
+  const char *p = data;
+
+  while (len > 0)
+    {
+      ssize_t n = send (fd, p, len, MSG_NOSIGNAL);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      ck_assert_msg (n > 0, "send: %s", g_strerror (errno));
+      p += n;
+      len -= (gsize) n;
+    }
+}
+
+GString *
+test_recv_all (int fd, gsize max)
+{
+  GString *out = g_string_new (NULL);
+  char buf[65536];
+
+  while (out->len < max)
+    {
+      ssize_t n = recv (fd, buf, MIN (sizeof buf, max - out->len), 0);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      ck_assert_msg (n >= 0, "recv: %s", g_strerror (errno));
+      if (n == 0)
+        break;
+      g_string_append_len (out, buf, n);
+    }
+  return out;
+}
+
+char *
+test_recv_line (int fd)
+{
+  GString *line = g_string_new (NULL);
+  char c;
+
+  for (;;)
+    {
+      ssize_t n = recv (fd, &c, 1, 0);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      ck_assert_msg (n >= 0, "recv: %s", g_strerror (errno));
+      if (n == 0)
+        break;
+      g_string_append_c (line, c);
+      if (c == '\n')
+        break;
+    }
+  if (line->len == 0)
+    {
+      g_string_free (line, TRUE);
+      return NULL;
+    }
+  return g_string_free (line, FALSE);
+}
+
+void
+test_echo_once (SsServer *server, const char *msg)
+{
+  int fd = test_connect (server);
+  gsize len = strlen (msg);
+  const SsServerClass *k;
+  int type = SOCK_STREAM;
+
+  for (k = server->klass; k != NULL && k->socket_type == 0; k = k->parent)
+    ;
+  if (k != NULL)
+    type = k->socket_type;
+
+  test_send_all (fd, msg, len);
+  if (type == SOCK_DGRAM)
+    {
+      char buf[65536];
+      ssize_t n = recv (fd, buf, sizeof buf, 0);
+
+      ck_assert_msg (n >= 0, "recv: %s", g_strerror (errno));
+      ck_assert_int_eq ((gsize) n, len);
+      ck_assert_mem_eq (buf, msg, len);
+    }
+  else
+    {
+      GString *got;
+
+      shutdown (fd, SHUT_WR);
+      got = test_recv_all (fd, len + 1);
+      ck_assert_uint_eq (got->len, len);
+      ck_assert_mem_eq (got->str, msg, len);
+      g_string_free (got, TRUE);
+    }
+  close (fd);
+}
+
+static int
+count_dir_entries (const char *path)
+{
+  DIR *dir = opendir (path);
+  struct dirent *e;
+  int n = 0;
+
+  ck_assert_ptr_nonnull (dir);
+  while ((e = readdir (dir)) != NULL)
+    if (e->d_name[0] != '.')
+      n++;
+  closedir (dir);
+  return n;
+}
+
+int
+test_count_fds (void)
+{
+  return count_dir_entries ("/proc/self/fd") - 1; /* the DIR's own fd */
+}
+
+int
+test_count_threads (void)
+{
+  return count_dir_entries ("/proc/self/task");
+}
+
+SsStrategy *
+test_strategy (const char *name)
+{
+  GError *error = NULL;
+  SsStrategy *s;
+
+  if (g_strcmp0 (name, "threadpooling") == 0)
+    s = ss_thread_pool_strategy_new (2, 50, 2, &error);
+  else
+    s = ss_strategy_new_by_name (name, &error);
+  ck_assert_msg (s != NULL, "strategy %s: %s", name, error ? error->message : "?");
+  return s;
+}
+
+gboolean
+test_wait_until (gboolean (*cond) (gpointer), gpointer data, double timeout_s)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
+
+  while (!cond (data))
+    {
+      if (g_get_monotonic_time () > end)
+        return cond (data);
+      g_usleep (10000);
+    }
+  return TRUE;
+}
+
+int
+test_run_suite (Suite *suite)
+{
+  SRunner *runner = srunner_create (suite);
+  int failed;
+
+  srunner_run_all (runner, CK_NORMAL);
+  failed = srunner_ntests_failed (runner);
+  srunner_free (runner);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

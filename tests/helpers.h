@@ -1,0 +1,61 @@
+/* helpers.h: what every test file shares (libuv's test/echo-server.c idea).
+ *
+ * A server running serve_forever in a background thread, clients that talk
+ * to it over loopback or a Unix socket in a temporary folder, and counters
+ * of the process's fds and threads. Every client socket gets a 10 s receive
+ * and send timeout so a broken server fails a test instead of hanging it.
+ */
+#pragma once
+
+#include <check.h>
+#include <glib.h>
+#include <socketserver/socketserver.h>
+
+typedef struct {
+  SsServer *server;
+  GThread *thread;
+  gboolean ok;       /* what serve_forever returned */
+} TestServer;
+
+/* Runs serve_forever(0.05) on @server in a new thread. Takes ownership. */
+TestServer *test_server_start (SsServer *server);
+/* shutdown, join the thread, free the server; asserts serve_forever succeeded. */
+void test_server_stop (TestServer *ts);
+
+/* "127.0.0.1:0" for INET transports; a fresh path in a temporary folder for
+ * Unix ones ("tcp", "udp", "unix", "unix-dgram"). Transfer full. The folder
+ * is removed by test_tmp_cleanup() (registered with atexit on first use). */
+char *test_address_for (const char *transport);
+char *test_tmp_path (const char *name);
+
+/* A client socket connected to @server (stream: connect; datagram: a
+ * socket connected with connect(), Unix datagram ones bound to a temp path
+ * so replies can come back). 10 s timeouts. Fails the test on error. */
+int test_connect (SsServer *server);
+
+/* send everything / receive to EOF (or until @max bytes) / one line. */
+void test_send_all (int fd, const void *data, gsize len);
+GString *test_recv_all (int fd, gsize max);
+/* Reads up to and including '\n'; returns the line (transfer full) or NULL at EOF. */
+char *test_recv_line (int fd);
+
+/* One echo exchange: sends @msg (a line ending in '\n' for stream
+ * servers, a datagram otherwise) and asserts the same bytes come back. */
+void test_echo_once (SsServer *server, const char *msg);
+
+/* Open fds and threads of this process (from /proc/self). */
+int test_count_fds (void);
+int test_count_threads (void);
+
+/* Strategy by name with small defaults for tests ("sync", "threading",
+ * "threadpooling" (2, 50, 2), "forking"). */
+SsStrategy *test_strategy (const char *name);
+
+/* Waits up to @timeout_s for @cond (polled every 10 ms); returns it. */
+gboolean test_wait_until (gboolean (*cond) (gpointer), gpointer data, double timeout_s);
+
+/* Runs a check suite and returns the exit status for main(). */
+int test_run_suite (Suite *suite);
+
+extern const char *const test_transports[4]; /* "tcp", "udp", "unix", "unix-dgram" */
+extern const char *const test_strategies[4]; /* "sync", "threading", "threadpooling", "forking" */
