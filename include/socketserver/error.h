@@ -26,6 +26,7 @@ typedef enum {
   SS_ERROR_HANDLER,          /* a request handler reported a failure of its own */
   SS_ERROR_TRUNCATED,        /* a datagram was larger than max_packet_size */
   SS_ERROR_WOULD_BLOCK,      /* non-blocking socket: nothing pending (EAGAIN); not a failure */
+  SS_ERROR_NO_RESOURCES,     /* EMFILE, ENFILE, ENOBUFS, ENOMEM: out of fds or memory; retry later */
 } SsErrorCode;
 
 GQuark ss_error_quark (void);
