@@ -1,3 +1,294 @@
-/* placeholder until the program lands */
+/* ss-echo: an echo server over any transport with any strategy.
+ *
+ *   ss-echo --transport=tcp|udp|unix|unix-dgram
+ *           --strategy=sync|threading|threadpooling|forking
+ *           --address=ADDR
+ *           [--min-workers=N --max-workers=N --min-spare-workers=N]
+ *           [--max-children=N]
+ *
+ * Its command line and its first line of output are a contract that tests
+ * outside this repository rely on: the first stdout line, flushed at once,
+ * is "Serving on HOST port PORT ..." or "Serving on PATH ...", with the real
+ * port when port 0 was asked for. Stream transports echo lines (readline
+ * limit 64 KiB, so a longer line comes back in pieces), datagram transports
+ * echo datagrams. SIGINT or SIGTERM shut the server down and exit 0.
+ *
+ * Every failure is one line on stderr, "ss-echo: <message>", and an exit
+ * status: 2 for a usage error (bad flag, bad value, malformed address),
+ * 1 for a runtime failure (unresolvable host, address in use, permission).
+ *
+ * The server is built in the steps Python lets a subclass interleave
+ * (bind_and_activate = FALSE, set allow_reuse_address, server_bind,
+ * server_activate) because a long-running server must be restartable at
+ * once on the same port, as Python's own servers set allow_reuse_address.
+ */
+#include "config.h"
+
 #include <stdio.h>
-int main (void) { fputs ("not built yet\n", stderr); return 1; }
+#include <stdlib.h>
+#include <socketserver/socketserver.h>
+
+#define EXIT_USAGE   2
+#define EXIT_RUNTIME 1
+
+#define DEFAULT_INET_ADDRESS       "127.0.0.1:9999"
+#define DEFAULT_UNIX_ADDRESS       "/tmp/ss-echo.sock"
+#define DEFAULT_UNIX_DGRAM_ADDRESS "/tmp/ss-echo-dgram.sock"
+
+/* -1 = not given on the command line. */
+typedef struct {
+  char *transport;
+  char *strategy;
+  char *address;
+  int min_workers;
+  int max_workers;
+  int min_spare_workers;
+  int max_children;
+} Options;
+
+static void
+options_clear (Options *o)
+{
+  g_free (o->transport);
+  g_free (o->strategy);
+  g_free (o->address);
+}
+
+/* One line on stderr, then the status for main() to return. */
+static int
+fail (int status, const char *message)
+{
+  fprintf (stderr, "ss-echo: %s\n", message);
+  return status;
+}
+
+static int
+fail_error (int status, GError *error)
+{
+  fail (status, error->message);
+  g_error_free (error);
+  return status;
+}
+
+/* Malformed input is the user's to fix (usage); anything else happened at
+ * run time (the host, the port, the file system). */
+static int
+status_for (const GError *error)
+{
+  if (g_error_matches (error, SS_ERROR, SS_ERROR_INVALID_ADDRESS)
+      || g_error_matches (error, SS_ERROR, SS_ERROR_INVALID_ARGUMENT))
+    return EXIT_USAGE;
+  return EXIT_RUNTIME;
+}
+
+static gboolean
+parse_options (int *argc, char ***argv, Options *o, GError **error)
+{
+  const GOptionEntry entries[] = {
+    { "transport", 't', 0, G_OPTION_ARG_STRING, &o->transport,
+      "tcp, udp, unix or unix-dgram (default tcp)", "NAME" },
+    { "strategy", 's', 0, G_OPTION_ARG_STRING, &o->strategy,
+      "sync, threading, threadpooling or forking (default sync)", "NAME" },
+    { "address", 'a', 0, G_OPTION_ARG_STRING, &o->address,
+      "HOST:PORT, [V6ADDR]:PORT (port 0 picks a free one) or a Unix socket path (default "
+      DEFAULT_INET_ADDRESS ", " DEFAULT_UNIX_ADDRESS " for unix, "
+      DEFAULT_UNIX_DGRAM_ADDRESS " for unix-dgram)", "ADDR" },
+    { "min-workers", 0, 0, G_OPTION_ARG_INT, &o->min_workers,
+      "threadpooling: workers always kept (default 5)", "N" },
+    { "max-workers", 0, 0, G_OPTION_ARG_INT, &o->max_workers,
+      "threadpooling: most workers at once (default 100)", "N" },
+    { "min-spare-workers", 0, 0, G_OPTION_ARG_INT, &o->min_spare_workers,
+      "threadpooling: idle workers kept after a burst (default 5)", "N" },
+    { "max-children", 0, 0, G_OPTION_ARG_INT, &o->max_children,
+      "forking: most child processes at once (default 40)", "N" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+
+  g_option_context_set_summary (context,
+      "Echo every line (stream transports) or datagram (datagram transports) back to its sender.\n"
+      "The first line on stdout is \"Serving on HOST port PORT ...\" or \"Serving on PATH ...\".\n"
+      "SIGINT or SIGTERM stop the server (exit status 0).");
+  g_option_context_set_description (context,
+      "Exit status: 0 after SIGINT/SIGTERM, 1 when the server cannot run (address in use,\n"
+      "unresolvable host, permission), 2 for a usage error (bad flag or value).");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, argc, argv, error))
+    return FALSE;
+  if (*argc > 1)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "unexpected argument \"%s\" (see --help)", (*argv)[1]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+check_count (const char *flag, int value, int minimum, GError **error)
+{
+  if (value != -1 && value < minimum)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--%s=%d: must be at least %d", flag, value, minimum);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Pool and forking flags only mean something with their strategy; a flag
+ * that would be silently ignored is refused instead. */
+static gboolean
+check_strategy_flags (const Options *o, GError **error)
+{
+  gboolean pool = g_strcmp0 (o->strategy, "threadpooling") == 0;
+  gboolean forking = g_strcmp0 (o->strategy, "forking") == 0;
+
+  if (!pool && (o->min_workers != -1 || o->max_workers != -1 || o->min_spare_workers != -1))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--min-workers, --max-workers and --min-spare-workers need --strategy=threadpooling");
+      return FALSE;
+    }
+  if (!forking && o->max_children != -1)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--max-children needs --strategy=forking");
+      return FALSE;
+    }
+  return check_count ("min-workers", o->min_workers, 0, error)
+      && check_count ("max-workers", o->max_workers, 1, error)
+      && check_count ("min-spare-workers", o->min_spare_workers, 0, error)
+      && check_count ("max-children", o->max_children, 1, error);
+}
+
+static guint
+or_default (int value, guint fallback)
+{
+  return value == -1 ? fallback : (guint) value;
+}
+
+/* Returns: (transfer full) the strategy the options ask for, or NULL with
+ * @error (a usage error: unknown name or pool limits that do not fit). */
+static SsStrategy *
+make_strategy (const Options *o, GError **error)
+{
+  SsStrategy *strategy;
+
+  if (!check_strategy_flags (o, error))
+    return NULL;
+  if (g_strcmp0 (o->strategy, "threadpooling") == 0)
+    return ss_thread_pool_strategy_new (
+        or_default (o->min_workers, SS_THREAD_POOL_DEFAULT_MIN_WORKERS),
+        or_default (o->max_workers, SS_THREAD_POOL_DEFAULT_MAX_WORKERS),
+        or_default (o->min_spare_workers, SS_THREAD_POOL_DEFAULT_MIN_SPARE_WORKERS), error);
+  strategy = ss_strategy_new_by_name (o->strategy, error);
+  if (strategy != NULL && o->max_children != -1)
+    ss_forking_strategy_set_max_children (strategy, (guint) o->max_children);
+  return strategy;
+}
+
+static const char *
+default_address (const char *transport)
+{
+  if (g_strcmp0 (transport, "unix") == 0)
+    return DEFAULT_UNIX_ADDRESS;
+  if (g_strcmp0 (transport, "unix-dgram") == 0)
+    return DEFAULT_UNIX_DGRAM_ADDRESS;
+  return DEFAULT_INET_ADDRESS;
+}
+
+/* Creates, configures, binds and activates the server. On failure returns
+ * NULL with @error and *@status set to the exit status to use. */
+static SsServer *
+make_server (const Options *o, int *status, GError **error)
+{
+  const SsServerClass *klass;
+  const SsHandlerClass *handler;
+  SsStrategy *strategy;
+  SsServer *server;
+
+  *status = EXIT_USAGE;
+  klass = ss_server_class_by_transport_name (o->transport, error);
+  if (klass == NULL)
+    return NULL;
+  strategy = make_strategy (o, error);
+  if (strategy == NULL)
+    return NULL;
+  handler = g_strcmp0 (o->transport, "udp") == 0 || g_strcmp0 (o->transport, "unix-dgram") == 0
+                ? &ss_datagram_echo_handler_class
+                : &ss_stream_echo_handler_class;
+
+  server = ss_server_new (klass, o->address, handler, strategy, FALSE, error);
+  if (server == NULL)
+    {
+      *status = status_for (*error);
+      return NULL;
+    }
+  if (ss_address_family (&server->server_address) != AF_UNIX)
+    server->allow_reuse_address = TRUE;
+  if (!ss_server_server_bind (server, error) || !ss_server_server_activate (server, error))
+    {
+      *status = status_for (*error);
+      ss_server_free (server);
+      return NULL;
+    }
+  return server;
+}
+
+/* Signals are taken by a watcher thread: blocked here, before serve_forever
+ * starts any strategy thread, so every thread inherits the mask. */
+static int
+serve (SsServer *server)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *banner = NULL;
+  SsSignalWatch *watch;
+  gboolean ok;
+
+  watch = ss_server_shutdown_on_signals (server, &error);
+  if (watch == NULL)
+    return fail (EXIT_RUNTIME, error->message);
+
+  banner = ss_server_banner (server);
+  fputs (banner, stdout);
+  fputc ('\n', stdout);
+  fflush (stdout);
+
+  ok = ss_server_serve_forever (server, 0.5, &error);
+  ss_server_server_close (server);
+  ss_signal_watch_free (watch);
+  if (!ok)
+    return fail (EXIT_RUNTIME, error->message);
+  return EXIT_SUCCESS;
+}
+
+int
+main (int argc, char **argv)
+{
+  Options o = { .min_workers = -1, .max_workers = -1, .min_spare_workers = -1, .max_children = -1 };
+  GError *error = NULL;
+  SsServer *server;
+  int status;
+
+  if (!parse_options (&argc, &argv, &o, &error))
+    {
+      options_clear (&o);
+      return fail_error (EXIT_USAGE, error);
+    }
+  if (o.transport == NULL)
+    o.transport = g_strdup ("tcp");
+  if (o.strategy == NULL)
+    o.strategy = g_strdup ("sync");
+  if (o.address == NULL)
+    o.address = g_strdup (default_address (o.transport));
+
+  server = make_server (&o, &status, &error);
+  options_clear (&o);
+  if (server == NULL)
+    return fail_error (status, error);
+
+  status = serve (server);
+  ss_server_free (server);
+  return status;
+}
