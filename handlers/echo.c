@@ -1,2 +1,58 @@
-/* echo.c: placeholder until its implementation lands. */
+/* echo.c: the ready-made echo handlers that ss-echo and the tests use.
+ *
+ * The stream echo is Python's
+ *
+ *     class EchoHandler(StreamRequestHandler):
+ *         def handle(self):
+ *             while line := self.rfile.readline(65536):
+ *                 self.wfile.write(line)
+ *
+ * The limit is what keeps memory bounded: a line longer than 64 KiB is
+ * echoed in 64 KiB pieces as it arrives, never collected whole. The
+ * datagram echo writes the packet to wfile, which DatagramRequestHandler's
+ * finish sends back to the client.
+ */
 #include "internal.h"
+
+static gboolean
+stream_echo_handle (SsRequestHandler *handler, GError **error)
+{
+  SsStreamRequestHandler *self = (SsStreamRequestHandler *) handler;
+  g_autoptr (GString) line = g_string_sized_new (256);
+
+  for (;;)
+    {
+      gssize got;
+
+      g_string_truncate (line, 0);
+      got = ss_rfile_readline (self->rfile, line, SS_ECHO_LINE_LIMIT, error);
+      if (got < 0)
+        return FALSE;
+      if (got == 0)
+        return TRUE; /* the client closed its side */
+      if (!ss_wfile_write (self->wfile, line->str, line->len, error))
+        return FALSE;
+    }
+}
+
+const SsHandlerClass ss_stream_echo_handler_class = {
+  .name = "StreamEchoHandler",
+  .parent = &ss_stream_request_handler_class,
+  .instance_size = sizeof (SsStreamRequestHandler),
+  .handle = stream_echo_handle,
+};
+
+static gboolean
+datagram_echo_handle (SsRequestHandler *handler, GError **error)
+{
+  SsDatagramRequestHandler *self = (SsDatagramRequestHandler *) handler;
+
+  return ss_wfile_write (self->wfile, self->packet, self->packet_len, error);
+}
+
+const SsHandlerClass ss_datagram_echo_handler_class = {
+  .name = "DatagramEchoHandler",
+  .parent = &ss_datagram_request_handler_class,
+  .instance_size = sizeof (SsDatagramRequestHandler),
+  .handle = datagram_echo_handle,
+};
