@@ -1,2 +1,58 @@
-/* error.c: placeholder until its implementation lands. */
+/* error.c: the SS_ERROR domain and errno translation.
+ *
+ * Every runtime failure in the library ends up here so that messages have
+ * one shape: "WHAT: the errno text. WHAT TO DO." -- the caller names the
+ * address in WHAT, this file adds the system's reason and the hint.
+ */
 #include "internal.h"
+
+#include <errno.h>
+
+G_DEFINE_QUARK (ss-error-quark, ss_error)
+
+SsErrorCode
+ss_error_code_from_errno (int errsv)
+{
+  switch (errsv)
+    {
+    case EADDRINUSE:
+      return SS_ERROR_ADDRESS_IN_USE;
+    case EACCES:
+    case EPERM:
+      return SS_ERROR_PERMISSION;
+    case ENOENT:
+    case ENOTDIR:
+      return SS_ERROR_NOT_FOUND;
+    case EPIPE:
+    case ECONNRESET:
+    case ENOTCONN:
+    case ESHUTDOWN:
+      return SS_ERROR_CLOSED;
+    case ETIMEDOUT:
+      return SS_ERROR_TIMED_OUT;
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+      return SS_ERROR_WOULD_BLOCK;
+    case EMFILE:
+    case ENFILE:
+    case ENOBUFS:
+    case ENOMEM:
+      return SS_ERROR_NO_RESOURCES;
+    case EINVAL:
+    case ENAMETOOLONG:
+    case EAFNOSUPPORT:
+    case EADDRNOTAVAIL:
+      return SS_ERROR_INVALID_ADDRESS;
+    default:
+      return SS_ERROR_FAILED;
+    }
+}
+
+void
+ss_set_error_from_errno (GError **error, int errsv, const char *what, const char *hint)
+{
+  g_set_error (error, SS_ERROR, ss_error_code_from_errno (errsv), "%s: %s.%s%s",
+               what, g_strerror (errsv), hint != NULL ? " " : "", hint != NULL ? hint : "");
+}

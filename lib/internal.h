@@ -7,7 +7,12 @@
 #pragma once
 
 #include "config.h"
+
+#undef G_LOG_DOMAIN
+#define G_LOG_DOMAIN "socketserver"
+
 #include <pthread.h>
+#include <sys/types.h>
 #include <socketserver/socketserver.h>
 
 /* Dispatch through the class chain: SS_SLOT (server->klass, verify_request). */
@@ -23,6 +28,9 @@ struct SsServerPrivate {
   int wake_fd[2];                  /* eventfd (both equal) or pipe: wakes the loop */
   gboolean closed;                 /* server_close has run */
   gboolean unix_path_created;      /* unix.c: we created the socket file */
+  dev_t unix_dev;                  /* unix.c: identity of the socket file we created, */
+  ino_t unix_ino;                  /*   so server_close never unlinks a stranger's file */
+  pid_t unix_owner_pid;            /* unix.c: a forked child must not unlink it */
 
   /* Counters: atomics, read by ss_server_get_stats. */
   guint64 served;
@@ -31,9 +39,18 @@ struct SsServerPrivate {
 
   /* EMFILE back-off (serve.c): monotonic µs of the last log line and of the
    * time accepting may resume. Touched only by accepting threads, under lock. */
-  gint64 emfile_logged_at;
-  gint64 accept_paused_until;
+  gint64 emfile_logged_at;         /* (atomic) */
+  gint64 accept_paused_until;      /* (atomic) */
+  guint64 emfile_suppressed;       /* (atomic) EMFILE events not logged since the last line */
 };
+
+void ss__server_count_served (SsServer *server);
+void ss__server_count_rejected (SsServer *server);
+
+/* Seconds left of an accept pause after EMFILE/ENFILE (0 when accepting).
+ * Accepting threads must not poll the server socket before it ends: the
+ * socket stays readable and they would spin. */
+double ss__server_accept_paused_for (SsServer *server);
 
 /* Wakes serve_forever and any thread polling ss__server_wake_fd. */
 void ss__server_wake (SsServer *server);
@@ -51,5 +68,5 @@ double ss__now (void);
  * by shutdown; EINTR is retried with the remaining time. */
 int ss__wait_readable (SsServer *server, int fd, double timeout);
 
-/* Strategy's hooks, called by the server core. */
-void ss__strategy_process_request (SsServer *server, SsRequest *request);
+/* Drains the wake fd so a later serve_forever can sleep again. */
+void ss__server_wake_reset (SsServer *server);

@@ -196,9 +196,6 @@ char *ss_server_banner (SsServer *server);
 
 void ss_server_get_stats (SsServer *server, SsServerStats *stats);
 
-/* Internal counters the strategies bump (thread-safe). */
-void ss__server_count_served (SsServer *server);
-
 /* Python's init_thread_pool(min, max, min_spare): only for a server whose
  * strategy is a thread pool (threadpool.h); fails with
  * SS_ERROR_INVALID_ARGUMENT otherwise or when the numbers do not fit. */
