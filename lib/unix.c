@@ -1,2 +1,186 @@
-/* unix.c: placeholder until its implementation lands. */
+/* unix.c: UnixStreamServer and UnixDatagramServer.
+ *
+ * As in Python these are TCPServer and UDPServer with AF_UNIX: everything
+ * but server_bind and server_close is inherited. Those two add what a
+ * socket file on disk needs and Python leaves to the program:
+ *
+ * - bind refuses a path that exists and is not a socket, and never deletes
+ *   anything there: a typo must not cost someone a file. A stale socket
+ *   file is not removed either (bind fails "address already in use", as
+ *   in Python), since we cannot tell it from a live server's.
+ * - the file's device and inode are recorded at bind, and server_close
+ *   removes the path only if it is still that file, and only in the
+ *   process that bound it (a forked child closing its copy must not pull
+ *   the file from under the parent). Anything else -- a newer server's
+ *   socket, a file someone put there -- is left alone.
+ * - unix_socket_mode, when set, is applied with chmod after bind.
+ */
 #include "internal.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *
+unix_path (SsServer *self)
+{
+  return ((const struct sockaddr_un *) &self->server_address.storage)->sun_path;
+}
+
+/* Refuses a path that exists and is not a socket (it is left untouched). */
+static gboolean
+check_path_free (SsServer *self, GError **error)
+{
+  struct stat st;
+
+  if (lstat (unix_path (self), &st) == 0 && !S_ISSOCK (st.st_mode))
+    {
+      g_set_error (error, SS_ERROR, SS_ERROR_ADDRESS_IN_USE,
+                   "Could not bind to %s: it exists and is not a socket; it was left "
+                   "untouched (choose another path, or remove the file yourself)",
+                   unix_path (self));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+record_socket_file (SsServer *self, GError **error)
+{
+  struct stat st;
+
+  if (lstat (unix_path (self), &st) < 0)
+    {
+      int errsv = errno;
+      g_autofree char *what = g_strdup_printf ("Could not find the socket file %s after bind",
+                                               unix_path (self));
+
+      ss_set_error_from_errno (error, errsv, what, NULL);
+      return FALSE;
+    }
+  self->priv->unix_path_created = TRUE;
+  self->priv->unix_dev = st.st_dev;
+  self->priv->unix_ino = st.st_ino;
+  self->priv->unix_owner_pid = getpid ();
+  return TRUE;
+}
+
+static gboolean
+apply_mode (SsServer *self, GError **error)
+{
+  if (self->unix_socket_mode == 0)
+    return TRUE;
+  if (chmod (unix_path (self), (mode_t) self->unix_socket_mode) < 0)
+    {
+      int errsv = errno;
+      g_autofree char *what = g_strdup_printf ("Could not set mode %04o on %s",
+                                               self->unix_socket_mode, unix_path (self));
+
+      ss_set_error_from_errno (error, errsv, what, NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* @parent is the transport class this one extends (TCP or UDP): its bind
+ * creates and binds the socket, as super().server_bind() would. */
+static gboolean
+unix_server_bind (SsServer *self, const SsServerClass *parent, GError **error)
+{
+  if (ss_address_family (&self->server_address) != AF_UNIX)
+    {
+      g_autofree char *addr = ss_address_to_string (&self->server_address);
+
+      g_set_error (error, SS_ERROR, SS_ERROR_INVALID_ADDRESS,
+                   "Could not bind to %s: a Unix socket server needs a file path", addr);
+      return FALSE;
+    }
+  if (!check_path_free (self, error))
+    return FALSE;
+  if (!SS_SLOT (parent, server_bind) (self, error))
+    return FALSE;
+  /* From here on the file is ours: record it first so that a failing
+   * chmod still has it removed by server_close. */
+  return record_socket_file (self, error) && apply_mode (self, error);
+}
+
+/* Removes the socket file if it is still the one this process created. */
+static void
+remove_socket_file (SsServer *self)
+{
+  struct SsServerPrivate *priv = self->priv;
+  struct stat st;
+
+  if (!priv->unix_path_created)
+    return;
+  if (priv->unix_owner_pid != getpid ())
+    return; /* a forked child: the file belongs to the parent */
+  priv->unix_path_created = FALSE;
+  if (lstat (unix_path (self), &st) == 0 && S_ISSOCK (st.st_mode)
+      && st.st_dev == priv->unix_dev && st.st_ino == priv->unix_ino)
+    {
+      if (unlink (unix_path (self)) < 0 && errno != ENOENT)
+        g_warning ("Could not remove the socket file %s: %s", unix_path (self), g_strerror (errno));
+    }
+}
+
+static void
+unix_server_close (SsServer *self, const SsServerClass *parent)
+{
+  SS_SLOT (parent, server_close) (self);
+  remove_socket_file (self);
+}
+
+static gboolean
+unix_stream_server_bind (SsServer *self, GError **error)
+{
+  return unix_server_bind (self, &ss_tcp_server_class, error);
+}
+
+static void
+unix_stream_server_close (SsServer *self)
+{
+  unix_server_close (self, &ss_tcp_server_class);
+}
+
+static gboolean
+unix_datagram_server_bind (SsServer *self, GError **error)
+{
+  return unix_server_bind (self, &ss_udp_server_class, error);
+}
+
+static void
+unix_datagram_server_close (SsServer *self)
+{
+  unix_server_close (self, &ss_udp_server_class);
+}
+
+const SsServerClass ss_unix_stream_server_class = {
+  .name = "UnixStreamServer",
+  .parent = &ss_tcp_server_class,
+  .address_family = AF_UNIX,
+  .server_bind = unix_stream_server_bind,
+  .server_close = unix_stream_server_close,
+};
+
+const SsServerClass ss_unix_datagram_server_class = {
+  .name = "UnixDatagramServer",
+  .parent = &ss_udp_server_class,
+  .address_family = AF_UNIX,
+  .server_bind = unix_datagram_server_bind,
+  .server_close = unix_datagram_server_close,
+};
+
+SsServer *
+ss_unix_stream_server_new (const char *path, const SsHandlerClass *handler_class,
+                           SsStrategy *strategy, GError **error)
+{
+  return ss_server_new (&ss_unix_stream_server_class, path, handler_class, strategy, TRUE, error);
+}
+
+SsServer *
+ss_unix_datagram_server_new (const char *path, const SsHandlerClass *handler_class,
+                             SsStrategy *strategy, GError **error)
+{
+  return ss_server_new (&ss_unix_datagram_server_class, path, handler_class, strategy, TRUE, error);
+}
