@@ -59,3 +59,9 @@ int test_run_suite (Suite *suite);
 
 extern const char *const test_transports[4]; /* "tcp", "udp", "unix", "unix-dgram" */
 extern const char *const test_strategies[4]; /* "sync", "threading", "threadpooling", "forking" */
+
+/* Asserts that @e is an SS_ERROR with code @c, printing the message otherwise. */
+#define ck_assert_error(e, c)                                                   \
+  ck_assert_msg ((e) != NULL && (e)->domain == SS_ERROR && (e)->code == (int) (c), \
+                 "expected SS_ERROR code %d, got %s", (int) (c),                \
+                 (e) != NULL ? (e)->message : "no error")
