@@ -1,0 +1,677 @@
+/* test-programs.c: the programs in servers/, run as a user runs them.
+ *
+ * Each test spawns the built program ($SS_BUILDDIR/servers/NAME) as a
+ * child process, learns its address from the banner on its first stdout
+ * line, talks to it over loopback or a Unix socket in a temporary folder,
+ * and checks its exit status and its stderr. ss-echo's command line, banner
+ * and exit statuses are a contract that tests outside this repository rely
+ * on, so they are checked exactly here.
+ *
+ * The children get PR_SET_PDEATHSIG, so a test that fails or times out (and
+ * so never reaches its teardown) still takes its server down with it.
+ * Timeouts are scaled up when the suite runs under valgrind (SS_VALGRIND).
+ */
+#include "config.h"
+#include "helpers.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct {
+  GPid pid;
+  gboolean reaped;
+  int status;        /* waitpid status, valid once reaped */
+  int out_fd;        /* the child's stdout */
+  int err_fd;        /* the child's stderr */
+  GString *err;      /* what stderr said so far */
+  char *banner;      /* the first stdout line, without '\n' */
+  char *host;        /* INET: the host in the banner */
+  guint16 port;
+  char *path;        /* Unix: the socket path in the banner */
+} Program;
+
+static GPtrArray *programs; /* every Program of the running test, for teardown */
+
+static double
+scale (void)
+{
+  return g_getenv ("SS_VALGRIND") != NULL ? 10.0 : 1.0;
+}
+
+/* ------------------------------------------------------------ processes */
+
+/* Runs in the child between fork and exec: only async-signal-safe calls.
+ * A server outliving a crashed test would hold ports and the harness' pipes;
+ * a caller that ignores SIGINT (a background job of a script) must not hand
+ * that on to the server under test. */
+static void
+child_setup (gpointer data)
+{
+  sigset_t none;
+
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  signal (SIGINT, SIG_DFL);
+  signal (SIGTERM, SIG_DFL);
+  signal (SIGPIPE, SIG_DFL);
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+}
+
+static char *
+program_path (const char *name)
+{
+  const char *builddir = g_getenv ("SS_BUILDDIR");
+
+  return g_build_filename (builddir != NULL ? builddir : ".", "servers", name, NULL);
+}
+
+/* Starts servers/NAME with the NULL-terminated @args. Does not wait for the
+ * banner (program_read_banner does). */
+static Program *
+program_spawn (const char *name, const char *const *args)
+{
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
+  GError *error = NULL;
+  Program *p = g_new0 (Program, 1);
+  gboolean ok;
+
+  g_ptr_array_add (argv, program_path (name));
+  for (; args != NULL && *args != NULL; args++)
+    g_ptr_array_add (argv, g_strdup (*args));
+  g_ptr_array_add (argv, NULL);
+
+  ok = g_spawn_async_with_pipes (NULL, (char **) argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                 child_setup, NULL, &p->pid, NULL, &p->out_fd, &p->err_fd, &error);
+  ck_assert_msg (ok, "spawn %s: %s", (char *) argv->pdata[0], error ? error->message : "?");
+  g_ptr_array_free (argv, TRUE);
+  p->err = g_string_new (NULL);
+  g_ptr_array_add (programs, p);
+  return p;
+}
+
+/* Reads what is available on @fd into @into, waiting up to @timeout_s for
+ * the first byte. Returns FALSE at EOF. */
+static gboolean
+drain_fd (int fd, GString *into, double timeout_s)
+{
+  struct pollfd pfd = { .fd = fd, .events = POLLIN };
+  char buf[4096];
+  ssize_t n;
+
+  if (fd < 0)
+    return FALSE;
+  if (poll (&pfd, 1, (int) (timeout_s * 1000)) <= 0)
+    return TRUE;
+  n = read (fd, buf, sizeof buf);
+  if (n < 0 && errno == EINTR)
+    return TRUE;
+  if (n <= 0)
+    return FALSE;
+  g_string_append_len (into, buf, n);
+  return TRUE;
+}
+
+/* Waits up to @timeout_s for the child to exit; returns whether it did. */
+static gboolean
+program_wait (Program *p, double timeout_s)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * scale () * G_USEC_PER_SEC);
+
+  while (!p->reaped)
+    {
+      pid_t r = waitpid (p->pid, &p->status, WNOHANG);
+
+      if (r == p->pid)
+        p->reaped = TRUE;
+      else if (g_get_monotonic_time () > end)
+        return FALSE;
+      else
+        drain_fd (p->err_fd, p->err, 0.01); /* a chatty child must not block on a full pipe */
+    }
+  /* Collect the rest of stderr; a forked grandchild may still hold it, so
+   * give up after a short while instead of waiting for EOF. */
+  while (drain_fd (p->err_fd, p->err, 0.2))
+    if (g_get_monotonic_time () > end + G_USEC_PER_SEC)
+      break;
+  return TRUE;
+}
+
+static void
+program_kill (Program *p)
+{
+  if (!p->reaped)
+    {
+      kill (p->pid, SIGKILL);
+      waitpid (p->pid, &p->status, 0);
+      p->reaped = TRUE;
+    }
+}
+
+static void
+program_free (gpointer data)
+{
+  Program *p = data;
+
+  program_kill (p);
+  if (p->out_fd >= 0)
+    close (p->out_fd);
+  if (p->err_fd >= 0)
+    close (p->err_fd);
+  g_spawn_close_pid (p->pid);
+  g_string_free (p->err, TRUE);
+  g_free (p->banner);
+  g_free (p->host);
+  g_free (p->path);
+  g_free (p);
+}
+
+/* Signals the child and asserts that it exits with status 0. */
+static void
+program_stop (Program *p, int sig)
+{
+  ck_assert_int_eq (kill (p->pid, sig), 0);
+  ck_assert_msg (program_wait (p, 10), "%s: no exit within 10 s of signal %d", p->banner, sig);
+  ck_assert_msg (WIFEXITED (p->status) && WEXITSTATUS (p->status) == 0,
+                 "after signal %d: status 0x%x, stderr: %s", sig, p->status, p->err->str);
+}
+
+/* ------------------------------------------------------------ the banner */
+
+/* "Serving on HOST port PORT ..." or "Serving on PATH ...". */
+static void
+parse_banner (Program *p)
+{
+  const char *rest = p->banner + strlen ("Serving on ");
+  const char *port;
+
+  ck_assert_msg (g_str_has_prefix (p->banner, "Serving on "), "banner: \"%s\"", p->banner);
+  ck_assert_msg (g_str_has_suffix (p->banner, " ..."), "banner: \"%s\"", p->banner);
+  if (rest[0] == '/')
+    {
+      p->path = g_strndup (rest, strlen (rest) - strlen (" ..."));
+      return;
+    }
+  port = strstr (rest, " port ");
+  ck_assert_msg (port != NULL, "banner: \"%s\"", p->banner);
+  p->host = g_strndup (rest, port - rest);
+  p->port = (guint16) g_ascii_strtoull (port + strlen (" port "), NULL, 10);
+  ck_assert_msg (p->port != 0, "banner names no real port: \"%s\"", p->banner);
+}
+
+/* Waits for the first stdout line; fails with the child's stderr when it
+ * exits (or stays silent) instead. */
+static void
+program_read_banner (Program *p)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (10 * scale () * G_USEC_PER_SEC);
+  GString *out = g_string_new (NULL);
+  char c;
+
+  while (out->len == 0 || out->str[out->len - 1] != '\n')
+    {
+      struct pollfd pfd = { .fd = p->out_fd, .events = POLLIN };
+      ssize_t n;
+
+      ck_assert_msg (g_get_monotonic_time () < end, "no banner within 10 s");
+      if (poll (&pfd, 1, 100) <= 0)
+        continue;
+      n = read (p->out_fd, &c, 1); /* byte by byte: nothing past the line is taken */
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          program_wait (p, 5);
+          ck_abort_msg ("exited before the banner (status 0x%x), stderr: %s", p->status, p->err->str);
+        }
+      g_string_append_c (out, c);
+    }
+  g_string_truncate (out, out->len - 1);
+  p->banner = g_string_free (out, FALSE);
+  parse_banner (p);
+}
+
+static Program *
+program_start (const char *name, const char *const *args)
+{
+  Program *p = program_spawn (name, args);
+
+  program_read_banner (p);
+  return p;
+}
+
+/* ss-echo with --transport, --strategy, a fresh address, and @extra flags. */
+static Program *
+echo_start (const char *transport, const char *strategy, const char *const *extra)
+{
+  g_autofree char *address = test_address_for (transport);
+  g_autofree char *t = g_strdup_printf ("--transport=%s", transport);
+  g_autofree char *s = g_strdup_printf ("--strategy=%s", strategy);
+  g_autofree char *a = g_strdup_printf ("--address=%s", address);
+  const char *args[16] = { t, s, a };
+  int n = 3;
+
+  for (; extra != NULL && *extra != NULL && n < 15; extra++)
+    args[n++] = *extra;
+  return program_start ("ss-echo", args);
+}
+
+/* ------------------------------------------------------------ clients */
+
+static void
+set_timeouts (int fd, double seconds)
+{
+  struct timeval tv = { .tv_sec = (time_t) (seconds * scale ()), .tv_usec = 0 };
+
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+/* A client of @p's socket: stream (connected) or datagram (connected, and
+ * for Unix datagrams bound to a path of its own so replies come back). */
+static int
+client_connect (Program *p, int type)
+{
+  SsAddress addr;
+  GError *error = NULL;
+  gboolean ok;
+  int fd;
+
+  if (p->path != NULL)
+    ok = ss_address_parse_unix (p->path, &addr, &error);
+  else
+    {
+      g_autofree char *text = strchr (p->host, ':') != NULL
+                                  ? g_strdup_printf ("[%s]:%u", p->host, p->port)
+                                  : g_strdup_printf ("%s:%u", p->host, p->port);
+      ok = ss_address_parse_inet (text, type, &addr, &error);
+    }
+  ck_assert_msg (ok, "address from banner \"%s\": %s", p->banner, error ? error->message : "?");
+
+  fd = socket (ss_address_family (&addr), type | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge (fd, 0);
+  set_timeouts (fd, 10);
+  if (p->path != NULL && type == SOCK_DGRAM)
+    {
+      SsAddress me;
+      g_autofree char *path = test_tmp_path ("client");
+
+      ck_assert (ss_address_parse_unix (path, &me, NULL));
+      ck_assert_int_eq (bind (fd, (struct sockaddr *) &me.storage, me.len), 0);
+    }
+  ck_assert_msg (connect (fd, (struct sockaddr *) &addr.storage, addr.len) == 0,
+                 "connect to %s: %s", p->banner, g_strerror (errno));
+  return fd;
+}
+
+static int
+socket_type_of (const char *transport)
+{
+  return g_strcmp0 (transport, "udp") == 0 || g_strcmp0 (transport, "unix-dgram") == 0
+             ? SOCK_DGRAM : SOCK_STREAM;
+}
+
+/* Two lines over one connection, or one datagram, echoed back exactly. */
+static void
+echo_exchange (Program *p, const char *transport, int round)
+{
+  int type = socket_type_of (transport);
+  int fd = client_connect (p, type);
+  g_autofree char *msg = g_strdup_printf ("hello %s, round %d\n", transport, round);
+
+  if (type == SOCK_DGRAM)
+    {
+      char buf[256];
+      ssize_t n;
+
+      test_send_all (fd, msg, strlen (msg));
+      n = recv (fd, buf, sizeof buf, 0);
+      ck_assert_msg (n >= 0, "recv from %s: %s", p->banner, g_strerror (errno));
+      ck_assert_int_eq (n, strlen (msg));
+      ck_assert_mem_eq (buf, msg, n);
+    }
+  else
+    {
+      for (int i = 0; i < 2; i++)
+        {
+          g_autofree char *line = NULL;
+
+          test_send_all (fd, msg, strlen (msg));
+          line = test_recv_line (fd);
+          ck_assert_str_eq (line != NULL ? line : "(EOF)", msg);
+        }
+    }
+  close (fd);
+}
+
+/* ------------------------------------------------------------ /echo */
+
+/* Every transport with every strategy: three clients in a row, then
+ * SIGTERM and exit status 0 with nothing on stderr. */
+START_TEST (test_echo_combination)
+{
+  const char *transport = test_transports[_i % 4];
+  const char *strategy = test_strategies[_i / 4];
+  Program *p = echo_start (transport, strategy, NULL);
+
+  if (p->path != NULL)
+    ck_assert (g_str_has_prefix (transport, "unix"));
+  else
+    ck_assert_str_eq (p->host, "127.0.0.1");
+  for (int round = 0; round < 3; round++)
+    echo_exchange (p, transport, round);
+  program_stop (p, SIGTERM);
+  ck_assert_msg (p->err->len == 0, "%s/%s stderr: %s", transport, strategy, p->err->str);
+}
+END_TEST
+
+/* A 200 KiB line without a newline is longer than the readline limit: it
+ * comes back in pieces, whole and in order, and the connection ends cleanly. */
+START_TEST (test_echo_long_line)
+{
+  const char *transport = _i == 0 ? "tcp" : "unix";
+  Program *p = echo_start (transport, _i == 2 ? "threadpooling" : "sync", NULL);
+  gsize len = 200 * 1024;
+  char *data = g_malloc (len);
+  GString *got;
+  int fd;
+
+  for (gsize i = 0; i < len; i++)
+    data[i] = (char) ('a' + (i * 7 + i / 26) % 26);
+  fd = client_connect (p, SOCK_STREAM);
+  test_send_all (fd, data, len);
+  shutdown (fd, SHUT_WR);
+  got = test_recv_all (fd, len + 1);
+  ck_assert_uint_eq (got->len, len);
+  ck_assert_msg (memcmp (got->str, data, len) == 0, "the long line came back changed");
+  close (fd);
+  g_string_free (got, TRUE);
+  g_free (data);
+  program_stop (p, SIGTERM);
+}
+END_TEST
+
+/* ------------------------------------------------------------ /signals */
+
+START_TEST (test_signal_exit)
+{
+  static const struct { const char *strategy; int sig; } cases[] = {
+    { "sync", SIGTERM }, { "sync", SIGINT },
+    { "threadpooling", SIGTERM }, { "threadpooling", SIGINT },
+    { "threading", SIGINT }, { "forking", SIGTERM },
+  };
+  Program *p = echo_start ("tcp", cases[_i].strategy, NULL);
+
+  echo_exchange (p, "tcp", 0);
+  program_stop (p, cases[_i].sig);
+}
+END_TEST
+
+/* A Unix server removes its socket file when it stops. */
+START_TEST (test_signal_unix_cleanup)
+{
+  Program *p = echo_start ("unix", "sync", NULL);
+
+  ck_assert (g_file_test (p->path, G_FILE_TEST_EXISTS));
+  program_stop (p, SIGTERM);
+  ck_assert_msg (!g_file_test (p->path, G_FILE_TEST_EXISTS), "%s left behind", p->path);
+}
+END_TEST
+
+/* ------------------------------------------------------------ /errors */
+
+/* Runs ss-echo with @args, expects exit @status and exactly one stderr line
+ * "ss-echo: ..." (containing @needle when given), nothing on stdout. */
+static void
+expect_failure (const char *const *args, int status, const char *needle)
+{
+  Program *p = program_spawn ("ss-echo", args);
+  GString *out = g_string_new (NULL);
+  const char *nl;
+
+  ck_assert_msg (program_wait (p, 10), "%s: still running after 10 s", args[0]);
+  while (drain_fd (p->out_fd, out, 0.05))
+    ;
+  ck_assert_msg (WIFEXITED (p->status) && WEXITSTATUS (p->status) == status,
+                 "%s: status 0x%x, want exit %d; stderr: %s", args[0], p->status, status, p->err->str);
+  ck_assert_msg (out->len == 0, "%s: stdout: %s", args[0], out->str);
+  nl = strchr (p->err->str, '\n');
+  ck_assert_msg (nl != NULL && nl[1] == '\0', "%s: want one stderr line, got: \"%s\"", args[0], p->err->str);
+  ck_assert_msg (g_str_has_prefix (p->err->str, "ss-echo: "), "stderr: %s", p->err->str);
+  if (needle != NULL)
+    ck_assert_msg (strstr (p->err->str, needle) != NULL, "stderr lacks \"%s\": %s", needle, p->err->str);
+  g_string_free (out, TRUE);
+}
+
+START_TEST (test_error_usage)
+{
+  static const struct { const char *args[4]; const char *needle; } cases[] = {
+    { { "--bogus" }, "bogus" },
+    { { "--transport=sctp" }, "sctp" },
+    { { "--strategy=nope", "--address=127.0.0.1:0" }, "nope" },
+    { { "--address=127.0.0.1:99999" }, "99999" },
+    { { "--address=127.0.0.1:http-ish" }, "http-ish" },
+    { { "--min-workers=2", "--address=127.0.0.1:0" }, "threadpooling" },
+    { { "--strategy=threadpooling", "--min-workers=10", "--max-workers=2", "--address=127.0.0.1:0" }, NULL },
+    { { "--strategy=forking", "--max-children=0", "--address=127.0.0.1:0" }, "max-children" },
+    { { "--max-workers=abc" }, "abc" },
+    { { "--address=127.0.0.1:0", "extra" }, "extra" },
+  };
+
+  expect_failure (cases[_i].args, 2, cases[_i].needle);
+}
+END_TEST
+
+/* A TCP port that another server holds: exit 1, the address named. */
+START_TEST (test_error_address_in_use)
+{
+  Program *first = echo_start ("tcp", "sync", NULL);
+  g_autofree char *a = g_strdup_printf ("--address=127.0.0.1:%u", first->port);
+  g_autofree char *port = g_strdup_printf ("%u", first->port);
+  const char *args[] = { "--transport=tcp", a, NULL };
+
+  expect_failure (args, 1, port);
+  echo_exchange (first, "tcp", 0); /* the first one is unharmed */
+  program_stop (first, SIGTERM);
+}
+END_TEST
+
+/* A Unix path that exists and is not a socket is refused and kept. */
+START_TEST (test_error_unix_not_socket)
+{
+  g_autofree char *path = test_tmp_path ("regular-file");
+  g_autofree char *a = g_strdup_printf ("--address=%s", path);
+  const char *args[] = { "--transport=unix", a, NULL };
+
+  ck_assert (g_file_set_contents (path, "keep me", -1, NULL));
+  expect_failure (args, 1, path);
+  ck_assert (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+}
+END_TEST
+
+/* A Unix path in a folder that does not exist. */
+START_TEST (test_error_unix_no_dir)
+{
+  g_autofree char *dir = test_tmp_path ("missing");
+  g_autofree char *a = g_strdup_printf ("--address=%s/sock", dir);
+  const char *args[] = { "--transport=unix", a, NULL };
+
+  expect_failure (args, 1, dir);
+}
+END_TEST
+
+/* ------------------------------------------------------------ /pool */
+
+static int
+count_threads (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/task", (int) pid);
+  GDir *dir = g_dir_open (path, 0, NULL);
+  int n = 0;
+
+  if (dir == NULL)
+    return -1;
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  g_dir_close (dir);
+  return n;
+}
+
+#define N_HELD 100
+
+/* Issue 3: with the pool at 2/200/5, 100 clients holding their connections
+ * open are all served at once (so at least 100 threads), and after they
+ * close the process is back to a handful of threads. */
+START_TEST (test_pool_grow_shrink)
+{
+  const char *extra[] = { "--min-workers=2", "--max-workers=200", "--min-spare-workers=5", NULL };
+  Program *p = echo_start ("tcp", "threadpooling", extra);
+  int fds[N_HELD];
+  int peak, now = -1, at_rest = 2 + 5 + 4; /* min + spare + main, signal watcher, slack */
+  gint64 closed_at, end;
+  double settle_s = -1;
+
+  for (int i = 0; i < N_HELD; i++)
+    fds[i] = client_connect (p, SOCK_STREAM);
+  /* Each client exchanges a line while every earlier one still holds its
+   * connection: the last reply needs 100 requests in service at once. */
+  for (int i = 0; i < N_HELD; i++)
+    {
+      g_autofree char *msg = g_strdup_printf ("client %d\n", i);
+      g_autofree char *line = NULL;
+
+      test_send_all (fds[i], msg, strlen (msg));
+      line = test_recv_line (fds[i]);
+      ck_assert_msg (line != NULL && strcmp (line, msg) == 0,
+                     "client %d of %d held connections got no echo", i, N_HELD);
+    }
+  peak = count_threads (p->pid);
+  ck_assert_msg (peak >= N_HELD, "%d connections served at once by only %d threads", N_HELD, peak);
+
+  for (int i = 0; i < N_HELD; i++)
+    close (fds[i]);
+  closed_at = g_get_monotonic_time ();
+  end = closed_at + (gint64) (3 * scale () * G_USEC_PER_SEC);
+  while (g_get_monotonic_time () < end)
+    {
+      now = count_threads (p->pid);
+      if (now <= at_rest)
+        {
+          settle_s = (g_get_monotonic_time () - closed_at) / (double) G_USEC_PER_SEC;
+          break;
+        }
+      g_usleep (10000);
+    }
+  fprintf (stderr, "pool: %d threads with %d connections held; %d threads %.3f s after they closed\n",
+           peak, N_HELD, now, settle_s);
+  ck_assert_msg (settle_s >= 0, "still %d threads %.0f s after the clients closed (want <= %d)",
+                 now, 3 * scale (), at_rest);
+  echo_exchange (p, "tcp", 1); /* and it still serves */
+  program_stop (p, SIGTERM);
+}
+END_TEST
+
+/* ------------------------------------------------------------ /examples */
+
+START_TEST (test_example_tcp_upper)
+{
+  const char *args[] = { "127.0.0.1:0", NULL };
+  Program *p = program_start ("tcp-upper-server", args);
+  int fd = client_connect (p, SOCK_STREAM);
+  GString *got;
+
+  test_send_all (fd, "hello\n", 6);
+  got = test_recv_all (fd, 5);
+  ck_assert_str_eq (got->str, "HELLO");
+  g_string_free (got, TRUE);
+  close (fd);
+}
+END_TEST
+
+START_TEST (test_example_udp_upper)
+{
+  const char *args[] = { "127.0.0.1:0", NULL };
+  Program *p = program_start ("udp-upper-server", args);
+  int fd = client_connect (p, SOCK_DGRAM);
+  char buf[64] = { 0 };
+  ssize_t n;
+
+  test_send_all (fd, "hello\n", 6);
+  n = recv (fd, buf, sizeof buf - 1, 0);
+  ck_assert_msg (n >= 0, "recv: %s", g_strerror (errno));
+  ck_assert_str_eq (g_strstrip (buf), "HELLO");
+  close (fd);
+}
+END_TEST
+
+/* ------------------------------------------------------------ suite */
+
+static void
+setup (void)
+{
+  programs = g_ptr_array_new_with_free_func (program_free);
+}
+
+static void
+teardown (void)
+{
+  g_clear_pointer (&programs, g_ptr_array_unref);
+}
+
+static TCase *
+tcase (Suite *s, const char *name, int timeout)
+{
+  TCase *tc = tcase_create (name);
+
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, timeout);
+  suite_add_tcase (s, tc);
+  return tc;
+}
+
+static Suite *
+make_suite (void)
+{
+  Suite *s = suite_create ("programs");
+  TCase *tc;
+
+  /* The children write to the pipes we read; a closed pipe must give
+   * EPIPE to this process, not kill it. */
+  signal (SIGPIPE, SIG_IGN);
+
+  tc = tcase (s, "/programs/echo", 30);
+  tcase_add_loop_test (tc, test_echo_combination, 0, 16);
+  tcase_add_loop_test (tc, test_echo_long_line, 0, 3);
+
+  tc = tcase (s, "/programs/signals", 30);
+  tcase_add_loop_test (tc, test_signal_exit, 0, 6);
+  tcase_add_test (tc, test_signal_unix_cleanup);
+
+  tc = tcase (s, "/programs/errors", 30);
+  tcase_add_loop_test (tc, test_error_usage, 0, 10);
+  tcase_add_test (tc, test_error_address_in_use);
+  tcase_add_test (tc, test_error_unix_not_socket);
+  tcase_add_test (tc, test_error_unix_no_dir);
+
+  tc = tcase (s, "/programs/pool", 90);
+  tcase_add_test (tc, test_pool_grow_shrink);
+
+  tc = tcase (s, "/programs/examples", 30);
+  tcase_add_test (tc, test_example_tcp_upper);
+  tcase_add_test (tc, test_example_udp_upper);
+  return s;
+}
+
+int
+main (void)
+{
+  return test_run_suite (make_suite ());
+}
