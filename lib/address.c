@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#define PORT_HINT "ports are 0 to 65535 (0 picks a free port)"
+#define PORT_HINT "ports are 0 to 65535, 0 picks a free port"
 
 /* Splits @text into host and port. Sets *bracketed for "[V6]:PORT". */
 static gboolean
