@@ -706,13 +706,18 @@ END_TEST
 START_TEST (test_signal_watch_free_unused)
 {
   SsServer *server = new_server ("udp", &ss_datagram_echo_handler_class);
-  int threads = test_count_threads ();
   SsSignalWatch *watch = ss_server_shutdown_on_signals (server, NULL);
+  int threads;
 
   ck_assert_ptr_nonnull (watch);
-  ck_assert_int_eq (test_count_threads (), threads + 1);
+  /* Counted after the watcher started: a sanitizer's helper thread may
+   * appear with the first thread the process creates. */
+  threads = test_count_threads ();
+  ck_assert_int_ge (threads, 2);
   ss_signal_watch_free (watch);
-  ck_assert_int_eq (test_count_threads (), threads);
+  /* The watcher was joined, and without a signal it never stopped anything. */
+  ck_assert_int_eq (test_count_threads (), threads - 1);
+  ck_assert_int_eq (server->socket_fd >= 0, TRUE);
   ck_assert (!thread_mask_blocks (SIGTERM));
   ss_server_free (server);
 }
