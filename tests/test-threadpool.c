@@ -1,0 +1,534 @@
+/* test-threadpool.c: the dynamic thread pool's policy, watched through its counters.
+ *
+ * Growing to 100 held connections and shrinking back; the starvation case
+ * of the 2008 post (requests waiting while every worker is busy) in accept
+ * mode (serve_forever) and in hand-off mode (handle_request); never more
+ * than max_workers, never fewer than min_workers; server_close joins every
+ * worker; join(); block_on_close FALSE drops queued requests; the limits.
+ */
+#include "config.h"
+#include "helpers.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static SsServer *
+new_pool_server (guint min, guint max, guint spare)
+{
+  g_autofree char *address = test_address_for ("tcp");
+  GError *error = NULL;
+  SsStrategy *strategy = ss_thread_pool_strategy_new (min, max, spare, &error);
+  SsServer *server;
+
+  ck_assert_msg (strategy != NULL, "%s", error ? error->message : "?");
+  server = ss_tcp_server_new (address, &ss_stream_echo_handler_class, strategy, &error);
+  ck_assert_msg (server != NULL, "%s", error ? error->message : "?");
+  return server;
+}
+
+static SsServerStats
+stats_of (SsServer *server)
+{
+  SsServerStats stats;
+
+  ss_server_get_stats (server, &stats);
+  return stats;
+}
+
+/* Connects @n clients and sends a line on each. */
+static int *
+open_and_send (SsServer *server, int n)
+{
+  int *fds = g_new (int, n);
+  int i;
+
+  for (i = 0; i < n; i++)
+    {
+      g_autofree char *msg = g_strdup_printf ("client %d\n", i);
+
+      fds[i] = test_connect (server);
+      test_send_all (fds[i], msg, strlen (msg));
+    }
+  return fds;
+}
+
+static void
+expect_replies (int *fds, int n)
+{
+  int i;
+
+  for (i = 0; i < n; i++)
+    {
+      g_autofree char *expect = g_strdup_printf ("client %d\n", i);
+      g_autofree char *line = test_recv_line (fds[i]);
+
+      ck_assert_msg (line != NULL, "client %d of %d not served", i, n);
+      ck_assert_str_eq (line, expect);
+    }
+}
+
+static void
+close_all (int *fds, int n)
+{
+  int i;
+
+  for (i = 0; i < n; i++)
+    close (fds[i]);
+  g_free (fds);
+}
+
+/* ------------------------------------------------------------ a sampler */
+
+typedef struct {
+  SsServer *server;
+  gboolean stop;        /* atomic */
+  guint max_workers;    /* atomic: largest workers seen */
+  guint min_workers;    /* atomic: smallest workers seen */
+  guint samples;        /* atomic */
+} Sampler;
+
+static gpointer
+sampler_thread (gpointer data)
+{
+  Sampler *s = data;
+
+  while (!__atomic_load_n (&s->stop, __ATOMIC_SEQ_CST))
+    {
+      SsServerStats st = stats_of (s->server);
+
+      if (st.workers > __atomic_load_n (&s->max_workers, __ATOMIC_SEQ_CST))
+        __atomic_store_n (&s->max_workers, st.workers, __ATOMIC_SEQ_CST);
+      if (st.workers < __atomic_load_n (&s->min_workers, __ATOMIC_SEQ_CST))
+        __atomic_store_n (&s->min_workers, st.workers, __ATOMIC_SEQ_CST);
+      ck_assert_uint_eq (st.idle, st.workers - st.busy);
+      __atomic_fetch_add (&s->samples, 1, __ATOMIC_SEQ_CST);
+      g_usleep (1000);
+    }
+  return NULL;
+}
+
+static GThread *
+sampler_start (Sampler *s, SsServer *server)
+{
+  memset (s, 0, sizeof *s);
+  s->server = server;
+  s->min_workers = G_MAXUINT;
+  return g_thread_new ("sampler", sampler_thread, s);
+}
+
+static void
+sampler_stop (Sampler *s, GThread *thread)
+{
+  __atomic_store_n (&s->stop, TRUE, __ATOMIC_SEQ_CST);
+  g_thread_join (thread);
+  ck_assert_uint_gt (s->samples, 0);
+}
+
+typedef struct {
+  SsServer *server;
+  guint value;
+} StatCond;
+
+static gboolean
+workers_at_most (gpointer data)
+{
+  StatCond *c = data;
+  SsServerStats st = stats_of (c->server);
+
+  return st.workers <= c->value && st.busy == 0;
+}
+
+static gboolean
+workers_at_least (gpointer data)
+{
+  StatCond *c = data;
+
+  return stats_of (c->server).workers >= c->value;
+}
+
+static gboolean
+busy_at_least (gpointer data)
+{
+  StatCond *c = data;
+
+  return stats_of (c->server).busy >= c->value;
+}
+
+/* ------------------------------------------------------------ grow and shrink */
+
+START_TEST (test_grow_to_100_and_shrink)
+{
+  SsServer *server = new_pool_server (2, 200, 5);
+  TestServer *ts = test_server_start (server);
+  StatCond all_busy = { server, 100 };
+  StatCond rest = { server, 2 + 5 };
+  SsServerStats st;
+  int *fds;
+
+  fds = open_and_send (server, 100);
+  expect_replies (fds, 100);
+  /* 100 held connections: 100 busy workers, nothing waiting. */
+  ck_assert (test_wait_until (busy_at_least, &all_busy, 10));
+  st = stats_of (server);
+  ck_assert_uint_ge (st.workers, 100);
+  ck_assert_uint_le (st.workers, 200);
+  ck_assert_uint_eq (st.busy, 100);
+  ck_assert_uint_eq (st.queued, 0);
+  ck_assert_int_ge (test_count_threads (), 100);
+
+  close_all (fds, 100);
+  /* Back to about min_workers + min_spare_workers. */
+  ck_assert (test_wait_until (workers_at_most, &rest, 10));
+  st = stats_of (server);
+  ck_assert_uint_ge (st.workers, 2);
+  ck_assert_uint_ge (st.retired, 90);
+  ck_assert_uint_eq (st.spawned - st.retired, st.workers);
+
+  test_echo_once (server, "after the burst\n");
+  test_server_stop (ts);
+}
+END_TEST
+
+/* ------------------------------------------------------------ starvation */
+
+/* More held connections than min_workers + 3: under the post's rule the
+ * last three would wait forever. */
+#define STARVE (2 + 3 + 5)
+
+START_TEST (test_starvation_accept_mode)
+{
+  SsServer *server = new_pool_server (2, 50, 2);
+  TestServer *ts = test_server_start (server);
+  int *fds = open_and_send (server, STARVE);
+
+  expect_replies (fds, STARVE);
+  ck_assert_uint_eq (stats_of (server).queued, 0);
+  close_all (fds, STARVE);
+  test_server_stop (ts);
+}
+END_TEST
+
+START_TEST (test_starvation_handoff_mode)
+{
+  SsServer *server = new_pool_server (2, 50, 2);
+  GError *error = NULL;
+  int *fds = open_and_send (server, STARVE);
+  StatCond drained = { server, 2 + 2 };
+  int i;
+
+  /* handle_request hands each request to the pool's queue. */
+  server->timeout = 10;
+  for (i = 0; i < STARVE; i++)
+    ck_assert_msg (ss_server_handle_request (server, &error), "%s", error ? error->message : "");
+  expect_replies (fds, STARVE);
+  ck_assert_uint_eq (stats_of (server).queued, 0);
+  ck_assert_uint_eq (stats_of (server).busy, STARVE);
+  close_all (fds, STARVE);
+  ss_thread_pool_strategy_join (server->strategy);
+  ck_assert (test_wait_until (workers_at_most, &drained, 10));
+  ss_server_free (server);
+}
+END_TEST
+
+/* ------------------------------------------------------------ bounds */
+
+/* Reads a reply from whichever held connection is served, closes it, and
+ * goes on until every one has been served. */
+static void
+serve_all_eventually (int *fds, int n)
+{
+  struct pollfd *pfd = g_new0 (struct pollfd, n);
+  int left = n;
+  int i;
+
+  for (i = 0; i < n; i++)
+    pfd[i] = (struct pollfd) { .fd = fds[i], .events = POLLIN };
+  while (left > 0)
+    {
+      int r = poll (pfd, n, 20000);
+
+      ck_assert_msg (r > 0, "%d of %d connections never served", left, n);
+      for (i = 0; i < n; i++)
+        if (pfd[i].fd >= 0 && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+          {
+            g_autofree char *expect = g_strdup_printf ("client %d\n", i);
+            g_autofree char *line = test_recv_line (fds[i]);
+
+            ck_assert_str_eq (line, expect);
+            close (fds[i]);
+            fds[i] = pfd[i].fd = -1;
+            left--;
+          }
+    }
+  g_free (pfd);
+  g_free (fds);
+}
+
+START_TEST (test_never_above_max)
+{
+  SsServer *server = new_pool_server (1, 4, 1);
+  TestServer *ts = test_server_start (server);
+  Sampler sampler;
+  GThread *thread = sampler_start (&sampler, server);
+
+  /* 20 held connections, 4 workers: the rest wait for the first to close. */
+  serve_all_eventually (open_and_send (server, 20), 20);
+  sampler_stop (&sampler, thread);
+  ck_assert_uint_le (sampler.max_workers, 4);
+  ck_assert_uint_ge (sampler.max_workers, 1);
+  ck_assert_uint_le (stats_of (server).workers, 4);
+  ck_assert_uint_le (stats_of (server).spawned - stats_of (server).retired, 4);
+  test_server_stop (ts);
+}
+END_TEST
+
+START_TEST (test_never_below_min)
+{
+  SsServer *server = new_pool_server (3, 20, 0);
+  TestServer *ts = test_server_start (server);
+  StatCond min = { server, 3 };
+  Sampler sampler;
+  GThread *thread;
+  int round;
+
+  ck_assert (test_wait_until (workers_at_least, &min, 10));
+  thread = sampler_start (&sampler, server);
+  for (round = 0; round < 3; round++)
+    {
+      int *fds = open_and_send (server, 12);
+
+      expect_replies (fds, 12);
+      close_all (fds, 12);
+      ck_assert (test_wait_until (workers_at_most, &min, 10));
+    }
+  sampler_stop (&sampler, thread);
+  ck_assert_uint_ge (sampler.min_workers, 3);
+  ck_assert_uint_ge (sampler.max_workers, 12);
+  test_server_stop (ts);
+}
+END_TEST
+
+/* ------------------------------------------------------------ close and join */
+
+static gboolean
+threads_at_most (gpointer data)
+{
+  return test_count_threads () <= GPOINTER_TO_INT (data);
+}
+
+START_TEST (test_close_joins_every_worker)
+{
+  int baseline = test_count_threads ();
+  SsServer *server = new_pool_server (4, 30, 2);
+  TestServer *ts = test_server_start (server);
+  SsServerStats st;
+  int *fds = open_and_send (server, 20);
+
+  expect_replies (fds, 20);
+  close_all (fds, 20);
+  ss_server_shutdown (server);
+  g_thread_join (ts->thread);
+  ck_assert (ts->ok);
+  ss_server_server_close (server);
+  st = stats_of (server);
+  ck_assert_uint_eq (st.workers, 0);
+  ck_assert_uint_eq (st.spawned, st.retired);
+  /* Joined, not merely told to stop: the threads are gone from the process. */
+  ck_assert_int_le (test_count_threads (), baseline);
+  ss_server_free (server);
+  g_free (ts);
+  ck_assert (test_wait_until (threads_at_most, GINT_TO_POINTER (baseline), 5));
+}
+END_TEST
+
+START_TEST (test_join_waits_for_queue)
+{
+  SsServer *server = new_pool_server (1, 2, 0);
+  GError *error = NULL;
+  int *fds = open_and_send (server, 5);
+  SsServerStats st;
+  int i;
+
+  server->timeout = 10;
+  for (i = 0; i < 5; i++)
+    {
+      shutdown (fds[i], SHUT_WR);   /* each request ends after its line */
+      ck_assert (ss_server_handle_request (server, &error));
+    }
+  ss_thread_pool_strategy_join (server->strategy);
+  st = stats_of (server);
+  ck_assert_uint_eq (st.queued, 0);
+  ck_assert_uint_eq (st.busy, 0);
+  ck_assert_uint_eq (st.served, 5);
+  ck_assert_uint_le (st.workers, 2);
+  expect_replies (fds, 5);
+  close_all (fds, 5);
+  ss_server_free (server);
+}
+END_TEST
+
+static gpointer
+close_thread (gpointer data)
+{
+  ss_server_server_close (data);
+  return NULL;
+}
+
+START_TEST (test_close_without_blocking_drops_queued)
+{
+  SsServer *server = new_pool_server (1, 1, 0);
+  StatCond one_busy = { server, 1 };
+  GError *error = NULL;
+  int *fds = g_new (int, 3);
+  GThread *closer;
+  int i;
+
+  ss_thread_pool_strategy_set_block_on_close (server->strategy, FALSE);
+  server->timeout = 10;
+  /* The first sends a line and stays open; the other two send nothing (so
+   * that closing them unread gives a clean EOF, not a reset). */
+  fds[0] = test_connect (server);
+  test_send_all (fds[0], "client 0\n", 9);
+  fds[1] = test_connect (server);
+  fds[2] = test_connect (server);
+  for (i = 0; i < 3; i++)
+    ck_assert (ss_server_handle_request (server, &error));
+  /* One worker, busy with the first connection; two queued. */
+  ck_assert (test_wait_until (busy_at_least, &one_busy, 10));
+  expect_replies (fds, 1);
+  ck_assert_uint_eq (stats_of (server).queued, 2);
+
+  closer = g_thread_new ("closer", close_thread, server);
+  /* The queued ones are shut down unprocessed: EOF without an echo. */
+  for (i = 1; i < 3; i++)
+    {
+      GString *got = test_recv_all (fds[i], 1024);
+
+      ck_assert_uint_eq (got->len, 0);
+      g_string_free (got, TRUE);
+    }
+  /* The running one still finishes before its worker is joined. */
+  shutdown (fds[0], SHUT_WR);
+  g_thread_join (closer);
+  ck_assert_uint_eq (stats_of (server).rejected, 2);
+  ck_assert_uint_eq (stats_of (server).workers, 0);
+  close_all (fds, 3);
+  ss_server_free (server);
+}
+END_TEST
+
+/* ------------------------------------------------------------ limits */
+
+START_TEST (test_limits)
+{
+  GError *error = NULL;
+  SsServer *server;
+  SsStrategy *s;
+
+  ck_assert_ptr_null (ss_thread_pool_strategy_new (5, 4, 1, &error));
+  ck_assert (g_error_matches (error, SS_ERROR, SS_ERROR_INVALID_ARGUMENT));
+  ck_assert_ptr_nonnull (strstr (error->message, "min_workers"));
+  g_clear_error (&error);
+  ck_assert_ptr_null (ss_thread_pool_strategy_new (0, 0, 0, &error));
+  ck_assert (g_error_matches (error, SS_ERROR, SS_ERROR_INVALID_ARGUMENT));
+  g_clear_error (&error);
+
+  s = ss_strategy_new_by_name ("threadpooling", &error);
+  ck_assert (ss_is_thread_pool_strategy (s));
+  ck_assert (!ss_is_threading_strategy (s));
+  ss_strategy_free (s);
+
+  /* init_thread_pool only for a pool server. */
+  server = ss_tcp_server_new ("127.0.0.1:0", &ss_stream_echo_handler_class,
+                              ss_threading_strategy_new (), &error);
+  ck_assert (!ss_server_init_thread_pool (server, 1, 2, 1, &error));
+  ck_assert (g_error_matches (error, SS_ERROR, SS_ERROR_INVALID_ARGUMENT));
+  g_clear_error (&error);
+  ss_server_free (server);
+
+  server = ss_thread_pooling_tcp_server_new ("127.0.0.1:0", &ss_stream_echo_handler_class, &error);
+  ck_assert_ptr_nonnull (server);
+  ck_assert (!ss_server_init_thread_pool (server, 3, 2, 1, &error));
+  g_clear_error (&error);
+  ck_assert (ss_server_init_thread_pool (server, 2, 3, 1, &error));
+  {
+    TestServer *ts = test_server_start (server);
+    StatCond two = { server, 2 };
+
+    ck_assert (test_wait_until (workers_at_least, &two, 10));
+    test_echo_once (server, "limits\n");
+    ck_assert_uint_le (stats_of (server).workers, 3);
+    test_server_stop (ts);
+  }
+}
+END_TEST
+
+/* Serving again after shutdown: accept mode stops and restarts cleanly. */
+START_TEST (test_serve_twice)
+{
+  SsServer *server = new_pool_server (2, 10, 2);
+  int round;
+
+  for (round = 0; round < 2; round++)
+    {
+      TestServer *ts = test_server_start (server);
+      int *fds;
+
+      fds = open_and_send (server, 6);
+      expect_replies (fds, 6);
+      close_all (fds, 6);
+      ss_server_shutdown (server);
+      g_thread_join (ts->thread);
+      ck_assert (ts->ok);
+      g_free (ts);
+    }
+  ss_server_free (server);
+}
+END_TEST
+
+static Suite *
+make_suite (void)
+{
+  Suite *s = suite_create ("threadpool");
+  TCase *tc;
+
+  tc = tcase_create ("/threadpool/grow-shrink");
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_grow_to_100_and_shrink);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("/threadpool/starvation");
+  tcase_set_timeout (tc, 30);
+  tcase_add_test (tc, test_starvation_accept_mode);
+  tcase_add_test (tc, test_starvation_handoff_mode);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("/threadpool/bounds");
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_never_above_max);
+  tcase_add_test (tc, test_never_below_min);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("/threadpool/close");
+  tcase_set_timeout (tc, 30);
+  tcase_add_test (tc, test_close_joins_every_worker);
+  tcase_add_test (tc, test_join_waits_for_queue);
+  tcase_add_test (tc, test_close_without_blocking_drops_queued);
+  tcase_add_test (tc, test_serve_twice);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("/threadpool/limits");
+  tcase_add_test (tc, test_limits);
+  suite_add_tcase (s, tc);
+
+  return s;
+}
+
+int
+main (void)
+{
+  return test_run_suite (make_suite ());
+}
