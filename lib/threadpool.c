@@ -538,6 +538,10 @@ worker_main (void *data)
       pool->waiting++;
       pthread_cond_wait (&pool->work_cond, &pool->lock);
       pool->waiting--;
+      /* Woken with nothing to do: a retiring worker found the pool still
+       * above its spare count (see below). */
+      if (pool->queued == 0 && !pool->accepting && should_retire_unlocked (pool))
+        break;
     }
 
   if (w->epfd >= 0)
@@ -545,6 +549,12 @@ worker_main (void *data)
   w->epfd = -1;
   pool->workers--;
   pool->retired++;
+  /* Workers that never ran a request (spawned by the post's "more than 3
+   * waiting" rule) never reach the retire check; when a retiring worker
+   * leaves the pool still above min_spare idle, it passes the check on to
+   * one waiting worker, which retires in turn until the surplus is gone. */
+  if (pool->waiting > 0 && should_retire_unlocked (pool))
+    pthread_cond_signal (&pool->work_cond);
   /* After this, a joiner may free `w` as soon as we unlock. */
   w->exited = TRUE;
   if (w->joinable)

@@ -228,7 +228,9 @@ START_TEST (test_starvation_handoff_mode)
   ck_assert_uint_eq (stats_of (server).busy, STARVE);
   close_all (fds, STARVE);
   ss_thread_pool_strategy_join (server->strategy);
-  ck_assert (test_wait_until (workers_at_most, &drained, 10));
+  ck_assert_msg (test_wait_until (workers_at_most, &drained, 10),
+                 "workers %u busy %u queued %u", stats_of (server).workers,
+                 stats_of (server).busy, stats_of (server).queued);
   ss_server_free (server);
 }
 END_TEST
