@@ -24,6 +24,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -35,6 +37,36 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <glib/gstdio.h>
+
+/* Under valgrind (make check-valgrind sets SS_VALGRIND) everything runs
+ * 10-50x slower: waits for the server stretch by this factor. */
+static gboolean
+under_valgrind (void)
+{
+  return g_getenv ("SS_VALGRIND") != NULL;
+}
+
+static double
+slow (double seconds)
+{
+  return under_valgrind () ? seconds * 10 : seconds;
+}
+
+/* SS_FAULTS_VERBOSE=1 prints the figures the tests measure (for docs/reliability.md). */
+static void
+report (const char *format, ...) G_GNUC_PRINTF (1, 2);
+static void
+report (const char *format, ...)
+{
+  va_list ap;
+
+  if (g_getenv ("SS_FAULTS_VERBOSE") == NULL)
+    return;
+  va_start (ap, format);
+  vfprintf (stderr, format, ap);
+  va_end (ap);
+  fputc ('\n', stderr);
+}
 
 /* ------------------------------------------------------------------ pipes */
 
@@ -321,12 +353,6 @@ serving_stop (Serving *s)
   g_free (s);
 }
 
-static gboolean
-under_valgrind (void)
-{
-  return g_getenv ("SS_VALGRIND") != NULL;
-}
-
 /* ------------------------------------------------------------------ /faults/reset */
 
 static const char *const concurrent_strategies[] = { "threading", "threadpooling", "forking" };
@@ -410,7 +436,7 @@ START_TEST (test_reset_mid_reply)
                  WIFEXITED (status) ? WEXITSTATUS (status) - 2 : -1);
 
   /* Every reset reached handle_error, as "the peer closed" (SS_ERROR_CLOSED). */
-  errors = marks_wait (MARK_ERROR_CLOSED, MARK_ERROR_OTHER, RESET_CLIENTS, 30);
+  errors = marks_wait (MARK_ERROR_CLOSED, MARK_ERROR_OTHER, RESET_CLIENTS, slow (30));
   ck_assert_msg (errors == RESET_CLIENTS, "%s: %u of %d resets reached handle_error",
                  strategy, errors, RESET_CLIENTS);
   ck_assert_uint_eq (marks_seen[MARK_ERROR_OTHER], 0);
@@ -539,6 +565,8 @@ START_TEST (test_emfile)
   ck_assert_msg ((cpu1 - cpu0) / (t1 - t0) < 0.20,
                  "%s: %.0f%% of a core while out of fds (a busy loop)", strategy,
                  100 * (cpu1 - cpu0) / (t1 - t0));
+  report ("emfile/%s: %.1f%% of a core, %u log lines in %.2f s while out of fds", strategy,
+          100 * (cpu1 - cpu0) / (t1 - t0), lines1 - lines0, t1 - t0);
   ck_assert_msg (lines1 - lines0 <= 3, "%s: %u log lines in %.1f s (want at most one a second)",
                  strategy, lines1 - lines0, t1 - t0);
 
@@ -671,6 +699,7 @@ START_TEST (test_eintr)
       ck_assert_msg (!__atomic_load_n (&serving->returned, __ATOMIC_ACQUIRE),
                      "%s: serve_forever returned after a signal", strategy);
     }
+  report ("eintr/%s: %" G_GUINT64_FORMAT " signals sent while serving", strategy, sig.sent);
   ck_assert_msg (__atomic_load_n (&sig.sent, __ATOMIC_RELAXED) > 500,
                  "only %" G_GUINT64_FORMAT " signals were sent", sig.sent);
 
@@ -712,14 +741,14 @@ START_TEST (test_handler_fails)
 
   for (int i = 0; i < FAILING_REQUESTS; i++)
     client_send_line_wait_close (server, "fail\n");
-  ck_assert_uint_eq (marks_wait (MARK_ERROR_OTHER, 0, FAILING_REQUESTS, 10), FAILING_REQUESTS);
+  ck_assert_uint_eq (marks_wait (MARK_ERROR_OTHER, 0, FAILING_REQUESTS, slow (10)), FAILING_REQUESTS);
   /* Python's try/finally: finish ran for every failed handle. */
-  ck_assert_uint_eq (marks_wait (MARK_FINISH, 0, FAILING_REQUESTS, 10), FAILING_REQUESTS);
+  ck_assert_uint_eq (marks_wait (MARK_FINISH, 0, FAILING_REQUESTS, slow (10)), FAILING_REQUESTS);
 
   fd = client_connect (server, 10);
   client_echo_line (fd, "still serving\n");
   close (fd);
-  ck_assert_uint_eq (marks_wait (MARK_FINISH, 0, FAILING_REQUESTS + 1, 10), FAILING_REQUESTS + 1);
+  ck_assert_uint_eq (marks_wait (MARK_FINISH, 0, FAILING_REQUESTS + 1, slow (10)), FAILING_REQUESTS + 1);
   ck_assert_uint_eq (marks_seen[MARK_ERROR_OTHER], FAILING_REQUESTS);
   serving_stop (serving);
 }
@@ -777,10 +806,10 @@ START_TEST (test_child_crashes)
 
   for (int i = 0; i < 3; i++)
     client_send_line_wait_close (server, line);
-  ck_assert_msg (logs_wait (names, 3, 10), "no log line naming the signal for 3 %s children "
+  ck_assert_msg (logs_wait (names, 3, slow (10)), "no log line naming the signal for 3 %s children "
                  "(lines seen that name it: %u)", crashes[_i], logs_count (names));
   /* Reaped: no zombie child left behind. */
-  ck_assert_msg (test_wait_until (no_zombie_children, NULL, 10), "crashed children were not reaped");
+  ck_assert_msg (test_wait_until (no_zombie_children, NULL, slow (10)), "crashed children were not reaped");
   fd = client_connect (server, 10);
   client_echo_line (fd, "still serving\n");
   close (fd);
@@ -815,10 +844,11 @@ START_TEST (test_slowloris)
   t0 = g_get_monotonic_time ();
   /* Behind 200 silent clients and 50 workers: served once their 0.5 s
    * timeouts have passed (4 rounds, about 2 s); the bound is generous. */
-  fd = client_connect (server, 20);
+  fd = client_connect (server, slow (20));
   client_echo_line (fd, "not a slowloris\n");
   waited = (g_get_monotonic_time () - t0) / 1e6;
-  ck_assert_msg (waited < 15, "served only after %.1f s", waited);
+  report ("slowloris: the well-behaved client was served after %.2f s", waited);
+  ck_assert_msg (waited < slow (15), "served only after %.1f s", waited);
   close (fd);
   for (int i = 0; i < SILENT_CLIENTS; i++)
     close (silent[i]);
@@ -881,7 +911,7 @@ echo_proc_start (const char *strategy)
   ck_assert_msg (g_spawn_async_with_pipes (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
                                            &p->pid, NULL, &p->out_fd, &p->err_fd, &error),
                  "spawn %s: %s", path, error ? error->message : "?");
-  p->banner = read_line_timeout (p->out_fd, 10);
+  p->banner = read_line_timeout (p->out_fd, slow (10));
   ck_assert_msg (p->banner != NULL, "ss-echo printed no banner");
   ck_assert_msg (g_str_has_prefix (p->banner, "Serving on 127.0.0.1 port "), "banner: %s", p->banner);
   port = p->banner + strlen ("Serving on 127.0.0.1 port ");
@@ -996,7 +1026,7 @@ START_TEST (test_shutdown_under_load)
   ck_assert_msg (refused, "ss-echo still accepted connections 5 s after SIGTERM");
   for (int i = 0; i < SHUTDOWN_CLIENTS; i++)
     close (fds[i]);
-  status = echo_proc_wait (p, 15);
+  status = echo_proc_wait (p, slow (15));
   ck_assert_msg (status != -1, "ss-echo did not exit within 15 s of SIGTERM");
   ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "ss-echo exit status %d", status);
 }
@@ -1077,11 +1107,14 @@ START_TEST (test_long_line)
   ck_assert_uint_eq (received, LONG_LINE_SIZE); /* echoed back in pieces */
   close (fd);
   hwm = proc_status_kb (p->pid, "VmHWM:");
-  ck_assert_msg (hwm - rss0 < 8 * 1024, "ss-echo grew by %ld kB (RSS %ld kB, peak %ld kB) "
+  report ("long line: ss-echo RSS %ld kB before, peak %ld kB after a 10 MiB line (+%ld kB)",
+          rss0, hwm, hwm - rss0);
+  /* Under valgrind the process is valgrind's, whose memory is not ours to bound. */
+  ck_assert_msg (under_valgrind () || hwm - rss0 < 8 * 1024, "ss-echo grew by %ld kB (RSS %ld kB, peak %ld kB) "
                  "for a 10 MiB line", hwm - rss0, rss0, hwm);
 
   kill (p->pid, SIGTERM);
-  status = echo_proc_wait (p, 10);
+  status = echo_proc_wait (p, slow (10));
   ck_assert_msg (status != -1 && WIFEXITED (status) && WEXITSTATUS (status) == 0,
                  "ss-echo exit status %d", status);
 }
