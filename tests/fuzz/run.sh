@@ -5,6 +5,9 @@
 #       tests/fuzz/fuzz-readline tests/fuzz/fuzz-datagram
 #   FUZZ_SECONDS=60 /path/to/src/tests/fuzz/run.sh [BUILDDIR]
 #
+# Without BUILDDIR but with BUILD_ROOT set (as .ci/run's fuzz stage calls
+# it), it first configures and builds the targets in $BUILD_ROOT/fuzz.
+#
 # BUILDDIR (default: the current directory) holds the built targets in
 # tests/fuzz/. Each target starts from its seed corpus in
 # tests/fuzz/corpus/<target>/ (copied, so the sources stay untouched) and
@@ -15,10 +18,24 @@
 set -u
 
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
-builddir=$(cd "${1:-.}" && pwd)
+targets="fuzz-address fuzz-readline fuzz-datagram"
+if [ $# -ge 1 ]; then
+    builddir=$(cd "$1" && pwd)
+elif [ -n "${BUILD_ROOT:-}" ]; then
+    # Called from .ci/run (BUILD_ROOT set, no argument): build first, out of
+    # tree, with clang and --enable-fuzzing.
+    builddir=$BUILD_ROOT/fuzz
+    rm -rf "$builddir"
+    mkdir -p "$builddir"
+    echo "== building the fuzz targets in $builddir"
+    (cd "$builddir" && CC=clang "$srcdir/configure" -q --enable-fuzzing \
+        && make -j"$(nproc)" $(for t in $targets; do printf 'tests/fuzz/%s ' "$t"; done)) \
+        >"$builddir/ci-build.log" 2>&1 || { tail -n 40 "$builddir/ci-build.log"; exit 1; }
+else
+    builddir=$(pwd)
+fi
 seconds=${FUZZ_SECONDS:-60}
 workdir=${FUZZ_WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/ss-fuzz.XXXXXX")}
-targets="fuzz-address fuzz-readline fuzz-datagram"
 failed=""
 
 mkdir -p "$workdir"
