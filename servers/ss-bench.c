@@ -39,6 +39,8 @@
 #define DEFAULT_ALL_DURATION 3.0   /* per strategy with --server=all: the demo ends in < 1 min */
 #define DEFAULT_CONNECT_CLIENTS 100
 #define EXIT_USAGE 2
+#define REST_WAIT  3.0  /* seconds to watch the pool shrink after the load */
+#define TRACE_TAIL 2.0  /* seconds of samples after the load, for the picture */
 
 typedef struct {
   char *server;
@@ -62,6 +64,12 @@ typedef struct {
   const char *peak_what; /* "threads" or "processes" */
   guint64 listen_overflows;
   guint64 server_errors;
+  /* threadpooling: workers once the load stopped and how long they took
+   * to get down to min_workers + min_spare_workers (< 0: not within
+   * REST_WAIT seconds). */
+  gboolean has_rest;
+  guint rest_workers;
+  double rest_after;
 } RunResult;
 
 /* ---------------------------------------------------------------- the handler */
@@ -312,6 +320,38 @@ serve_main (gpointer data)
   return NULL;
 }
 
+/* After the load: how fast the pool returns to min_workers +
+ * min_spare_workers (the issue's "at rest within a second"), and with
+ * --trace-pool a tail of samples so the picture shows the shrinking. */
+static void
+watch_rest (const Options *o, const char *name, SsServer *server, Sampler *sampler,
+            gint64 start_us, RunResult *result)
+{
+  gboolean pool = g_str_equal (name, "threadpooling");
+  guint rest_level = (guint) (o->min_workers + o->min_spare_workers);
+  gint64 end_us = g_get_monotonic_time ();
+  double wait = MAX (pool ? REST_WAIT : 0, sampler->trace != NULL ? TRACE_TAIL : 0);
+
+  result->has_rest = pool;
+  result->rest_after = -1;
+  for (;;)
+    {
+      gint64 now = g_get_monotonic_time ();
+      SsServerStats stats;
+      ss_server_get_stats (server, &stats);
+      result->rest_workers = stats.workers;
+      if (pool && result->rest_after < 0 && stats.workers <= rest_level)
+        result->rest_after = (now - end_us) / 1e6;
+      if (sampler->trace != NULL)
+        sample ((now - start_us) / 1e6, sampler);
+      gboolean done_rest = !pool || result->rest_after >= 0;
+      gboolean done_trace = sampler->trace == NULL || (now - end_us) / 1e6 >= TRACE_TAIL;
+      if ((done_rest && done_trace) || (now - end_us) / 1e6 >= wait)
+        break;
+      g_usleep (20000);
+    }
+}
+
 /* Threaded strategies: the server's threads live next to the clients'. */
 static gboolean
 run_in_process (const Options *o, const char *name, double duration, Packet *packet,
@@ -325,7 +365,10 @@ run_in_process (const Options *o, const char *name, double duration, Packet *pac
   sampler.own_threads = bench_count_process_tree (getpid ()) + client_thread_count (o) + 1;
 
   GThread *thread = g_thread_new ("ss-bench-serve", serve_main, server);
+  gint64 start_us = g_get_monotonic_time ();
   gboolean ok = run_clients (o, "127.0.0.1", ss_server_port (server), duration, &sampler, result, error);
+  if (ok)
+    watch_rest (o, name, server, &sampler, start_us, result);
   ss_server_shutdown (server);
   g_thread_join (thread);
 
@@ -438,6 +481,12 @@ print_summary (const Options *o, const RunResult *r)
           r->name, o->n_clients, o->ramp ? "(ramp)" : "", c->elapsed, c->replies, c->rate,
           c->p50_ms, c->p99_ms, c->max_ms, c->errors, c->connect_errors, c->reset_errors,
           c->short_replies, r->peak_what, r->peak, r->listen_overflows, server_errors);
+  if (r->has_rest && r->rest_after >= 0)
+    printf ("rest: server=%s workers=%u (<= min %d + min_spare %d) %.2fs after the load stopped\n",
+            r->name, r->rest_workers, o->min_workers, o->min_spare_workers, r->rest_after);
+  else if (r->has_rest)
+    printf ("rest: server=%s workers=%u still above min %d + min_spare %d %.0fs after the load stopped\n",
+            r->name, r->rest_workers, o->min_workers, o->min_spare_workers, REST_WAIT);
   fflush (stdout);
 }
 
@@ -468,6 +517,25 @@ print_table (const RunResult *results, guint n, const Options *o, double duratio
 
 /* ---------------------------------------------------------------- modes */
 
+typedef struct {
+  Sampler sampler;
+  gint stop;  /* atomic */
+} TraceThread;
+
+/* Server-only mode with --trace-pool: sample until the server stops. */
+static gpointer
+trace_main (gpointer data)
+{
+  TraceThread *tt = data;
+  gint64 start_us = g_get_monotonic_time ();
+  while (!g_atomic_int_get (&tt->stop))
+    {
+      sample ((g_get_monotonic_time () - start_us) / 1e6, &tt->sampler);
+      g_usleep (20000);
+    }
+  return NULL;
+}
+
 static int
 serve_only (const Options *o, Packet *packet, FILE *trace)
 {
@@ -489,12 +557,23 @@ serve_only (const Options *o, Packet *packet, FILE *trace)
   printf ("%s\n", banner);
   fflush (stdout);
 
+  /* The clients are elsewhere: the trace's clients column stays 0. */
+  Options no_clients = *o;
+  no_clients.n_clients = 0;
+  TraceThread tt = { .sampler = { .o = &no_clients, .server = server, .trace = trace, .duration = 1 } };
+  tt.sampler.own_threads = G_MAXUINT; /* no thread count: the stats say it */
+  GThread *tracer = trace != NULL ? g_thread_new ("ss-bench-trace", trace_main, &tt) : NULL;
+
   gboolean ok = ss_server_serve_forever (server, 0.5, &error);
   if (!ok)
     g_printerr ("ss-bench: %s\n", error->message);
+  if (tracer != NULL)
+    {
+      g_atomic_int_set (&tt.stop, 1);
+      g_thread_join (tracer);
+    }
   ss_signal_watch_free (watch);
   ss_server_free (server);
-  (void) trace;
   return ok ? 0 : 1;
 }
 
