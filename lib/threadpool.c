@@ -16,8 +16,9 @@
  *    idle workers accept themselves. Each has its own epoll set holding the
  *    listening socket with EPOLLEXCLUSIVE, so the kernel wakes one idle
  *    worker per connection: no thundering herd and no hand-off wake-up (the
- *    fastest blocking design measured: 23.4k replies/s against the epoll
- *    reference's 21.4k on the ss-bench workload, 2 cores). The worker calls
+ *    fastest blocking design measured; in quick ss-bench runs on 2 cores it
+ *    served about 20.7k replies/s where the epoll reference gave 12-21k:
+ *    noisy, bench/run.sh has the real numbers). The worker calls
  *    ss_server_handle_pending (server, 1), so get_request, verify_request
  *    and a user's process_request all still run; our process_request sees
  *    it is on a worker inside that call (a thread-local) and hands the
