@@ -7,8 +7,26 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 
-G_DEFINE_QUARK (ss-error-quark, ss_error)
+/* pthread_once rather than G_DEFINE_QUARK: GLib 2.74's one-time init is
+ * futex-based and invisible to ThreadSanitizer, which then reports the
+ * first errors raised by two pool workers at once as a race. */
+static GQuark error_quark;
+static pthread_once_t error_quark_once = PTHREAD_ONCE_INIT;
+
+static void
+error_quark_init (void)
+{
+  error_quark = g_quark_from_static_string ("ss-error-quark");
+}
+
+GQuark
+ss_error_quark (void)
+{
+  pthread_once (&error_quark_once, error_quark_init);
+  return error_quark;
+}
 
 SsErrorCode
 ss_error_code_from_errno (int errsv)
