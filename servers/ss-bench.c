@@ -15,7 +15,9 @@
  * run.sh uses it for the reference servers), --server-pid=PID samples that
  * server's threads and child processes, --ramp varies the clients 0 -> N
  * -> 0 over the run (with --trace-pool: the picture in BENCHMARKS.md), and
- * --client-threads sets the number of client epoll loops (2).
+ * --client-threads sets the number of client epoll loops (2), and
+ * --handler-delay makes the handler wait before replying, as one that
+ * waits on a database would (the pool then has a reason to grow).
  */
 #include "config.h"
 
@@ -54,6 +56,7 @@ typedef struct {
   int server_pid;
   gboolean ramp;
   int client_threads;
+  double handler_delay_ms;
 } Options;
 
 /* What a strategy run produced: the client's result plus the server's side. */
@@ -77,6 +80,7 @@ typedef struct {
 typedef struct {
   guint8 *data;
   gsize size;
+  gulong delay_us;  /* --handler-delay: simulated wait before the reply */
 } Packet;
 
 /* The post's handler: self.request.send(data). */
@@ -88,6 +92,8 @@ static gboolean
 bench_handle (SsRequestHandler *handler, GError **error)
 {
   const Packet *packet = handler->server->user_data;
+  if (packet->delay_us > 0)
+    g_usleep (packet->delay_us);
   return ss_sendall (handler->request->fd, packet->data, packet->size, error);
 }
 
@@ -136,6 +142,8 @@ parse_options (int argc, char **argv, Options *o, GError **error)
     { "server-pid", 0, 0, G_OPTION_ARG_INT, &o->server_pid,
       "with --connect: sample this process's threads and children", "PID" },
     { "ramp", 0, 0, G_OPTION_ARG_NONE, &o->ramp, "clients rise 0 -> N -> 0 over the run", NULL },
+    { "handler-delay", 0, 0, G_OPTION_ARG_DOUBLE, &o->handler_delay_ms,
+      "the handler waits MS milliseconds before replying (simulated I/O; default 0)", "MS" },
     { "client-threads", 0, 0, G_OPTION_ARG_INT, &o->client_threads, "client epoll loops (default 2)", "N" },
     { NULL }
   };
@@ -161,6 +169,8 @@ parse_options (int argc, char **argv, Options *o, GError **error)
          "--min-workers=%d --max-workers=%d --min-spare-workers=%d: need 0 <= min <= max and max > 0",
          o->min_workers, o->max_workers, o->min_spare_workers);
   CHECK (o->client_threads > 0 && o->client_threads <= 64, "--client-threads=%d: use 1..64", o->client_threads);
+  CHECK (o->handler_delay_ms >= 0 && o->handler_delay_ms <= 60000,
+         "--handler-delay=%g: use 0..60000 milliseconds", o->handler_delay_ms);
   CHECK (o->server_pid >= 0, "--server-pid=%d is not a process id", o->server_pid);
   CHECK (o->server_pid == 0 || o->connect != NULL, "--server-pid needs --connect");
 #undef CHECK
@@ -329,11 +339,15 @@ watch_rest (const Options *o, const char *name, SsServer *server, Sampler *sampl
 {
   gboolean pool = g_str_equal (name, "threadpooling");
   guint rest_level = (guint) (o->min_workers + o->min_spare_workers);
-  gint64 end_us = g_get_monotonic_time ();
+  /* The load stopped at the clients' deadline, before their results were
+   * merged and sorted. */
+  gint64 end_us = start_us + (gint64) (result->client.elapsed * 1e6);
   double wait = MAX (pool ? REST_WAIT : 0, sampler->trace != NULL ? TRACE_TAIL : 0);
 
   result->has_rest = pool;
   result->rest_after = -1;
+  /* The client loops and their sampler have been joined. */
+  sampler->own_threads -= MIN (sampler->own_threads, client_thread_count (o) + 1);
   for (;;)
     {
       gint64 now = g_get_monotonic_time ();
@@ -653,7 +667,8 @@ main (int argc, char **argv)
       g_printerr ("ss-bench: %s\n", error->message);
       return 1;
     }
-  Packet packet = { .data = g_malloc (o.packet_size), .size = (gsize) o.packet_size };
+  Packet packet = { .data = g_malloc (o.packet_size), .size = (gsize) o.packet_size,
+                    .delay_us = (gulong) (o.handler_delay_ms * 1000) };
   memset (packet.data, 'x', packet.size);
 
   if (o.connect != NULL)
