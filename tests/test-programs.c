@@ -120,6 +120,32 @@ drain_fd (int fd, GString *into, double timeout_s)
   return TRUE;
 }
 
+/* Under valgrind the children's stderr also carries valgrind's own notes
+ * ("--PID-- WARNING: unhandled syscall 434" for pidfd_open, which the
+ * forking strategy then does without). They are not the program's output;
+ * valgrind's error reports ("==PID== ...") are, and stay. */
+static void
+strip_valgrind_notes (GString *err)
+{
+  GString *kept;
+  char **lines;
+
+  if (g_getenv ("SS_VALGRIND") == NULL || err->len == 0)
+    return;
+  kept = g_string_new (NULL);
+  lines = g_strsplit (err->str, "\n", -1);
+  for (char **l = lines; *l != NULL; l++)
+    {
+      if (**l == '\0' || g_regex_match_simple ("^--[0-9]+-- ", *l, 0, 0))
+        continue;
+      g_string_append (kept, *l);
+      g_string_append_c (kept, '\n');
+    }
+  g_strfreev (lines);
+  g_string_assign (err, kept->str);
+  g_string_free (kept, TRUE);
+}
+
 /* Waits up to @timeout_s for the child to exit; returns whether it did. */
 static gboolean
 program_wait (Program *p, double timeout_s)
@@ -142,6 +168,7 @@ program_wait (Program *p, double timeout_s)
   while (drain_fd (p->err_fd, p->err, 0.2))
     if (g_get_monotonic_time () > end + G_USEC_PER_SEC)
       break;
+  strip_valgrind_notes (p->err);
   return TRUE;
 }
 
