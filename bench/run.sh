@@ -75,12 +75,15 @@ trap 'exit 130' INT TERM
 # start_server NAME COMMAND: sets SPID and PORT, or returns 1.
 start_server () {
   local name=$1 cmd=$2
+  # A fresh file per start: never read the previous server's banner.
+  SERIAL=$((${SERIAL:-0} + 1))
+  local banner=$OUT/server-$SERIAL.out
   # shellcheck disable=SC2086  # the command is split into words on purpose
-  $cmd > "$OUT/server.out" 2>> "$OUT/server-$name.err" &
+  $cmd > "$banner" 2>> "$OUT/server-$name.err" &
   SPID=$!
   for _ in $(seq 100); do
-    if grep -q "Serving on" "$OUT/server.out" 2>/dev/null; then
-      PORT=$(sed -n 's/.*port \([0-9][0-9]*\).*/\1/p' "$OUT/server.out" | head -1)
+    PORT=$(sed -n 's/^Serving on .* port \([0-9][0-9]*\).*/\1/p' "$banner" 2>/dev/null | head -1)
+    if [ -n "$PORT" ]; then
       return 0
     fi
     kill -0 "$SPID" 2>/dev/null || break
