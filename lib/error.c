@@ -11,7 +11,11 @@
 
 /* pthread_once rather than G_DEFINE_QUARK: GLib 2.74's one-time init is
  * futex-based and invisible to ThreadSanitizer, which then reports the
- * first errors raised by two pool workers at once as a race. */
+ * first errors raised by two pool workers at once as a race. For the same
+ * reason the init raises one error: GLib allocates the lock of its
+ * error-domain table lazily on the first g_error_new, and doing that here,
+ * ordered by pthread_once before any SS_ERROR is raised, keeps every
+ * later thread's use of it visibly ordered. */
 static GQuark error_quark;
 static pthread_once_t error_quark_once = PTHREAD_ONCE_INIT;
 
@@ -19,6 +23,7 @@ static void
 error_quark_init (void)
 {
   error_quark = g_quark_from_static_string ("ss-error-quark");
+  g_error_free (g_error_new_literal (error_quark, SS_ERROR_FAILED, "init"));
 }
 
 GQuark

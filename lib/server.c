@@ -350,19 +350,35 @@ ss_server_service_actions (SsServer *server)
   SS_SLOT (server->klass, service_actions) (server);
 }
 
-/* Idempotent: the transport closes its socket once, then the strategy
- * joins or waits for what it started (Python's mix-ins call
- * super().server_close() first, then join). */
+static void
+strategy_close (SsServer *server)
+{
+  if (server->strategy->ops->server_close != NULL)
+    server->strategy->ops->server_close (server->strategy, server);
+}
+
+/* Idempotent. For stream servers the transport closes its listening
+ * socket first, then the strategy joins or waits for what it started
+ * (Python's mix-ins call super().server_close() first, then join): new
+ * clients are refused at once instead of queueing for a server that is
+ * going away. Datagram requests reply on the server socket itself, so
+ * there the strategy finishes first: closing under a running handler would
+ * make its sendto() hit a closed -- or worse, reused -- fd. */
 void
 ss_server_server_close (SsServer *server)
 {
+  gboolean datagram;
+
   g_return_if_fail (server != NULL);
   if (server->priv->closed)
     return;
   server->priv->closed = TRUE;
+  datagram = class_int (server->klass, G_STRUCT_OFFSET (SsServerClass, socket_type)) == SOCK_DGRAM;
+  if (datagram)
+    strategy_close (server);
   SS_SLOT (server->klass, server_close) (server);
-  if (server->strategy->ops->server_close != NULL)
-    server->strategy->ops->server_close (server->strategy, server);
+  if (!datagram)
+    strategy_close (server);
 }
 
 int

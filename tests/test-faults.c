@@ -740,9 +740,11 @@ START_TEST (test_eintr)
       ck_assert_msg (!__atomic_load_n (&serving->returned, __ATOMIC_ACQUIRE),
                      "%s: serve_forever returned after a signal", strategy);
     }
-  report ("eintr/%s: %" G_GUINT64_FORMAT " signals sent while serving", strategy, sig.sent);
+  report ("eintr/%s: %" G_GUINT64_FORMAT " signals sent while serving", strategy,
+          (guint64) __atomic_load_n (&sig.sent, __ATOMIC_RELAXED));
   ck_assert_msg (__atomic_load_n (&sig.sent, __ATOMIC_RELAXED) > 500,
-                 "only %" G_GUINT64_FORMAT " signals were sent", sig.sent);
+                 "only %" G_GUINT64_FORMAT " signals were sent",
+                 (guint64) __atomic_load_n (&sig.sent, __ATOMIC_RELAXED));
 
   __atomic_store_n (&sig.stop, 1, __ATOMIC_RELEASE);
   g_thread_join (signaller);
