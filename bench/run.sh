@@ -111,7 +111,8 @@ stop_server () {
   echo "$state"
 }
 
-field () { sed -n "s|.* $1=\([0-9.]*\).*|\1|p" <<< "$2"; }
+# A summary field, or "-" when the client printed no summary.
+field () { local v; v=$(sed -n "s|.* $1=\([0-9.]*\).*|\1|p" <<< "$2"); echo "${v:--}"; }
 
 # measure ROUND NAME COMMAND CLIENTS: one line into results.txt.
 measure () {

@@ -255,6 +255,8 @@ sample (double t, gpointer data)
 
   if (s->pid != 0)
     count = bench_count_process_tree (s->pid);
+  else if (s->server == NULL)
+    count = 0; /* an external server whose pid we were not given */
   else
     {
       guint threads = bench_count_process_tree (getpid ());
