@@ -9,11 +9,16 @@
  * The server reaps only the pids it forked: waitpid(pid), never
  * waitpid(-1), so a child the program forked itself keeps its exit status
  * for the program (CPython issue 1540386; CPython itself still uses
- * waitpid(-1) while over max_children). To block until one of *our*
- * children exits without polling, each child gets a pidfd (Linux 5.3+) in
- * one epoll set; collecting without blocking is then one epoll_wait(0) per
- * loop pass instead of one waitpid per child. Without pidfd_open (ENOSYS)
- * collect scans with waitpid(WNOHANG) and sleeps 10 ms between scans.
+ * waitpid(-1) while over max_children). To find which child exited it
+ * peeks with waitid(P_ALL, WNOWAIT), which reports a zombie without
+ * reaping it: ours are then reaped by pid, a foreign one is left alone.
+ * That is one syscall per loop pass whatever the number of children, and
+ * nothing per fork -- an earlier version kept a pidfd per child in an
+ * epoll set, and the four extra syscalls per request plus every child
+ * inheriting the other children's pidfds cost about a tenth of the
+ * forking strategy's throughput (BENCHMARKS.md). A foreign zombie hides
+ * ours from the peek; then collect scans our pids one by one, and a
+ * blocking wait sleeps 10 ms between scans instead of spinning.
  *
  * Children inherit the parent's signal mask and dispositions unchanged, as
  * Python's do; a program that installs SIGINT/SIGTERM handlers (signals.h)
@@ -24,18 +29,11 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define NO_PIDFD_SLEEP_US 10000
-
-typedef struct {
-  pid_t pid;
-  int pidfd;   /* -1 when none could be opened */
-} Child;
+#define FOREIGN_ZOMBIE_SLEEP_US 10000
 
 typedef struct {
   SsStrategy parent;  /* base, first member */
@@ -43,10 +41,9 @@ typedef struct {
   /* Guards the fields marked (lock). Never held across waitpid(pid, 0),
    * epoll_wait(-1), fork or a sleep, so active_children answers at once. */
   pthread_mutex_t lock;
-  GArray *children;          /* (lock) of Child: forked, not yet reaped */
+  GArray *children;          /* (lock) of pid_t: forked, not yet reaped */
   guint max_children;        /* (lock) */
   gboolean block_on_close;   /* (lock) */
-  int epfd;                  /* pidfds of our children; -1 without pidfd support */
 } SsForkingStrategy;
 
 static const SsStrategyOps forking_ops;
@@ -57,40 +54,13 @@ ss_is_forking_strategy (const SsStrategy *strategy)
   return strategy != NULL && strategy->ops == &forking_ops;
 }
 
-static int
-open_pidfd (pid_t pid)
-{
-#ifdef SYS_pidfd_open
-  return (int) syscall (SYS_pidfd_open, pid, 0);
-#else
-  errno = ENOSYS;
-  return -1;
-#endif
-}
-
 /* ------------------------------------------------------------ bookkeeping */
 
 static void
 track_child (SsForkingStrategy *self, pid_t pid)
 {
-  Child child = { .pid = pid, .pidfd = -1 };
-
-  if (self->epfd >= 0)
-    {
-      child.pidfd = open_pidfd (pid);
-      if (child.pidfd >= 0)
-        {
-          struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (guint64) pid };
-
-          if (epoll_ctl (self->epfd, EPOLL_CTL_ADD, child.pidfd, &ev) < 0)
-            {
-              close (child.pidfd);
-              child.pidfd = -1;
-            }
-        }
-    }
   pthread_mutex_lock (&self->lock);
-  g_array_append_val (self->children, child);
+  g_array_append_val (self->children, pid);
   pthread_mutex_unlock (&self->lock);
 }
 
@@ -102,22 +72,25 @@ untrack_child (SsForkingStrategy *self, pid_t pid)
 
   pthread_mutex_lock (&self->lock);
   for (i = 0; i < self->children->len; i++)
-    {
-      Child *c = &g_array_index (self->children, Child, i);
-
-      if (c->pid != pid)
-        continue;
-      if (c->pidfd >= 0)
-        {
-          /* Explicit DEL: other children still hold a copy of this pidfd,
-           * so close alone would leave it registered. */
-          epoll_ctl (self->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
-          close (c->pidfd);
-        }
-      g_array_remove_index_fast (self->children, i);
-      break;
-    }
+    if (g_array_index (self->children, pid_t, i) == pid)
+      {
+        g_array_remove_index_fast (self->children, i);
+        break;
+      }
   pthread_mutex_unlock (&self->lock);
+}
+
+static gboolean
+is_ours (SsForkingStrategy *self, pid_t pid)
+{
+  gboolean found = FALSE;
+  guint i;
+
+  pthread_mutex_lock (&self->lock);
+  for (i = 0; i < self->children->len && !found; i++)
+    found = g_array_index (self->children, pid_t, i) == pid;
+  pthread_mutex_unlock (&self->lock);
+  return found;
 }
 
 /* The parent's record of how a child ended: the child's own counters died
@@ -165,50 +138,70 @@ reap_pid (SsForkingStrategy *self, SsServer *server, pid_t pid, gboolean blockin
 
 /* Our pids, copied so waitpid runs without the lock. */
 static GArray *
-snapshot (SsForkingStrategy *self, gboolean only_without_pidfd)
+snapshot (SsForkingStrategy *self)
 {
-  GArray *pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
-  guint i;
+  GArray *pids;
 
   pthread_mutex_lock (&self->lock);
-  for (i = 0; i < self->children->len; i++)
-    {
-      Child *c = &g_array_index (self->children, Child, i);
-
-      if (!only_without_pidfd || c->pidfd < 0)
-        g_array_append_val (pids, c->pid);
-    }
+  pids = g_array_sized_new (FALSE, FALSE, sizeof (pid_t), self->children->len);
+  g_array_append_vals (pids, self->children->data, self->children->len);
   pthread_mutex_unlock (&self->lock);
   return pids;
 }
 
-/* Reaps what has exited, waiting up to @timeout_ms (-1 forever) for the
- * first exit when nothing has yet. Returns how many were reaped. */
+/* waitpid(WNOHANG) on each of our pids in turn: Python's way, used only
+ * when a foreign zombie hides ours from the peek below. */
 static guint
-reap_exited (SsForkingStrategy *self, SsServer *server, int timeout_ms)
+scan_ours (SsForkingStrategy *self, SsServer *server)
 {
-  GArray *pids;
+  GArray *pids = snapshot (self);
   guint reaped = 0;
   guint i;
 
-  if (self->epfd >= 0)
-    {
-      struct epoll_event ev[64];
-      int n;
-
-      do
-        n = epoll_wait (self->epfd, ev, G_N_ELEMENTS (ev), timeout_ms);
-      while (n < 0 && errno == EINTR);
-      for (i = 0; n > 0 && i < (guint) n; i++)
-        reaped += reap_pid (self, server, (pid_t) ev[i].data.u64, FALSE);
-    }
-
-  /* Children without a pidfd (none could be opened): scan them. */
-  pids = snapshot (self, TRUE);
   for (i = 0; i < pids->len; i++)
     reaped += reap_pid (self, server, g_array_index (pids, pid_t, i), FALSE);
   g_array_free (pids, TRUE);
   return reaped;
+}
+
+/* The zombie child waitid would report next, without reaping it: 0 when no
+ * child has exited, -1 when the process has no children at all. With
+ * @blocking it first waits for some child to exit. */
+static pid_t
+peek_exited (gboolean blocking)
+{
+  siginfo_t info;
+  int r;
+
+  do
+    {
+      memset (&info, 0, sizeof info);
+      r = waitid (P_ALL, 0, &info, WEXITED | WNOWAIT | (blocking ? 0 : WNOHANG));
+    }
+  while (r < 0 && errno == EINTR);
+  return r < 0 ? -1 : info.si_pid;
+}
+
+/* Reaps every child of ours that has exited, without blocking. Returns how
+ * many. A peek costs one syscall whatever the number of children, where
+ * Python's scan costs one waitpid per child on every loop pass. */
+static guint
+reap_exited (SsForkingStrategy *self, SsServer *server)
+{
+  guint reaped = 0;
+
+  for (;;)
+    {
+      pid_t pid = peek_exited (FALSE);
+
+      if (pid <= 0)
+        return reaped;
+      if (!is_ours (self, pid))
+        /* The program's own child: its status is the program's to collect
+         * (CPython issue 1540386), and it will keep being the one peeked. */
+        return reaped + scan_ours (self, server);
+      reaped += reap_pid (self, server, pid, FALSE);
+    }
 }
 
 static guint
@@ -217,29 +210,19 @@ active_unlocked (SsForkingStrategy *self)
   return self->children->len;
 }
 
-static gboolean
-all_have_pidfds (SsForkingStrategy *self)
-{
-  GArray *pids = snapshot (self, TRUE);
-  gboolean all = pids->len == 0;
-
-  g_array_free (pids, TRUE);
-  return all;
-}
-
 /* Blocks until one of our children exits (or none is left). */
 static void
 wait_for_one (SsForkingStrategy *self, SsServer *server)
 {
-  if (self->epfd >= 0 && all_have_pidfds (self))
+  while (reap_exited (self, server) == 0 && ss_forking_strategy_active_children (&self->parent) > 0)
     {
-      /* Bounded, so a child reaped meanwhile by another thread calling
-       * collect_children cannot leave us waiting forever. */
-      reap_exited (self, server, 1000);
-      return;
+      pid_t pid = peek_exited (TRUE);
+
+      /* A foreign zombie makes the blocking peek return at once: fall back
+       * to sleeping between scans rather than spinning. */
+      if (pid < 0 || !is_ours (self, pid))
+        g_usleep (FOREIGN_ZOMBIE_SLEEP_US);
     }
-  while (reap_exited (self, server, 0) == 0 && ss_forking_strategy_active_children (&self->parent) > 0)
-    g_usleep (NO_PIDFD_SLEEP_US);
 }
 
 /* ------------------------------------------------------------ public collect */
@@ -282,7 +265,7 @@ ss_forking_strategy_collect_children (SsStrategy *strategy, SsServer *server, gb
   if (blocking)
     {
       /* Python: waitpid(pid, 0) for each child in turn. */
-      GArray *pids = snapshot (self, FALSE);
+      GArray *pids = snapshot (self);
       guint i;
 
       for (i = 0; i < pids->len; i++)
@@ -290,7 +273,7 @@ ss_forking_strategy_collect_children (SsStrategy *strategy, SsServer *server, gb
       g_array_free (pids, TRUE);
     }
   else
-    reap_exited (self, server, 0);
+    reap_exited (self, server);
 }
 
 /* ------------------------------------------------------------ strategy ops */
@@ -369,20 +352,9 @@ static void
 forking_free (SsStrategy *strategy)
 {
   SsForkingStrategy *self = (SsForkingStrategy *) strategy;
-  guint i;
 
-  /* Children still running (block_on_close FALSE) are left to run; their
-   * pidfds are closed, the processes are not touched. */
-  for (i = 0; i < self->children->len; i++)
-    {
-      Child *c = &g_array_index (self->children, Child, i);
-
-      if (c->pidfd >= 0)
-        close (c->pidfd);
-    }
+  /* Children still running (block_on_close FALSE) are left to run. */
   g_array_free (self->children, TRUE);
-  if (self->epfd >= 0)
-    close (self->epfd);
   pthread_mutex_destroy (&self->lock);
   g_free (self);
 }
@@ -403,22 +375,12 @@ SsStrategy *
 ss_forking_strategy_new (void)
 {
   SsForkingStrategy *self = g_new0 (SsForkingStrategy, 1);
-  int probe;
 
   self->parent.ops = &forking_ops;
   pthread_mutex_init (&self->lock, NULL);
-  self->children = g_array_new (FALSE, FALSE, sizeof (Child));
+  self->children = g_array_new (FALSE, FALSE, sizeof (pid_t));
   self->max_children = SS_FORKING_DEFAULT_MAX_CHILDREN;
   self->block_on_close = TRUE;
-
-  /* pidfds need Linux 5.3; probe once with our own pid. */
-  self->epfd = -1;
-  probe = open_pidfd (getpid ());
-  if (probe >= 0)
-    {
-      close (probe);
-      self->epfd = epoll_create1 (EPOLL_CLOEXEC);
-    }
   return &self->parent;
 }
 

@@ -51,6 +51,7 @@ typedef struct {
   int packet_size;
   double duration;     /* < 0: not given */
   int min_workers, max_workers, min_spare_workers;
+  int max_children;      /* forking: Python's max_children (40) */
   char *trace_pool;
   char *connect;
   int server_pid;
@@ -135,6 +136,8 @@ parse_options (int argc, char **argv, Options *o, GError **error)
     { "max-workers", 0, 0, G_OPTION_ARG_INT, &o->max_workers, "thread pool maximum (default 200)", "N" },
     { "min-spare-workers", 0, 0, G_OPTION_ARG_INT, &o->min_spare_workers,
       "idle workers kept (default 20)", "N" },
+    { "max-children", 0, 0, G_OPTION_ARG_INT, &o->max_children,
+      "forking: children alive at once before the server waits (default 40, Python's)", "N" },
     { "trace-pool", 0, 0, G_OPTION_ARG_FILENAME, &o->trace_pool,
       "write samples (time, clients, workers, busy, queued) to FILE", "FILE" },
     { "connect", 0, 0, G_OPTION_ARG_STRING, &o->connect,
@@ -168,6 +171,7 @@ parse_options (int argc, char **argv, Options *o, GError **error)
          && o->min_workers <= o->max_workers,
          "--min-workers=%d --max-workers=%d --min-spare-workers=%d: need 0 <= min <= max and max > 0",
          o->min_workers, o->max_workers, o->min_spare_workers);
+  CHECK (o->max_children > 0, "--max-children=%d: use 1 or more", o->max_children);
   CHECK (o->client_threads > 0 && o->client_threads <= 64, "--client-threads=%d: use 1..64", o->client_threads);
   CHECK (o->handler_delay_ms >= 0 && o->handler_delay_ms <= 60000,
          "--handler-delay=%g: use 0..60000 milliseconds", o->handler_delay_ms);
@@ -199,6 +203,13 @@ strategy_new (const Options *o, const char *name, GError **error)
   if (g_str_equal (name, "threadpooling"))
     return ss_thread_pool_strategy_new ((guint) o->min_workers, (guint) o->max_workers,
                                         (guint) o->min_spare_workers, error);
+  if (g_str_equal (name, "forking"))
+    {
+      SsStrategy *forking = ss_forking_strategy_new ();
+
+      ss_forking_strategy_set_max_children (forking, (guint) o->max_children);
+      return forking;
+    }
   return ss_strategy_new_by_name (name, error);
 }
 
@@ -631,7 +642,7 @@ main (int argc, char **argv)
   Options o = {
     .server = NULL, .n_clients = 0, .port = DEFAULT_PORT, .packet_size = DEFAULT_PACKET_SIZE,
     .duration = -1, .min_workers = 2, .max_workers = 200, .min_spare_workers = 20,
-    .client_threads = 2,
+    .max_children = SS_FORKING_DEFAULT_MAX_CHILDREN, .client_threads = 2,
   };
   g_autoptr (GError) error = NULL;
   int status;

@@ -4,6 +4,13 @@
  * those pids and never for -1, so a child the program forked itself keeps
  * its exit status for the program (CPython issue 1540386). A child exits
  * with status 0 when the request succeeded and 1 when it failed.
+ *
+ * fork() copies only the calling thread. In a program with other threads,
+ * a lock one of them held at that moment stays locked in the child, so a
+ * handler run by this strategy should not depend on state other threads
+ * lock (Python 3.12 warns about the same thing). On GLib 2.74 that includes
+ * the slice allocator behind GString and GError unless G_SLICE=always-malloc
+ * is set; glibc's malloc and this library's request path are safe.
  */
 #pragma once
 
