@@ -9,9 +9,10 @@
 # (./autogen.sh, ./configure, make), so `make check` runs right after.
 # Re-running it skips whatever is already done.
 #
-# The demo is servers/ss-bench --server=all (the 2008 post's benchmark over
-# every strategy, under a minute). When ss-bench is not usable it falls back
-# to ss-echo: a thread-pool echo server and a one-line client.
+# The demo is servers/ss-bench --server=all --n-clients=100 (the 2008
+# post's benchmark: 100 clients against every strategy in turn, under a
+# minute). When ss-bench is not usable it falls back to ss-echo: a
+# thread-pool echo server and a one-line client.
 set -euo pipefail
 
 cd "$(dirname "$0")"
@@ -116,8 +117,8 @@ demo_echo () {
 
 demo () {
   if servers/ss-bench --help >/dev/null 2>&1; then
-    say "demo: servers/ss-bench --server=all (the 2008 post's benchmark, every strategy)"
-    servers/ss-bench --server=all
+    say "demo: servers/ss-bench --server=all --n-clients=100 --port=0 (the 2008 post's benchmark, every strategy)"
+    servers/ss-bench --server=all --n-clients=100 --port=0
   else
     demo_echo
   fi
