@@ -121,3 +121,18 @@ ss_signal_watch_free (SsSignalWatch *watch)
   pthread_mutex_destroy (&watch->lock);
   g_free (watch);
 }
+
+gboolean
+ss_server_serve_until_signalled (SsServer *server, double poll_interval, GError **error)
+{
+  SsSignalWatch *watch;
+  gboolean ok;
+
+  g_return_val_if_fail (server != NULL, FALSE);
+  watch = ss_server_shutdown_on_signals (server, error);
+  if (watch == NULL)
+    return FALSE;
+  ok = ss_server_serve_forever (server, poll_interval, error);
+  ss_signal_watch_free (watch);
+  return ok;
+}

@@ -95,7 +95,6 @@ main (int argc, char **argv)
 {
   const char *address = argc > 1 ? argv[1] : "localhost:9999";
   GError *error = NULL;
-  SsSignalWatch *watch;
   SsServer *server;
   char *banner;
   gboolean ok;
@@ -113,27 +112,18 @@ main (int argc, char **argv)
       g_error_free (error);
       return 1;
     }
-  watch = ss_server_shutdown_on_signals (server, &error);
-  if (watch == NULL)
-    {
-      fprintf (stderr, "tcp-upper-server: %s\n", error->message);
-      g_error_free (error);
-      ss_server_free (server);
-      return 1;
-    }
-
   banner = ss_server_banner (server);
   printf ("%s\n", banner);
   fflush (stdout);
   g_free (banner);
 
-  ok = ss_server_serve_forever (server, 0.5, &error);
+  /* Python: server.serve_forever(), ended by Ctrl-C (or SIGTERM). */
+  ok = ss_server_serve_until_signalled (server, 0.5, &error);
   if (!ok)
     {
       fprintf (stderr, "tcp-upper-server: %s\n", error->message);
       g_error_free (error);
     }
-  ss_signal_watch_free (watch);
   ss_server_free (server);
   return ok ? 0 : 1;
 }

@@ -620,6 +620,7 @@ START_TEST (test_example_tcp_upper)
   ck_assert_str_eq (got->str, "HELLO");
   g_string_free (got, TRUE);
   close (fd);
+  program_stop (p, SIGINT); /* ss_server_serve_until_signalled: exit 0 */
 }
 END_TEST
 
@@ -636,6 +637,7 @@ START_TEST (test_example_udp_upper)
   ck_assert_msg (n >= 0, "recv: %s", g_strerror (errno));
   ck_assert_str_eq (g_strstrip (buf), "HELLO");
   close (fd);
+  program_stop (p, SIGTERM);
 }
 END_TEST
 

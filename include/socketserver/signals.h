@@ -22,4 +22,10 @@ int ss_signal_watch_signal (SsSignalWatch *watch);
 
 void ss_signal_watch_free (SsSignalWatch *watch);
 
+/* serve_forever until SIGINT or SIGTERM (or ss_server_shutdown): the
+ * watch above around one serve_forever, for a program's main(), where
+ * Python's would catch KeyboardInterrupt. Call it before the program has
+ * started other threads. */
+gboolean ss_server_serve_until_signalled (SsServer *server, double poll_interval, GError **error);
+
 G_END_DECLS
