@@ -305,3 +305,13 @@ test_run_suite (Suite *suite)
   srunner_free (runner);
   return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+gboolean
+test_fork_unsafe_sanitizer (void)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return TRUE;
+#else
+  return FALSE;
+#endif
+}

@@ -54,8 +54,11 @@ START_TEST (test_echo_combination)
 {
   const char *transport = test_transports[_i / 4];
   const char *strategy = test_strategies[_i % 4];
-  TestServer *ts = test_server_start (new_echo_server (transport, strategy));
+  TestServer *ts;
   int round;
+
+  TEST_SKIP_FORKING_UNDER_SANITIZER (strategy);
+  ts = test_server_start (new_echo_server (transport, strategy));
 
   ck_assert_str_eq (ss_strategy_name (ts->server->strategy), strategy);
   for (round = 0; round < 3; round++)
@@ -112,7 +115,10 @@ static const char *const concurrent[3] = { "threading", "threadpooling", "forkin
 START_TEST (test_held_connections)
 {
   const char *transport = (_i / 3) == 0 ? "tcp" : "unix";
-  TestServer *ts = test_server_start (new_echo_server (transport, concurrent[_i % 3]));
+  TestServer *ts;
+
+  TEST_SKIP_FORKING_UNDER_SANITIZER (concurrent[_i % 3]);
+  ts = test_server_start (new_echo_server (transport, concurrent[_i % 3]));
 
   exchange_while_held (ts->server, HELD);
   test_echo_once (ts->server, "after the held ones\n");
@@ -208,13 +214,15 @@ send_and_wait_close (SsServer *server, const char *msg)
 START_TEST (test_failing_request)
 {
   const char *strategy = concurrent[_i];
-  SsServer *server = new_server (&counting_tcp_class, "tcp", &picky_handler_class,
-                                 test_strategy (strategy));
-  CountingServer *cs = (CountingServer *) server;
+  SsServer *server;
+  CountingServer *cs;
   int pipefd[2];
   TestServer *ts;
   char byte;
 
+  TEST_SKIP_FORKING_UNDER_SANITIZER (strategy);
+  server = new_server (&counting_tcp_class, "tcp", &picky_handler_class, test_strategy (strategy));
+  cs = (CountingServer *) server;
   ck_assert_int_eq (pipe (pipefd), 0);
   cs->error_pipe = pipefd[1];
   ts = test_server_start (server);
