@@ -22,8 +22,9 @@ SS_DECLARE_COMBINATION (threading)      /* ThreadingTCPServer, ThreadingUDPServe
 SS_DECLARE_COMBINATION (forking)        /* ForkingTCPServer, ForkingUDPServer, ... */
 SS_DECLARE_COMBINATION (thread_pooling) /* ThreadPoolingTCPServer, ... */
 
-/* Any transport by name ("tcp", "udp", "unix", "unix-dgram") with any
- * strategy (transfer full): the general form the programs use. */
+/* The transport class by name ("tcp", "udp", "unix", "unix-dgram"), for
+ * ss_server_new with any strategy: the general form the programs use.
+ * Returns: (transfer none): a static class, or NULL with @error set. */
 const SsServerClass *ss_server_class_by_transport_name (const char *transport, GError **error);
 
 G_END_DECLS

@@ -99,7 +99,7 @@ struct _SsServer {
   SsAddress server_address;        /* the address asked for; after bind, the real one */
   int socket_fd;                   /* -1 once closed */
 
-  gboolean allow_reuse_address;    /* (rw before bind) SO_REUSEADDR; default FALSE, TRUE for Unix-free INET in ss-* programs */
+  gboolean allow_reuse_address;    /* (rw before bind) SO_REUSEADDR, INET only; default FALSE as in Python (ss-echo and ss-bench set it) */
   gboolean allow_reuse_port;       /* (rw before bind) SO_REUSEPORT; INET/INET6 only */
   int request_queue_size;          /* (rw before activate) listen backlog; default SOMAXCONN */
   gsize max_packet_size;           /* (rw) datagram servers: 8192 */
