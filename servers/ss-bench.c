@@ -636,6 +636,15 @@ run_load (const Options *o, Packet *packet, FILE *trace)
   return status != 0 ? status : replies > 0 ? 0 : 1;
 }
 
+/* The strings GOptionContext gave us, on every way out of main. */
+static void
+options_clear (Options *o)
+{
+  g_clear_pointer (&o->server, g_free);
+  g_clear_pointer (&o->trace_pool, g_free);
+  g_clear_pointer (&o->connect, g_free);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -651,6 +660,7 @@ main (int argc, char **argv)
   if (!parse_options (argc, argv, &o, &error))
     {
       g_printerr ("ss-bench: %s\n", error->message);
+      options_clear (&o);
       return EXIT_USAGE;
     }
   if (o.server == NULL)
@@ -660,6 +670,7 @@ main (int argc, char **argv)
   if (g_str_equal (o.server, "all") && o.n_clients == 0)
     {
       g_printerr ("ss-bench: --server=all compares strategies under load: add --n-clients=N (e.g. 100)\n");
+      options_clear (&o);
       return EXIT_USAGE;
     }
   if (!g_str_equal (o.server, "all"))
@@ -669,6 +680,7 @@ main (int argc, char **argv)
       if (check == NULL)
         {
           g_printerr ("ss-bench: --server=%s: %s\n", o.server, error->message);
+          options_clear (&o);
           return EXIT_USAGE;
         }
       ss_strategy_free (check);
@@ -678,6 +690,7 @@ main (int argc, char **argv)
   if (o.trace_pool != NULL && trace == NULL)
     {
       g_printerr ("ss-bench: %s\n", error->message);
+      options_clear (&o);
       return 1;
     }
   Packet packet = { .data = g_malloc (o.packet_size), .size = (gsize) o.packet_size,
@@ -702,8 +715,6 @@ main (int argc, char **argv)
   if (trace != NULL)
     fclose (trace);
   g_free (packet.data);
-  g_free (o.server);
-  g_free (o.trace_pool);
-  g_free (o.connect);
+  options_clear (&o);
   return status;
 }

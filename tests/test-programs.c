@@ -535,6 +535,69 @@ START_TEST (test_error_unix_no_dir)
 }
 END_TEST
 
+/* ------------------------------------------------------------ /bench */
+
+/* ss-bench's command line is a contract too: server-only mode prints the
+ * banner and serves exactly --packet-size bytes per connection until a
+ * signal; with clients it ends with one summary line; bad options give one
+ * line on stderr and exit 2. */
+START_TEST (test_bench_server_only)
+{
+  static const char *const strategies[] = { "sync", "threading", "threadpooling", "forking" };
+  g_autofree char *server = g_strdup_printf ("--server=%s", strategies[_i]);
+  const char *args[] = { server, "--port=0", "--packet-size=1000", NULL };
+  Program *p = program_start ("ss-bench", args);
+  int round;
+
+  ck_assert_str_eq (p->host, "127.0.0.1");
+  for (round = 0; round < 3; round++)
+    {
+      int fd = client_connect (p, SOCK_STREAM);
+      GString *got = test_recv_all (fd, 1 << 20);
+
+      ck_assert_uint_eq (got->len, 1000);
+      g_string_free (got, TRUE);
+      close (fd);
+    }
+  program_stop (p, SIGTERM);
+}
+END_TEST
+
+START_TEST (test_bench_with_clients)
+{
+  const char *args[] = { "--server=threadpooling", "--port=0", "--n-clients=10",
+                         "--duration=1", NULL };
+  Program *p = program_spawn ("ss-bench", args);
+  GString *out = g_string_new (NULL);
+
+  ck_assert_msg (program_wait (p, 60), "ss-bench with clients still running after 60 s");
+  while (drain_fd (p->out_fd, out, 0.05))
+    ;
+  ck_assert_msg (WIFEXITED (p->status) && WEXITSTATUS (p->status) == 0,
+                 "status 0x%x, stderr: %s", p->status, p->err->str);
+  ck_assert_msg (strstr (out->str, "summary: server=threadpooling") != NULL, "stdout: %s", out->str);
+  ck_assert_msg (strstr (out->str, "replies/s=") != NULL, "stdout: %s", out->str);
+  ck_assert_msg (strstr (out->str, " errors=0 ") != NULL, "stdout: %s", out->str);
+  g_string_free (out, TRUE);
+}
+END_TEST
+
+START_TEST (test_bench_bad_option)
+{
+  static const char *const bad[] = { "--server=greenthreads", "--port=70000", "--packet-size=0", "--bogus" };
+  const char *args[] = { bad[_i], "--n-clients=1", NULL };
+  Program *p = program_spawn ("ss-bench", args);
+  const char *nl;
+
+  ck_assert_msg (program_wait (p, 10), "%s: still running after 10 s", bad[_i]);
+  ck_assert_msg (WIFEXITED (p->status) && WEXITSTATUS (p->status) == 2,
+                 "%s: status 0x%x, stderr: %s", bad[_i], p->status, p->err->str);
+  nl = strchr (p->err->str, '\n');
+  ck_assert_msg (nl != NULL && nl[1] == '\0' && g_str_has_prefix (p->err->str, "ss-bench: "),
+                 "%s: want one \"ss-bench: ...\" line, got: \"%s\"", bad[_i], p->err->str);
+}
+END_TEST
+
 /* ------------------------------------------------------------ /pool */
 
 static int
@@ -692,6 +755,11 @@ make_suite (void)
 
   tc = tcase (s, "/programs/pool", 90);
   tcase_add_test (tc, test_pool_grow_shrink);
+
+  tc = tcase (s, "/programs/bench", 120);
+  tcase_add_loop_test (tc, test_bench_server_only, 0, 4);
+  tcase_add_test (tc, test_bench_with_clients);
+  tcase_add_loop_test (tc, test_bench_bad_option, 0, 4);
 
   tc = tcase (s, "/programs/examples", 30);
   tcase_add_test (tc, test_example_tcp_upper);
