@@ -94,10 +94,17 @@ static gpointer
 sampler_thread (gpointer data)
 {
   Sampler *s = data;
+  gboolean last = FALSE;
 
-  while (!__atomic_load_n (&s->stop, __ATOMIC_SEQ_CST))
+  /* One more sample after stop was asked for: on a loaded machine this
+   * thread can miss a whole short exchange, and the pool is still serving
+   * when the test stops the sampler. */
+  while (!last)
     {
-      SsServerStats st = stats_of (s->server);
+      SsServerStats st;
+
+      last = __atomic_load_n (&s->stop, __ATOMIC_SEQ_CST);
+      st = stats_of (s->server);
 
       if (st.workers > __atomic_load_n (&s->max_workers, __ATOMIC_SEQ_CST))
         __atomic_store_n (&s->max_workers, st.workers, __ATOMIC_SEQ_CST);
