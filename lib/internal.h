@@ -60,6 +60,10 @@ gboolean ss__server_shutdown_requested (SsServer *server);
 /* Sets FD_CLOEXEC | O_NONBLOCK as asked. */
 gboolean ss__set_nonblocking (int fd, gboolean nonblocking);
 
+/* The SO_RCVTIMEO or SO_SNDTIMEO (@option) of @fd in seconds, 0 when none
+ * is set: what rfile/wfile name in their timeout errors. */
+double ss__socket_timeout (int fd, int option);
+
 /* Monotonic seconds as a double. */
 double ss__now (void);
 

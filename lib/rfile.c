@@ -67,18 +67,6 @@ ss_rfile_free (SsRFile *rfile)
   g_free (rfile);
 }
 
-/* The SO_RCVTIMEO of @fd in seconds, 0 when none is set. */
-static double
-receive_timeout (int fd)
-{
-  struct timeval tv = { 0, 0 };
-  socklen_t len = sizeof tv;
-
-  if (getsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) != 0)
-    return 0;
-  return (double) tv.tv_sec + (double) tv.tv_usec / 1e6;
-}
-
 /* One recv() into @dest: the count (0 at EOF) or -1 with @error set.
  * EINTR is retried: a signal is not the client's doing. */
 static gssize
@@ -96,7 +84,7 @@ rfile_recv (SsRFile *rfile, void *dest, gsize n, GError **error)
         continue;
       if (errsv == EAGAIN || errsv == EWOULDBLOCK)
         {
-          double timeout = receive_timeout (rfile->fd);
+          double timeout = ss__socket_timeout (rfile->fd, SO_RCVTIMEO);
 
           if (timeout > 0)
             g_set_error (error, SS_ERROR, SS_ERROR_TIMED_OUT,

@@ -19,6 +19,8 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define SS_ACCEPT_BATCH 16
@@ -40,6 +42,17 @@ ss__set_nonblocking (int fd, gboolean nonblocking)
     return FALSE;
   flags = nonblocking ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
   return fcntl (fd, F_SETFL, flags) == 0;
+}
+
+double
+ss__socket_timeout (int fd, int option)
+{
+  struct timeval tv = { 0, 0 };
+  socklen_t len = sizeof tv;
+
+  if (getsockopt (fd, SOL_SOCKET, option, &tv, &len) != 0)
+    return 0;
+  return (double) tv.tv_sec + (double) tv.tv_usec / 1e6;
 }
 
 int

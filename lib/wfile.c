@@ -77,18 +77,6 @@ ss_wfile_free (SsWFile *wfile)
   g_free (wfile);
 }
 
-/* The SO_SNDTIMEO of @fd in seconds, 0 when none is set. */
-static double
-send_timeout (int fd)
-{
-  struct timeval tv = { 0, 0 };
-  socklen_t len = sizeof tv;
-
-  if (getsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) != 0)
-    return 0;
-  return (double) tv.tv_sec + (double) tv.tv_usec / 1e6;
-}
-
 static void
 set_send_error (GError **error, int errsv, int fd, gsize sent, gsize len)
 {
@@ -96,7 +84,7 @@ set_send_error (GError **error, int errsv, int fd, gsize sent, gsize len)
 
   if (errsv == EAGAIN || errsv == EWOULDBLOCK)
     {
-      double timeout = send_timeout (fd);
+      double timeout = ss__socket_timeout (fd, SO_SNDTIMEO);
 
       if (timeout > 0)
         g_set_error (error, SS_ERROR, SS_ERROR_TIMED_OUT,
