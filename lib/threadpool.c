@@ -13,18 +13,34 @@
  * Requests reach a worker in one of two ways:
  *
  *  - accept mode (start_serving .. stop_serving, i.e. during serve_forever):
- *    idle workers accept themselves. Each has its own epoll set holding the
- *    listening socket with EPOLLEXCLUSIVE, so the kernel wakes one idle
- *    worker per connection: no thundering herd and no hand-off wake-up (the
- *    fastest blocking design measured; in quick ss-bench runs on 2 cores it
- *    served about 20.7k replies/s where the epoll reference gave 12-21k:
- *    noisy, bench/run.sh has the real numbers). The worker calls
- *    ss_server_handle_pending (server, 1), so get_request, verify_request
- *    and a user's process_request all still run; our process_request sees
- *    it is on a worker inside that call (a thread-local) and hands the
- *    request back to the worker, which runs it once handle_pending returns.
- *    When the last idle worker becomes busy and fewer than max_workers
- *    exist, it spawns one first, so the next connection is accepted at once.
+ *    idle workers accept themselves. Up to accept_cap of them (one per
+ *    CPU) wait on the listening socket, each in its own epoll set holding
+ *    it with EPOLLEXCLUSIVE, so the kernel wakes one idle worker per
+ *    connection: no thundering herd and no hand-off wake-up. The worker
+ *    calls ss_server_handle_pending (server, 1), so get_request,
+ *    verify_request and a user's process_request all still run; our
+ *    process_request sees it is on a worker inside that call (a
+ *    thread-local) and hands the request back to the worker, which runs it
+ *    once handle_pending returns. When the last idle worker becomes busy
+ *    and fewer than max_workers exist, it spawns one first.
+ *
+ *    Why a cap: with every idle worker on the socket, each connection woke
+ *    a sleeping thread even when a busy one would be free microseconds
+ *    later; with one waiter per CPU, workers that finish take the next
+ *    connection from the backlog, often without sleeping, as an epoll
+ *    server does (BENCHMARKS.md has the numbers). The cap holds only while
+ *    requests are short (a moving average under SHORT_REQUEST_US): against
+ *    longer ones a wake-up costs nothing that matters, and handlers that
+ *    wait on I/O need every idle worker accepting, so then all do.
+ *
+ *    While capped, the other idle workers sleep on work_cond, except one,
+ *    the sentinel. It parks while an accepting worker is idle; when none
+ *    is, it polls the socket, and when a connection has waited
+ *    SENTINEL_GRACE_MS with no accept by anyone (every accepting worker is
+ *    inside a long request), it accepts the connection itself and a
+ *    sleeping worker is woken to be the next sentinel, which checks at
+ *    once: a backlog never waits long behind busy workers while idle ones
+ *    sleep, and a burst fans out at wake-up speed.
  *
  *  - hand-off (handle_request, a direct process_request, or a call from a
  *    non-worker thread during serve_forever): the request goes into a ring
@@ -54,6 +70,15 @@
 #define WORKER_STACK_SIZE (1024u * 1024)
 #endif
 
+/* How long the sentinel lets a connection wait while every accepting
+ * worker is busy before it accepts the connection itself. */
+#define SENTINEL_GRACE_MS 1
+
+/* Requests shorter than this on average make the pool cap the workers
+ * waiting on the socket; a wake-up (a few microseconds) only matters
+ * against requests this short, and longer ones are mostly waiting. */
+#define SHORT_REQUEST_US 500
+
 typedef struct _SsThreadPool SsThreadPool;
 typedef struct _PoolWorker PoolWorker;
 
@@ -81,6 +106,9 @@ struct _SsThreadPool {
   /* busy, queued, in_accept or pending_spawns fell, or a worker exited.
    * Broadcast only when `state_waiters` > 0 (join, stop_serving, close). */
   pthread_cond_t state_cond;
+  /* The sentinel parks here while an accepting worker is idle; signalled
+   * when none is left, and on stop. */
+  pthread_cond_t sentinel_cond;
 
   SsServer *server;            /* (lock) set at first use; one pool serves one server */
   guint min_workers;           /* (lock) */
@@ -97,6 +125,15 @@ struct _SsThreadPool {
   guint busy;                  /* (lock) workers running a request */
   guint waiting;               /* (lock) workers blocked on work_cond */
   guint in_accept;             /* (lock) workers in epoll_wait or handle_pending */
+  guint accept_cap;            /* accept mode: idle workers that wait on the socket while
+                                * requests are short (one per CPU) */
+  gint64 request_us_avg;       /* (lock) moving average of a request's duration */
+  gboolean have_sentinel;      /* (lock) one idle worker watches for a stalled backlog */
+  gboolean sentinel_wanted;    /* (lock) a waiting worker was woken to become the sentinel */
+  gboolean sentinel_parked;    /* (lock) the sentinel waits on sentinel_cond */
+  gboolean stalled;            /* (lock) the last sentinel found the accepting workers stuck */
+  guint64 accepts;             /* (atomic; written under the lock) requests taken in accept mode */
+  guint watching;              /* (lock) the sentinel is polling the listening socket */
   guint pending_spawns;        /* (lock) counted but not yet registered in `all` */
   guint exited_unjoined;       /* (lock) exited workers in `all` */
   guint state_waiters;         /* (lock) threads blocked on state_cond */
@@ -165,6 +202,14 @@ wait_state_unlocked (SsThreadPool *pool)
   pool->state_waiters--;
 }
 
+/* Wakes a parked sentinel to look at the pool again (stop, queue). */
+static void
+unpark_sentinel_unlocked (SsThreadPool *pool)
+{
+  if (pool->sentinel_parked)
+    pthread_cond_signal (&pool->sentinel_cond);
+}
+
 /* ------------------------------------------------------------ the queue (lock held) */
 
 static void
@@ -190,6 +235,7 @@ queue_push_unlocked (SsThreadPool *pool, SsRequest *request)
     efd_set (pool->queue_efd);
   if (pool->waiting > 0)
     pthread_cond_signal (&pool->work_cond);
+  unpark_sentinel_unlocked (pool);
 }
 
 static SsRequest *
@@ -263,6 +309,23 @@ should_retire_unlocked (SsThreadPool *pool)
    * someone must be accepting. */
   return pool->workers > pool->min_workers &&
          pool->workers - pool->busy > MAX (pool->min_spare_workers, pool->accepting ? 1u : 0u);
+}
+
+/* Accept mode, after a worker stopped accepting: when no accepting worker
+ * is idle any more, unparks the sentinel, or when there is none wakes a
+ * waiting worker to become it. */
+static void
+watch_backlog_unlocked (SsThreadPool *pool)
+{
+  if (!pool->accepting || pool->stopping || pool->in_accept > 0)
+    return;
+  if (pool->have_sentinel)
+    unpark_sentinel_unlocked (pool);
+  else if (!pool->sentinel_wanted && pool->waiting > 0)
+    {
+      pool->sentinel_wanted = TRUE;
+      pthread_cond_signal (&pool->work_cond);
+    }
 }
 
 /* ------------------------------------------------------------ threads */
@@ -383,6 +446,8 @@ spawn_or_log (SsThreadPool *pool, SsServer *server, guint n)
 static void
 run_request_unlocked (SsThreadPool *pool, SsServer *server, SsRequest *request)
 {
+  gboolean was_short;
+  gint64 start;
   guint n;
 
   pool->busy++;
@@ -390,11 +455,29 @@ run_request_unlocked (SsThreadPool *pool, SsServer *server, SsRequest *request)
   pthread_mutex_unlock (&pool->lock);
 
   spawn_or_log (pool, server, n);
+  start = g_get_monotonic_time ();
   ss_server_run_request (server, request);
 
   pthread_mutex_lock (&pool->lock);
   pool->busy--;
+  /* An average over about the last 8 requests. */
+  was_short = pool->request_us_avg < SHORT_REQUEST_US;
+  pool->request_us_avg += (g_get_monotonic_time () - start - pool->request_us_avg) / 8;
+  if (was_short && pool->request_us_avg >= SHORT_REQUEST_US && pool->accepting)
+    {
+      /* The cap is lifted: every idle worker accepts. */
+      if (pool->waiting > 0)
+        pthread_cond_broadcast (&pool->work_cond);
+      unpark_sentinel_unlocked (pool);
+    }
   notify_state_unlocked (pool);
+}
+
+/* How many idle workers wait on the socket in accept mode. */
+static guint
+accept_cap_unlocked (SsThreadPool *pool)
+{
+  return pool->request_us_avg < SHORT_REQUEST_US ? pool->accept_cap : G_MAXUINT;
 }
 
 /* The worker's epoll set: the listening socket shared exclusively, the
@@ -477,11 +560,11 @@ accept_turn_unlocked (SsThreadPool *pool, SsServer *server, PoolWorker *w)
   pool->in_accept++;
   pthread_mutex_unlock (&pool->lock);
 
+  w->in_pending = TRUE;
   if (wait_for_work (w, listen_fd))
     {
       double paused;
 
-      w->in_pending = TRUE;
       if (ss_server_handle_pending (server, 1) == 0 &&
           (paused = ss__server_accept_paused_for (server)) > 0)
         {
@@ -491,18 +574,99 @@ accept_turn_unlocked (SsThreadPool *pool, SsServer *server, PoolWorker *w)
 
           poll (&pfd, 1, (int) (paused * 1000) + 1);
         }
-      w->in_pending = FALSE;
     }
+  w->in_pending = FALSE;
 
   pthread_mutex_lock (&pool->lock);
   pool->in_accept--;
   notify_state_unlocked (pool);
+  watch_backlog_unlocked (pool);
   request = w->stash;
   w->stash = NULL;
   if (request == NULL)
     return FALSE;
+  __atomic_add_fetch (&pool->accepts, 1, __ATOMIC_RELAXED);
   run_request_unlocked (pool, server, request);
   return TRUE;
+}
+
+/* The sentinel's wait: until the listening socket is readable, then
+ * SENTINEL_GRACE_MS more. Returns whether a connection is still pending
+ * and the accepting workers took none in the meantime (they are stuck in
+ * long requests, not merely busy with short ones); with @chain (the last
+ * sentinel just found them stuck) it checks at once, so a burst fans out
+ * at wake-up speed. FALSE also when stopping or a request was queued.
+ * Called without the lock. */
+static gboolean
+backlog_stalled (SsThreadPool *pool, int listen_fd, gboolean chain)
+{
+  struct pollfd pfd[3] = {
+    { .fd = listen_fd, .events = POLLIN },
+    { .fd = pool->control_efd, .events = POLLIN },
+    { .fd = pool->queue_efd, .events = POLLIN },
+  };
+  struct pollfd stop = { .fd = pool->control_efd, .events = POLLIN };
+  guint64 accepts;
+
+  while (poll (pfd, G_N_ELEMENTS (pfd), -1) < 0 && errno == EINTR)
+    ;
+  if (!(pfd[0].revents & POLLIN) || (pfd[1].revents | pfd[2].revents) & POLLIN)
+    return FALSE;
+  if (chain)
+    return TRUE;
+  accepts = __atomic_load_n (&pool->accepts, __ATOMIC_RELAXED);
+  if (poll (&stop, 1, SENTINEL_GRACE_MS) != 0)
+    return FALSE;
+  if (__atomic_load_n (&pool->accepts, __ATOMIC_RELAXED) != accepts)
+    return FALSE;
+  pfd[0].revents = 0;
+  return poll (pfd, 1, 0) == 1 && (pfd[0].revents & POLLIN);
+}
+
+/* One turn as the sentinel (see the top of the file): an idle worker
+ * beyond accept_cap that watches the listening socket without competing
+ * for connections. Returns whether it found the backlog stalled and so
+ * becomes an accepting worker (the caller then accepts); FALSE when accept
+ * mode ends, the cap is lifted or a request was queued. Called and returns
+ * with the lock held. */
+static gboolean
+sentinel_turn_unlocked (SsThreadPool *pool, SsServer *server)
+{
+  int listen_fd = ss_server_fileno (server);
+  gboolean promote = FALSE;
+
+  pool->have_sentinel = TRUE;
+  pool->sentinel_wanted = FALSE;
+  /* Counted until we stop touching the listening socket (stop_serving). */
+  pool->watching++;
+  while (!promote && pool->accepting && !pool->stopping && pool->queued == 0 &&
+         accept_cap_unlocked (pool) != G_MAXUINT)
+    {
+      gboolean chain = pool->stalled;
+      gboolean stalled;
+
+      if (pool->in_accept > 0)
+        {
+          /* An accepting worker is idle and takes the next connection:
+           * nothing to watch until it is busy (watch_backlog_unlocked). */
+          pool->sentinel_parked = TRUE;
+          pthread_cond_wait (&pool->sentinel_cond, &pool->lock);
+          pool->sentinel_parked = FALSE;
+          continue;
+        }
+      pthread_mutex_unlock (&pool->lock);
+      stalled = backlog_stalled (pool, listen_fd, chain);
+      pthread_mutex_lock (&pool->lock);
+      promote = stalled && pool->in_accept == 0;
+      pool->stalled = promote;
+    }
+  pool->watching--;
+  pool->have_sentinel = FALSE;
+  notify_state_unlocked (pool);
+  /* Promoted: our accept_turn wakes a successor once it is busy. */
+  if (!promote)
+    watch_backlog_unlocked (pool);
+  return promote;
 }
 
 static void *
@@ -533,16 +697,35 @@ worker_main (void *data)
         }
       if (pool->accepting)
         {
-          if (accept_turn_unlocked (pool, server, w) && should_retire_unlocked (pool))
-            break;
-          continue;
+          /* While requests are short, accept_cap idle workers wait on the
+           * socket, one more (the sentinel) watches for a stalled backlog
+           * and the rest sleep here; otherwise every idle worker accepts. */
+          guint cap = accept_cap_unlocked (pool);
+          gboolean accept;
+
+          if (cap != G_MAXUINT && !pool->have_sentinel &&
+              (pool->sentinel_wanted || pool->in_accept >= cap))
+            {
+              accept = sentinel_turn_unlocked (pool, server);
+              if (!accept)
+                continue;
+            }
+          else
+            accept = pool->in_accept < cap;
+          if (accept)
+            {
+              pool->sentinel_wanted = FALSE;   /* we watch the socket now */
+              if (accept_turn_unlocked (pool, server, w) && should_retire_unlocked (pool))
+                break;
+              continue;
+            }
         }
       pool->waiting++;
       pthread_cond_wait (&pool->work_cond, &pool->lock);
       pool->waiting--;
       /* Woken with nothing to do: a retiring worker found the pool still
        * above its spare count (see below). */
-      if (pool->queued == 0 && !pool->accepting && should_retire_unlocked (pool))
+      if (pool->queued == 0 && !pool->sentinel_wanted && should_retire_unlocked (pool))
         break;
     }
 
@@ -650,10 +833,11 @@ pool_stop_serving (SsStrategy *strategy, SsServer *server)
 
   pthread_mutex_lock (&pool->lock);
   pool->accepting = FALSE;
-  if (pool->in_accept > 0)
+  unpark_sentinel_unlocked (pool);
+  if (pool->in_accept > 0 || pool->watching > 0)
     {
       efd_set (pool->control_efd);
-      while (pool->in_accept > 0)
+      while (pool->in_accept > 0 || pool->watching > 0)
         wait_state_unlocked (pool);
     }
   /* Nobody is in epoll now; re-arm for the next serve_forever. */
@@ -683,6 +867,7 @@ pool_server_close (SsStrategy *strategy, SsServer *server)
   pool->stopping = TRUE;
   pool->accepting = FALSE;
   efd_set (pool->control_efd);   /* stays set: workers in epoll leave and exit */
+  unpark_sentinel_unlocked (pool);
   if (!pool->block_on_close)
     {
       SsRequest *request;
@@ -752,6 +937,7 @@ pool_free (SsStrategy *strategy)
   close (pool->control_efd);
   pthread_cond_destroy (&pool->work_cond);
   pthread_cond_destroy (&pool->state_cond);
+  pthread_cond_destroy (&pool->sentinel_cond);
   pthread_mutex_destroy (&pool->lock);
   g_free (pool);
 }
@@ -814,10 +1000,12 @@ ss_thread_pool_strategy_new (guint min_workers, guint max_workers,
   pthread_mutex_init (&pool->lock, NULL);
   pthread_cond_init (&pool->work_cond, NULL);
   pthread_cond_init (&pool->state_cond, NULL);
+  pthread_cond_init (&pool->sentinel_cond, NULL);
   pool->min_workers = min_workers;
   pool->max_workers = max_workers;
   pool->min_spare_workers = min_spare_workers;
   pool->block_on_close = TRUE;
+  pool->accept_cap = (guint) MAX (1L, sysconf (_SC_NPROCESSORS_ONLN));
   pool->all = g_ptr_array_new ();
   pool->queue_efd = queue_efd;
   pool->control_efd = control_efd;

@@ -201,6 +201,35 @@ END_TEST
 
 /* ------------------------------------------------------------ starvation */
 
+/* The pool at its maximum from the start, so growth cannot help: only one
+ * accepting worker per CPU waits on the socket, and every further held
+ * connection must reach a sleeping worker through the sentinel (which
+ * accepts a backlog left waiting behind busy workers, and wakes the next
+ * sleeping worker to watch in its place). */
+START_TEST (test_sleeping_workers_take_a_stalled_backlog)
+{
+  enum { N = 12 };
+  SsServer *server = new_pool_server (N, N, 0);
+  TestServer *ts = test_server_start (server);
+  StatCond started = { server, N };
+  StatCond all_busy = { server, N };
+  SsServerStats st;
+  int *fds;
+
+  ck_assert (test_wait_until (workers_at_least, &started, 10));
+  fds = open_and_send (server, N);
+  expect_replies (fds, N);
+  ck_assert (test_wait_until (busy_at_least, &all_busy, 10));
+  st = stats_of (server);
+  ck_assert_uint_eq (st.workers, N);
+  ck_assert_uint_eq (st.spawned, N);
+  ck_assert_uint_eq (st.queued, 0);
+  close_all (fds, N);
+  test_server_stop (ts);
+}
+END_TEST
+
+
 /* More held connections than min_workers + 3: under the post's rule the
  * last three would wait forever. */
 #define STARVE (2 + 3 + 5)
@@ -527,6 +556,7 @@ make_suite (void)
   tc = tcase_create ("/threadpool/starvation");
   tcase_set_timeout (tc, 30);
   tcase_add_test (tc, test_starvation_accept_mode);
+  tcase_add_test (tc, test_sleeping_workers_take_a_stalled_backlog);
   tcase_add_test (tc, test_starvation_handoff_mode);
   suite_add_tcase (s, tc);
 

@@ -8,7 +8,8 @@
  * more than min_workers exist. A worker is counted when it is spawned, not
  * when it starts. One lock covers the queue and every counter.
  *
- * During serve_forever idle workers accept in turn themselves; requests
+ * During serve_forever idle workers accept in turn themselves (while
+ * requests are short, one per CPU at a time, the others on call); requests
  * handed over by process_request (handle_request, a user's override) go
  * through the pool's queue. Both paths share the policy above.
  */
