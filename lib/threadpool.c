@@ -5,7 +5,8 @@
  * retire while more than min_spare_workers are idle -- and fixes its
  * defects: a worker is counted when it is spawned (so bursts cannot
  * overshoot max_workers), the pool never falls below min_workers, a request
- * never waits while fewer than max_workers exist and no worker is idle, and
+ * never waits in the queue while fewer than max_workers exist and no worker
+ * is idle (a connection in the backlog, see the sentinel below), and
  * server_close joins every worker. One pthread mutex covers the queue, every
  * counter, the flags and the list of worker handles, which is what makes
  * those rules exact (the post used two locks and raced).
@@ -15,8 +16,8 @@
  *  - accept mode (start_serving .. stop_serving, i.e. during serve_forever):
  *    idle workers accept themselves. Up to accept_cap of them (one per
  *    CPU) wait on the listening socket, each in its own epoll set holding
- *    it with EPOLLEXCLUSIVE, so the kernel wakes one idle worker per
- *    connection: no thundering herd and no hand-off wake-up. The worker
+ *    it with EPOLLEXCLUSIVE, so the kernel wakes one of them per
+ *    connection (no thundering herd) and no hand-off wake-up. The worker
  *    calls ss_server_handle_pending (server, 1), so get_request,
  *    verify_request and a user's process_request all still run; our
  *    process_request sees it is on a worker inside that call (a
@@ -34,13 +35,16 @@
  *    wait on I/O need every idle worker accepting, so then all do.
  *
  *    While capped, the other idle workers sleep on work_cond, except one,
- *    the sentinel. It parks while an accepting worker is idle; when none
- *    is, it polls the socket, and when a connection has waited
- *    SENTINEL_GRACE_MS with no accept by anyone (every accepting worker is
- *    inside a long request), it accepts the connection itself and a
- *    sleeping worker is woken to be the next sentinel, which checks at
- *    once: a backlog never waits long behind busy workers while idle ones
- *    sleep, and a burst fans out at wake-up speed.
+ *    the sentinel. It parks while a worker waits in epoll_wait (on_socket;
+ *    a worker inside accept or the hooks does not count, since a user's
+ *    verify_request may be slow). When none does, it polls the socket
+ *    (not exclusively, so it wakes with the next connection), and when a
+ *    connection has waited SENTINEL_GRACE_MS with no request taken by
+ *    anyone (every worker is inside a long request or hook), it accepts
+ *    the connection itself and a sleeping worker is woken to be the next
+ *    sentinel, which takes a still-pending connection at once: a backlog
+ *    waits at most about SENTINEL_GRACE_MS behind busy workers while idle
+ *    ones sleep, and a burst fans out at wake-up speed.
  *
  *  - hand-off (handle_request, a direct process_request, or a call from a
  *    non-worker thread during serve_forever): the request goes into a ring
@@ -103,7 +107,7 @@ struct _SsThreadPool {
   /* Hand-off: a request was queued, the mode changed, or the pool stops.
    * Signalled only when `waiting` > 0. */
   pthread_cond_t work_cond;
-  /* busy, queued, in_accept or pending_spawns fell, or a worker exited.
+  /* busy, queued, in_accept, watching or pending_spawns fell, or a worker exited.
    * Broadcast only when `state_waiters` > 0 (join, stop_serving, close). */
   pthread_cond_t state_cond;
   /* The sentinel parks here while an accepting worker is idle; signalled
@@ -125,6 +129,8 @@ struct _SsThreadPool {
   guint busy;                  /* (lock) workers running a request */
   guint waiting;               /* (lock) workers blocked on work_cond */
   guint in_accept;             /* (lock) workers in epoll_wait or handle_pending */
+  guint on_socket;             /* (lock) of those, the ones waiting in epoll_wait: idle
+                                * acceptors (not inside get_request or the hooks) */
   guint accept_cap;            /* accept mode: idle workers that wait on the socket while
                                 * requests are short (one per CPU) */
   gint64 request_us_avg;       /* (lock) moving average of a request's duration */
@@ -202,7 +208,8 @@ wait_state_unlocked (SsThreadPool *pool)
   pool->state_waiters--;
 }
 
-/* Wakes a parked sentinel to look at the pool again (stop, queue). */
+/* Wakes a parked sentinel to look at the pool again (no worker left on
+ * the socket, a lifted cap, a queued request, stop). */
 static void
 unpark_sentinel_unlocked (SsThreadPool *pool)
 {
@@ -306,18 +313,18 @@ should_retire_unlocked (SsThreadPool *pool)
   if (pool->workers > pool->max_workers)   /* limits lowered while running */
     return TRUE;
   /* In accept mode the last idle worker stays, whatever min_spare says:
-   * someone must be accepting. */
+   * someone must be accepting (or, while capped, be the sentinel). */
   return pool->workers > pool->min_workers &&
          pool->workers - pool->busy > MAX (pool->min_spare_workers, pool->accepting ? 1u : 0u);
 }
 
-/* Accept mode, after a worker stopped accepting: when no accepting worker
- * is idle any more, unparks the sentinel, or when there is none wakes a
- * waiting worker to become it. */
+/* Accept mode, after a worker left epoll_wait or the sentinel role: when
+ * no worker waits on the socket any more, unparks the sentinel, or when
+ * there is none wakes a waiting worker to become it. */
 static void
 watch_backlog_unlocked (SsThreadPool *pool)
 {
-  if (!pool->accepting || pool->stopping || pool->in_accept > 0)
+  if (!pool->accepting || pool->stopping || pool->on_socket > 0)
     return;
   if (pool->have_sentinel)
     unpark_sentinel_unlocked (pool);
@@ -554,14 +561,24 @@ accept_turn_unlocked (SsThreadPool *pool, SsServer *server, PoolWorker *w)
 {
   int listen_fd = ss_server_fileno (server);
   SsRequest *request;
+  gboolean ready;
 
   /* in_accept counts us until we stop touching the listening socket;
    * stop_serving waits for it to reach 0. */
   pool->in_accept++;
+  pool->on_socket++;
+  pthread_mutex_unlock (&pool->lock);
+
+  ready = wait_for_work (w, listen_fd);
+  /* Out of epoll_wait: accept and the hooks (get_request, verify_request,
+   * process_request) may take long, so the sentinel watches from now. */
+  pthread_mutex_lock (&pool->lock);
+  pool->on_socket--;
+  watch_backlog_unlocked (pool);
   pthread_mutex_unlock (&pool->lock);
 
   w->in_pending = TRUE;
-  if (wait_for_work (w, listen_fd))
+  if (ready)
     {
       double paused;
 
@@ -580,7 +597,6 @@ accept_turn_unlocked (SsThreadPool *pool, SsServer *server, PoolWorker *w)
   pthread_mutex_lock (&pool->lock);
   pool->in_accept--;
   notify_state_unlocked (pool);
-  watch_backlog_unlocked (pool);
   request = w->stash;
   w->stash = NULL;
   if (request == NULL)
@@ -592,11 +608,11 @@ accept_turn_unlocked (SsThreadPool *pool, SsServer *server, PoolWorker *w)
 
 /* The sentinel's wait: until the listening socket is readable, then
  * SENTINEL_GRACE_MS more. Returns whether a connection is still pending
- * and the accepting workers took none in the meantime (they are stuck in
- * long requests, not merely busy with short ones); with @chain (the last
- * sentinel just found them stuck) it checks at once, so a burst fans out
- * at wake-up speed. FALSE also when stopping or a request was queued.
- * Called without the lock. */
+ * and the workers took none in the meantime (they are stuck in long
+ * requests or slow hooks, not merely busy with short ones). With @chain
+ * (the last sentinel just found them stuck) a connection pending right now
+ * is enough, so a burst fans out at wake-up speed. FALSE also when
+ * stopping or a request was queued. Called without the lock. */
 static gboolean
 backlog_stalled (SsThreadPool *pool, int listen_fd, gboolean chain)
 {
@@ -608,12 +624,13 @@ backlog_stalled (SsThreadPool *pool, int listen_fd, gboolean chain)
   struct pollfd stop = { .fd = pool->control_efd, .events = POLLIN };
   guint64 accepts;
 
+  /* Chained: the backlog was stalled a moment ago; is it still? */
+  if (chain && poll (pfd, G_N_ELEMENTS (pfd), 0) == 1 && pfd[0].revents == POLLIN)
+    return TRUE;
   while (poll (pfd, G_N_ELEMENTS (pfd), -1) < 0 && errno == EINTR)
     ;
   if (!(pfd[0].revents & POLLIN) || (pfd[1].revents | pfd[2].revents) & POLLIN)
     return FALSE;
-  if (chain)
-    return TRUE;
   accepts = __atomic_load_n (&pool->accepts, __ATOMIC_RELAXED);
   if (poll (&stop, 1, SENTINEL_GRACE_MS) != 0)
     return FALSE;
@@ -625,14 +642,13 @@ backlog_stalled (SsThreadPool *pool, int listen_fd, gboolean chain)
 
 /* One turn as the sentinel (see the top of the file): an idle worker
  * beyond accept_cap that watches the listening socket without competing
- * for connections. Returns whether it found the backlog stalled and so
- * becomes an accepting worker (the caller then accepts); FALSE when accept
- * mode ends, the cap is lifted or a request was queued. Called and returns
- * with the lock held. */
+ * for connections. Returns TRUE when it found the backlog stalled while
+ * accept mode is on, and so becomes an accepting worker (the caller then
+ * accepts); FALSE when accept mode ends, the pool stops, the cap is lifted
+ * or a request was queued. Called and returns with the lock held. */
 static gboolean
 sentinel_turn_unlocked (SsThreadPool *pool, SsServer *server)
 {
-  int listen_fd = ss_server_fileno (server);
   gboolean promote = FALSE;
 
   pool->have_sentinel = TRUE;
@@ -645,19 +661,19 @@ sentinel_turn_unlocked (SsThreadPool *pool, SsServer *server)
       gboolean chain = pool->stalled;
       gboolean stalled;
 
-      if (pool->in_accept > 0)
+      if (pool->on_socket > 0)
         {
-          /* An accepting worker is idle and takes the next connection:
-           * nothing to watch until it is busy (watch_backlog_unlocked). */
+          /* A worker waits on the socket and takes the next connection:
+           * nothing to watch until it leaves (watch_backlog_unlocked). */
           pool->sentinel_parked = TRUE;
           pthread_cond_wait (&pool->sentinel_cond, &pool->lock);
           pool->sentinel_parked = FALSE;
           continue;
         }
       pthread_mutex_unlock (&pool->lock);
-      stalled = backlog_stalled (pool, listen_fd, chain);
+      stalled = backlog_stalled (pool, ss_server_fileno (server), chain);
       pthread_mutex_lock (&pool->lock);
-      promote = stalled && pool->in_accept == 0;
+      promote = stalled && pool->on_socket == 0 && pool->accepting && !pool->stopping;
       pool->stalled = promote;
     }
   pool->watching--;
@@ -704,14 +720,14 @@ worker_main (void *data)
           gboolean accept;
 
           if (cap != G_MAXUINT && !pool->have_sentinel &&
-              (pool->sentinel_wanted || pool->in_accept >= cap))
+              (pool->sentinel_wanted || pool->on_socket >= cap))
             {
               accept = sentinel_turn_unlocked (pool, server);
               if (!accept)
                 continue;
             }
           else
-            accept = pool->in_accept < cap;
+            accept = pool->on_socket < cap;
           if (accept)
             {
               pool->sentinel_wanted = FALSE;   /* we watch the socket now */
@@ -720,11 +736,17 @@ worker_main (void *data)
               continue;
             }
         }
+      /* A worker that never ran a request (spawned for a burst that
+       * others served) checks here: the retire chain below only reaches
+       * workers already waiting. */
+      if (pool->queued == 0 && !pool->sentinel_wanted && should_retire_unlocked (pool))
+        break;
       pool->waiting++;
       pthread_cond_wait (&pool->work_cond, &pool->lock);
       pool->waiting--;
-      /* Woken with nothing to do: a retiring worker found the pool still
-       * above its spare count (see below). */
+      /* Woken with nothing to do (a retiring worker found the pool still
+       * above its spare count, see below; or start_serving, a lifted cap,
+       * a wanted sentinel): retire if the policy says so. */
       if (pool->queued == 0 && !pool->sentinel_wanted && should_retire_unlocked (pool))
         break;
     }
@@ -840,6 +862,9 @@ pool_stop_serving (SsStrategy *strategy, SsServer *server)
       while (pool->in_accept > 0 || pool->watching > 0)
         wait_state_unlocked (pool);
     }
+  /* The next serve_forever starts without a stale sentinel state. */
+  pool->sentinel_wanted = FALSE;
+  pool->stalled = FALSE;
   /* Nobody is in epoll now; re-arm for the next serve_forever. */
   efd_clear (pool->control_efd);
   efd_clear (pool->queue_efd);

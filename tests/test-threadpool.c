@@ -10,6 +10,7 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -200,6 +201,100 @@ START_TEST (test_grow_to_100_and_shrink)
 END_TEST
 
 /* ------------------------------------------------------------ starvation */
+
+/* verify_request runs on the accepting worker, inside its accept turn. A
+ * slow one on every worker that waits on the socket (accept_cap, one per
+ * CPU, while requests are short) must not keep the sleeping workers from
+ * serving the next clients: the sentinel watches workers waiting in
+ * epoll_wait, not workers inside the hooks. */
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  guint to_hold;       /* verify_request calls still to hold */
+  guint held;          /* calls held now */
+  gboolean release;
+} slow_verify = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, FALSE };
+
+static gboolean
+slow_verify_request (SsServer *server, SsRequest *request)
+{
+  pthread_mutex_lock (&slow_verify.lock);
+  if (slow_verify.to_hold > 0)
+    {
+      slow_verify.to_hold--;
+      slow_verify.held++;
+      while (!slow_verify.release)
+        pthread_cond_wait (&slow_verify.cond, &slow_verify.lock);
+      slow_verify.held--;
+    }
+  pthread_mutex_unlock (&slow_verify.lock);
+  return ss_tcp_server_class.parent->verify_request (server, request); /* super() */
+}
+
+static const SsServerClass slow_verify_server_class = {
+  .name = "SlowVerifyServer",
+  .parent = &ss_tcp_server_class,
+  .verify_request = slow_verify_request,
+};
+
+static gboolean
+verify_calls_held (gpointer data)
+{
+  guint want = GPOINTER_TO_UINT (data);
+  guint held;
+
+  pthread_mutex_lock (&slow_verify.lock);
+  held = slow_verify.held;
+  pthread_mutex_unlock (&slow_verify.lock);
+  return held >= want;
+}
+
+START_TEST (test_slow_verify_does_not_stall_the_pool)
+{
+  guint ncpu = (guint) MAX (1L, sysconf (_SC_NPROCESSORS_ONLN));
+  guint n = ncpu + 4;
+  g_autofree char *address = test_address_for ("tcp");
+  GError *error = NULL;
+  SsStrategy *strategy = ss_thread_pool_strategy_new (n, n, 0, &error);
+  SsServer *server;
+  TestServer *ts;
+  StatCond started;
+  int *held = g_new (int, ncpu);
+  int *fds;
+  guint i;
+
+  ck_assert_msg (strategy != NULL, "%s", error ? error->message : "?");
+  server = ss_server_new (&slow_verify_server_class, address, &ss_stream_echo_handler_class,
+                          strategy, TRUE, &error);
+  ck_assert_msg (server != NULL, "%s", error ? error->message : "?");
+  ts = test_server_start (server);
+  started = (StatCond) { server, n };
+  ck_assert (test_wait_until (workers_at_least, &started, 10));
+
+  pthread_mutex_lock (&slow_verify.lock);
+  slow_verify.to_hold = ncpu;
+  slow_verify.release = FALSE;
+  pthread_mutex_unlock (&slow_verify.lock);
+  for (i = 0; i < ncpu; i++)
+    held[i] = test_connect (server);
+  ck_assert (test_wait_until (verify_calls_held, GUINT_TO_POINTER (ncpu), 10));
+
+  /* Every worker that waited on the socket is stuck in verify_request. */
+  fds = open_and_send (server, 2);
+  expect_replies (fds, 2);
+
+  pthread_mutex_lock (&slow_verify.lock);
+  slow_verify.release = TRUE;
+  pthread_cond_broadcast (&slow_verify.cond);
+  pthread_mutex_unlock (&slow_verify.lock);
+  for (i = 0; i < ncpu; i++)
+    close (held[i]);
+  g_free (held);
+  close_all (fds, 2);
+  test_server_stop (ts);
+}
+END_TEST
+
 
 /* The pool at its maximum from the start, so growth cannot help: only one
  * accepting worker per CPU waits on the socket, and every further held
@@ -557,6 +652,7 @@ make_suite (void)
   tcase_set_timeout (tc, 30);
   tcase_add_test (tc, test_starvation_accept_mode);
   tcase_add_test (tc, test_sleeping_workers_take_a_stalled_backlog);
+  tcase_add_test (tc, test_slow_verify_does_not_stall_the_pool);
   tcase_add_test (tc, test_starvation_handoff_mode);
   suite_add_tcase (s, tc);
 
