@@ -107,7 +107,7 @@ struct _SsThreadPool {
   /* Hand-off: a request was queued, the mode changed, or the pool stops.
    * Signalled only when `waiting` > 0. */
   pthread_cond_t work_cond;
-  /* busy, queued, in_accept, watching or pending_spawns fell, or a worker exited.
+  /* busy, queued, in_accept or pending_spawns fell, the sentinel left, or a worker exited.
    * Broadcast only when `state_waiters` > 0 (join, stop_serving, close). */
   pthread_cond_t state_cond;
   /* The sentinel parks here while an accepting worker is idle; signalled
@@ -134,12 +134,12 @@ struct _SsThreadPool {
   guint accept_cap;            /* accept mode: idle workers that wait on the socket while
                                 * requests are short (one per CPU) */
   gint64 request_us_avg;       /* (lock) moving average of a request's duration */
-  gboolean have_sentinel;      /* (lock) one idle worker watches for a stalled backlog */
+  gboolean have_sentinel;      /* (lock) one idle worker watches for a stalled backlog
+                                * (and may touch the listening socket: stop_serving waits) */
   gboolean sentinel_wanted;    /* (lock) a waiting worker was woken to become the sentinel */
   gboolean sentinel_parked;    /* (lock) the sentinel waits on sentinel_cond */
   gboolean stalled;            /* (lock) the last sentinel found the accepting workers stuck */
   guint64 accepts;             /* (atomic; written under the lock) requests taken in accept mode */
-  guint watching;              /* (lock) the sentinel is polling the listening socket */
   guint pending_spawns;        /* (lock) counted but not yet registered in `all` */
   guint exited_unjoined;       /* (lock) exited workers in `all` */
   guint state_waiters;         /* (lock) threads blocked on state_cond */
@@ -316,6 +316,14 @@ should_retire_unlocked (SsThreadPool *pool)
    * someone must be accepting (or, while capped, be the sentinel). */
   return pool->workers > pool->min_workers &&
          pool->workers - pool->busy > MAX (pool->min_spare_workers, pool->accepting ? 1u : 0u);
+}
+
+/* The retire rule for a worker with nothing to do, unless it was woken to
+ * become the sentinel. */
+static gboolean
+idle_should_retire_unlocked (SsThreadPool *pool)
+{
+  return !pool->sentinel_wanted && should_retire_unlocked (pool);
 }
 
 /* Accept mode, after a worker left epoll_wait or the sentinel role: when
@@ -651,10 +659,9 @@ sentinel_turn_unlocked (SsThreadPool *pool, SsServer *server)
 {
   gboolean promote = FALSE;
 
+  /* Set until we stop touching the listening socket (stop_serving). */
   pool->have_sentinel = TRUE;
   pool->sentinel_wanted = FALSE;
-  /* Counted until we stop touching the listening socket (stop_serving). */
-  pool->watching++;
   while (!promote && pool->accepting && !pool->stopping && pool->queued == 0 &&
          accept_cap_unlocked (pool) != G_MAXUINT)
     {
@@ -676,7 +683,6 @@ sentinel_turn_unlocked (SsThreadPool *pool, SsServer *server)
       promote = stalled && pool->on_socket == 0 && pool->accepting && !pool->stopping;
       pool->stalled = promote;
     }
-  pool->watching--;
   pool->have_sentinel = FALSE;
   notify_state_unlocked (pool);
   /* Promoted: our accept_turn wakes a successor once it is busy. */
@@ -739,7 +745,7 @@ worker_main (void *data)
       /* A worker that never ran a request (spawned for a burst that
        * others served) checks here: the retire chain below only reaches
        * workers already waiting. */
-      if (pool->queued == 0 && !pool->sentinel_wanted && should_retire_unlocked (pool))
+      if (idle_should_retire_unlocked (pool))
         break;
       pool->waiting++;
       pthread_cond_wait (&pool->work_cond, &pool->lock);
@@ -747,7 +753,7 @@ worker_main (void *data)
       /* Woken with nothing to do (a retiring worker found the pool still
        * above its spare count, see below; or start_serving, a lifted cap,
        * a wanted sentinel): retire if the policy says so. */
-      if (pool->queued == 0 && !pool->sentinel_wanted && should_retire_unlocked (pool))
+      if (idle_should_retire_unlocked (pool))
         break;
     }
 
@@ -856,10 +862,10 @@ pool_stop_serving (SsStrategy *strategy, SsServer *server)
   pthread_mutex_lock (&pool->lock);
   pool->accepting = FALSE;
   unpark_sentinel_unlocked (pool);
-  if (pool->in_accept > 0 || pool->watching > 0)
+  if (pool->in_accept > 0 || pool->have_sentinel)
     {
       efd_set (pool->control_efd);
-      while (pool->in_accept > 0 || pool->watching > 0)
+      while (pool->in_accept > 0 || pool->have_sentinel)
         wait_state_unlocked (pool);
     }
   /* The next serve_forever starts without a stale sentinel state. */
