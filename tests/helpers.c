@@ -15,6 +15,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 
 const char *const test_transports[4] = { "tcp", "udp", "unix", "unix-dgram" };
 const char *const test_strategies[4] = { "sync", "threading", "threadpooling", "forking" };
@@ -319,4 +322,27 @@ test_fork_unsafe_sanitizer (void)
 #else
   return FALSE;
 #endif
+}
+
+/* See helpers.h. */
+int
+test_drop_permission_bypass (void)
+{
+  struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+  struct __user_cap_data_struct data[2];
+  const int caps[] = { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH };
+
+  if (geteuid () != 0)
+    return 0;
+  if (syscall (SYS_capget, &header, data) != 0)
+    return 10;
+  for (gsize i = 0; i < G_N_ELEMENTS (caps); i++)
+    {
+      if (prctl (PR_CAPBSET_DROP, caps[i], 0, 0, 0) != 0)
+        return setgid (65534) == 0 && setuid (65534) == 0 ? 0 : 10;
+      data[0].effective &= ~CAP_TO_MASK (caps[i]);
+      data[0].permitted &= ~CAP_TO_MASK (caps[i]);
+      data[0].inheritable &= ~CAP_TO_MASK (caps[i]);
+    }
+  return syscall (SYS_capset, &header, data) == 0 ? 0 : 10;
 }

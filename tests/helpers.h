@@ -75,6 +75,17 @@ extern const char *const test_strategies[4]; /* "sync", "threading", "threadpool
  * valgrind builds run it. */
 gboolean test_fork_unsafe_sanitizer (void);
 
+/* Makes permission checks apply to this process and whatever it execs.
+ * Root bypasses them through CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, so
+ * as root the two are dropped from the bounding set (an exec as uid 0 would
+ * regain them otherwise) and from the process's own sets. The uid stays 0,
+ * so the build folder stays reachable even when only root may enter it (a
+ * CI build root made by mktemp -d is 0700). Where capabilities cannot be
+ * dropped, falls back to becoming nobody. Call it in a forked child (it
+ * cannot be undone). Returns 0, or 10 when neither works (a child exit
+ * code). */
+int test_drop_permission_bypass (void);
+
 /* In a START_TEST body: skip (with a line on stdout) when @strategy is
  * "forking" and the build is fork-unsafe as above. */
 #define TEST_SKIP_FORKING_UNDER_SANITIZER(strategy)                                  \

@@ -37,8 +37,6 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <glib/gstdio.h>
-#include <linux/capability.h>
-#include <sys/prctl.h>
 
 /* Under valgrind (make check-valgrind sets SS_VALGRIND) everything runs
  * 10-50x slower: waits for the server stretch by this factor. */
@@ -1384,35 +1382,6 @@ START_TEST (test_bad_addresses)
 }
 END_TEST
 
-/* Makes permission checks apply to this process and whatever it execs.
- * Root bypasses them through CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, so
- * as root the two are dropped from the bounding set (an exec as uid 0 would
- * regain them otherwise) and from the process's own sets. The uid stays 0,
- * so the build folder stays reachable even when only root may enter it (a
- * CI build root made by mktemp -d is 0700). Where capabilities cannot be
- * dropped, falls back to becoming nobody. Returns 0, or a child exit code. */
-static int
-drop_permission_bypass (void)
-{
-  struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
-  struct __user_cap_data_struct data[2];
-  const int caps[] = { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH };
-
-  if (geteuid () != 0)
-    return 0;
-  if (syscall (SYS_capget, &header, data) != 0)
-    return 10;
-  for (gsize i = 0; i < G_N_ELEMENTS (caps); i++)
-    {
-      if (prctl (PR_CAPBSET_DROP, caps[i], 0, 0, 0) != 0)
-        return setgid (65534) == 0 && setuid (65534) == 0 ? 0 : 10;
-      data[0].effective &= ~CAP_TO_MASK (caps[i]);
-      data[0].permitted &= ~CAP_TO_MASK (caps[i]);
-      data[0].inheritable &= ~CAP_TO_MASK (caps[i]);
-    }
-  return syscall (SYS_capset, &header, data) == 0 ? 0 : 10;
-}
-
 /* A directory without write permission; as root, checked in a child that
  * gave up the capabilities that bypass permissions. */
 START_TEST (test_bad_address_permission)
@@ -1438,7 +1407,7 @@ START_TEST (test_bad_address_permission)
       char *argv[] = { path, (char *) "--transport=unix", a, NULL };
       char *err = NULL;
       int echo_status;
-      int dropped = drop_permission_bypass ();
+      int dropped = test_drop_permission_bypass ();
 
       if (dropped != 0)
         _exit (dropped);

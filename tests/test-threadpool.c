@@ -16,8 +16,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* A line-echo server of @klass (a TCP server class) with a thread pool. */
 static SsServer *
-new_pool_server (guint min, guint max, guint spare)
+new_pool_server_of_class (const SsServerClass *klass, guint min, guint max, guint spare)
 {
   g_autofree char *address = test_address_for ("tcp");
   GError *error = NULL;
@@ -25,9 +26,15 @@ new_pool_server (guint min, guint max, guint spare)
   SsServer *server;
 
   ck_assert_msg (strategy != NULL, "%s", error ? error->message : "?");
-  server = ss_tcp_server_new (address, &ss_stream_echo_handler_class, strategy, &error);
+  server = ss_server_new (klass, address, &ss_stream_echo_handler_class, strategy, TRUE, &error);
   ck_assert_msg (server != NULL, "%s", error ? error->message : "?");
   return server;
+}
+
+static SsServer *
+new_pool_server (guint min, guint max, guint spare)
+{
+  return new_pool_server_of_class (&ss_tcp_server_class, min, max, spare);
 }
 
 static SsServerStats
@@ -253,22 +260,13 @@ START_TEST (test_slow_verify_does_not_stall_the_pool)
 {
   guint ncpu = (guint) MAX (1L, sysconf (_SC_NPROCESSORS_ONLN));
   guint n = ncpu + 4;
-  g_autofree char *address = test_address_for ("tcp");
-  GError *error = NULL;
-  SsStrategy *strategy = ss_thread_pool_strategy_new (n, n, 0, &error);
-  SsServer *server;
-  TestServer *ts;
-  StatCond started;
+  SsServer *server = new_pool_server_of_class (&slow_verify_server_class, n, n, 0);
+  TestServer *ts = test_server_start (server);
+  StatCond started = { server, n };
   int *held = g_new (int, ncpu);
   int *fds;
   guint i;
 
-  ck_assert_msg (strategy != NULL, "%s", error ? error->message : "?");
-  server = ss_server_new (&slow_verify_server_class, address, &ss_stream_echo_handler_class,
-                          strategy, TRUE, &error);
-  ck_assert_msg (server != NULL, "%s", error ? error->message : "?");
-  ts = test_server_start (server);
-  started = (StatCond) { server, n };
   ck_assert (test_wait_until (workers_at_least, &started, 10));
 
   pthread_mutex_lock (&slow_verify.lock);
