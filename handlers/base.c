@@ -19,8 +19,9 @@
  * setup failed half-way) and free. The instance is heap-allocated at the
  * size the class declares (a user's struct may be large), zeroed.
  */
-#define G_LOG_DOMAIN "socketserver"
-#include "internal.h"
+#include "config.h"
+
+#include <socketserver/socketserver.h>
 
 static gboolean
 base_setup (SsRequestHandler *self, GError **error)

@@ -15,7 +15,9 @@
  * nothing (a client waiting for an answer gets one). The packet belongs to
  * the request and the socket to the server: neither is freed here.
  */
-#include "internal.h"
+#include "config.h"
+
+#include <socketserver/socketserver.h>
 
 #include <errno.h>
 #include <sys/socket.h>

@@ -12,7 +12,9 @@
  * datagram echo writes the packet to wfile, which DatagramRequestHandler's
  * finish sends back to the client.
  */
-#include "internal.h"
+#include "config.h"
+
+#include <socketserver/socketserver.h>
 
 static gboolean
 stream_echo_handle (SsRequestHandler *handler, GError **error)

@@ -25,8 +25,9 @@
  * files is dispose's job here, because dispose also runs when setup failed
  * half-way.
  */
-#define G_LOG_DOMAIN "socketserver"
-#include "internal.h"
+#include "config.h"
+
+#include <socketserver/socketserver.h>
 
 #include <errno.h>
 #include <netinet/in.h>

@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include <glib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -23,26 +25,26 @@ typedef struct {
  * getaddrinfo, first result wins) into @out. @socktype is SOCK_STREAM or
  * SOCK_DGRAM. Returns FALSE and sets @error (SS_ERROR_INVALID_ADDRESS or
  * SS_ERROR_RESOLVE, message naming @text) on failure; @out is untouched then. */
-gboolean ss_address_parse_inet (const char *text, int socktype, SsAddress *out, GError **error);
+SS_API gboolean ss_address_parse_inet (const char *text, int socktype, SsAddress *out, GError **error);
 
 /* Builds a Unix address from a filesystem path. Fails with
  * SS_ERROR_INVALID_ADDRESS when the path is empty or longer than sun_path. */
-gboolean ss_address_parse_unix (const char *path, SsAddress *out, GError **error);
+SS_API gboolean ss_address_parse_unix (const char *path, SsAddress *out, GError **error);
 
 /* Either of the above: text that contains '/' or does not look like
  * HOST:PORT is taken as a Unix path. */
-gboolean ss_address_parse (const char *text, int socktype, SsAddress *out, GError **error);
+SS_API gboolean ss_address_parse (const char *text, int socktype, SsAddress *out, GError **error);
 
-int ss_address_family (const SsAddress *address);
+SS_API int ss_address_family (const SsAddress *address);
 
 /* The port of an INET address in host order, 0 for Unix addresses. */
-guint16 ss_address_port (const SsAddress *address);
+SS_API guint16 ss_address_port (const SsAddress *address);
 
 /* "127.0.0.1:8080", "[::1]:8080", "/tmp/sock", or "<unbound>" for an unnamed
  * Unix peer. Returns a newly allocated string (transfer full): g_free it. */
-char *ss_address_to_string (const SsAddress *address);
+SS_API char *ss_address_to_string (const SsAddress *address);
 
 /* The host part alone ("127.0.0.1", "::1") or the path; transfer full. */
-char *ss_address_host_string (const SsAddress *address);
+SS_API char *ss_address_host_string (const SsAddress *address);
 
 G_END_DECLS

@@ -8,15 +8,17 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include "server.h"
 
 G_BEGIN_DECLS
 
 #define SS_DECLARE_COMBINATION(prefix) \
-  SsServer *ss_##prefix##_tcp_server_new (const char *address, const SsHandlerClass *handler_class, GError **error); \
-  SsServer *ss_##prefix##_udp_server_new (const char *address, const SsHandlerClass *handler_class, GError **error); \
-  SsServer *ss_##prefix##_unix_stream_server_new (const char *path, const SsHandlerClass *handler_class, GError **error); \
-  SsServer *ss_##prefix##_unix_datagram_server_new (const char *path, const SsHandlerClass *handler_class, GError **error);
+  SS_API SsServer *ss_##prefix##_tcp_server_new (const char *address, const SsHandlerClass *handler_class, GError **error); \
+  SS_API SsServer *ss_##prefix##_udp_server_new (const char *address, const SsHandlerClass *handler_class, GError **error); \
+  SS_API SsServer *ss_##prefix##_unix_stream_server_new (const char *path, const SsHandlerClass *handler_class, GError **error); \
+  SS_API SsServer *ss_##prefix##_unix_datagram_server_new (const char *path, const SsHandlerClass *handler_class, GError **error);
 
 SS_DECLARE_COMBINATION (threading)      /* ThreadingTCPServer, ThreadingUDPServer, ... */
 SS_DECLARE_COMBINATION (forking)        /* ForkingTCPServer, ForkingUDPServer, ... */
@@ -25,6 +27,6 @@ SS_DECLARE_COMBINATION (thread_pooling) /* ThreadPoolingTCPServer, ... */
 /* The transport class by name ("tcp", "udp", "unix", "unix-dgram"), for
  * ss_server_new with any strategy: the general form the programs use.
  * Returns: (transfer none): a static class, or NULL with @error set. */
-const SsServerClass *ss_server_class_by_transport_name (const char *transport, GError **error);
+SS_API const SsServerClass *ss_server_class_by_transport_name (const char *transport, GError **error);
 
 G_END_DECLS

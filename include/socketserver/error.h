@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -29,12 +31,12 @@ typedef enum {
   SS_ERROR_NO_RESOURCES,     /* EMFILE, ENFILE, ENOBUFS, ENOMEM: out of fds or memory; retry later */
 } SsErrorCode;
 
-GQuark ss_error_quark (void);
+SS_API GQuark ss_error_quark (void);
 
 /* Maps an errno value to the closest SsErrorCode. */
-SsErrorCode ss_error_code_from_errno (int errsv);
+SS_API SsErrorCode ss_error_code_from_errno (int errsv);
 
 /* Sets @error from @errsv: "@what: <strerror>" plus an optional hint. */
-void ss_set_error_from_errno (GError **error, int errsv, const char *what, const char *hint);
+SS_API void ss_set_error_from_errno (GError **error, int errsv, const char *what, const char *hint);
 
 G_END_DECLS

@@ -14,6 +14,8 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include <sys/types.h>
 #include "strategy.h"
 
@@ -24,18 +26,18 @@ G_BEGIN_DECLS
 
 /* Returns: (transfer full). max_children 40, block_on_close TRUE. A server
  * created with this strategy gets timeout 300 s unless set otherwise. */
-SsStrategy *ss_forking_strategy_new (void);
+SS_API SsStrategy *ss_forking_strategy_new (void);
 
-void ss_forking_strategy_set_max_children (SsStrategy *strategy, guint max_children);
-void ss_forking_strategy_set_block_on_close (SsStrategy *strategy, gboolean block_on_close);
+SS_API void ss_forking_strategy_set_max_children (SsStrategy *strategy, guint max_children);
+SS_API void ss_forking_strategy_set_block_on_close (SsStrategy *strategy, gboolean block_on_close);
 
 /* Python's collect_children(blocking=): reaps finished children of this
  * server; first blocks while max_children or more are alive. */
-void ss_forking_strategy_collect_children (SsStrategy *strategy, SsServer *server, gboolean blocking);
+SS_API void ss_forking_strategy_collect_children (SsStrategy *strategy, SsServer *server, gboolean blocking);
 
 /* Children alive now. */
-guint ss_forking_strategy_active_children (SsStrategy *strategy);
+SS_API guint ss_forking_strategy_active_children (SsStrategy *strategy);
 
-gboolean ss_is_forking_strategy (const SsStrategy *strategy);
+SS_API gboolean ss_is_forking_strategy (const SsStrategy *strategy);
 
 G_END_DECLS

@@ -27,6 +27,8 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include <glib.h>
 #include "server.h"
 #include "rfile.h"
@@ -73,7 +75,7 @@ struct _SsRequestHandler {
   }
 
 /* BaseRequestHandler: setup, handle and finish do nothing. */
-extern const SsHandlerClass ss_base_request_handler_class;
+SS_API const SsHandlerClass ss_base_request_handler_class;
 
 /* StreamRequestHandler: setup makes rfile/wfile over the connection (and
  * applies timeout and disable_nagle_algorithm), finish flushes wfile,
@@ -84,7 +86,7 @@ typedef struct {
   SsWFile *wfile;           /* sendall writer, buffered when wbufsize > 0 */
   int connection;           /* self.connection: the socket (owned by the request) */
 } SsStreamRequestHandler;
-extern const SsHandlerClass ss_stream_request_handler_class;
+SS_API const SsHandlerClass ss_stream_request_handler_class;
 
 /* DatagramRequestHandler: rfile reads the packet, wfile collects the reply,
  * which finish sends to the client as one datagram (always, even empty). */
@@ -96,31 +98,31 @@ typedef struct {
   const guint8 *packet;     /* the datagram */
   gsize packet_len;
 } SsDatagramRequestHandler;
-extern const SsHandlerClass ss_datagram_request_handler_class;
+SS_API const SsHandlerClass ss_datagram_request_handler_class;
 
 /* Dispatchers (Python: self.setup() etc.), through the class chain. */
-gboolean ss_request_handler_setup  (SsRequestHandler *self, GError **error);
-gboolean ss_request_handler_handle (SsRequestHandler *self, GError **error);
-gboolean ss_request_handler_finish (SsRequestHandler *self, GError **error);
+SS_API gboolean ss_request_handler_setup  (SsRequestHandler *self, GError **error);
+SS_API gboolean ss_request_handler_handle (SsRequestHandler *self, GError **error);
+SS_API gboolean ss_request_handler_finish (SsRequestHandler *self, GError **error);
 
 /* Resolved class attributes (walking parents). */
-gsize  ss_handler_class_instance_size (const SsHandlerClass *klass);
-gssize ss_handler_class_rbufsize (const SsHandlerClass *klass);
-gssize ss_handler_class_wbufsize (const SsHandlerClass *klass);
-double ss_handler_class_timeout (const SsHandlerClass *klass);
-gboolean ss_handler_class_disable_nagle (const SsHandlerClass *klass);
+SS_API gsize  ss_handler_class_instance_size (const SsHandlerClass *klass);
+SS_API gssize ss_handler_class_rbufsize (const SsHandlerClass *klass);
+SS_API gssize ss_handler_class_wbufsize (const SsHandlerClass *klass);
+SS_API double ss_handler_class_timeout (const SsHandlerClass *klass);
+SS_API gboolean ss_handler_class_disable_nagle (const SsHandlerClass *klass);
 
 /* Python's RequestHandlerClass(request, client_address, server): allocates
  * an instance of @klass, runs setup/handle/finish/dispose and frees it.
  * Returns FALSE with the first error (a later one is logged) on failure. */
-gboolean ss_handler_run (const SsHandlerClass *klass, SsServer *server,
+SS_API gboolean ss_handler_run (const SsHandlerClass *klass, SsServer *server,
                          SsRequest *request, GError **error);
 
 /* Ready-made handlers (handlers/echo.c): stream echo (every line back as
  * read, readline limit 64 KiB so a longer line goes back in pieces) and
  * datagram echo (each datagram back to its sender). */
-extern const SsHandlerClass ss_stream_echo_handler_class;
-extern const SsHandlerClass ss_datagram_echo_handler_class;
+SS_API const SsHandlerClass ss_stream_echo_handler_class;
+SS_API const SsHandlerClass ss_datagram_echo_handler_class;
 #define SS_ECHO_LINE_LIMIT 65536
 
 G_END_DECLS

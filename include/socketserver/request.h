@@ -8,6 +8,8 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include <glib.h>
 #include "address.h"
 
@@ -26,14 +28,14 @@ struct _SsRequest {
 };
 
 /* Allocates a stream request owning @fd. */
-SsRequest *ss_request_new_stream (int fd, const SsAddress *client);
+SS_API SsRequest *ss_request_new_stream (int fd, const SsAddress *client);
 
 /* Allocates a datagram request holding a copy of @len bytes of @data. */
-SsRequest *ss_request_new_datagram (int server_fd, const SsAddress *client,
+SS_API SsRequest *ss_request_new_datagram (int server_fd, const SsAddress *client,
                                     const void *data, gsize len, gboolean truncated);
 
 /* Frees the request struct; does not close fd (shutdown_request does). */
-void ss_request_free (SsRequest *request);
+SS_API void ss_request_free (SsRequest *request);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsRequest, ss_request_free)
 

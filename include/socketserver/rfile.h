@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -15,27 +17,27 @@ typedef struct _SsRFile SsRFile;
 #define SS_RFILE_DEFAULT_BUFSIZE 8192
 
 /* @bufsize 0 = default. Returns: (transfer full). Does not own @fd. */
-SsRFile *ss_rfile_new_socket (int fd, gsize bufsize);
+SS_API SsRFile *ss_rfile_new_socket (int fd, gsize bufsize);
 /* Reads @data (borrowed: must outlive the reader). Returns: (transfer full). */
-SsRFile *ss_rfile_new_memory (const guint8 *data, gsize len);
-void ss_rfile_free (SsRFile *rfile);
+SS_API SsRFile *ss_rfile_new_memory (const guint8 *data, gsize len);
+SS_API void ss_rfile_free (SsRFile *rfile);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsRFile, ss_rfile_free)
 
 /* Python's read(n): reads until @n bytes or EOF. Returns the count (0 at
  * EOF), or -1 with @error set. */
-gssize ss_rfile_read (SsRFile *rfile, void *buf, gsize n, GError **error);
+SS_API gssize ss_rfile_read (SsRFile *rfile, void *buf, gsize n, GError **error);
 
 /* Python's read1(n): at most one recv; returns what is available (0 at EOF). */
-gssize ss_rfile_read1 (SsRFile *rfile, void *buf, gsize n, GError **error);
+SS_API gssize ss_rfile_read1 (SsRFile *rfile, void *buf, gsize n, GError **error);
 
 /* Python's readline(limit): appends to @line up to and including '\n', or
  * @limit bytes (limit < 0: no limit), or up to EOF. Returns the bytes
  * appended (0 at EOF), or -1 with @error set. */
-gssize ss_rfile_readline (SsRFile *rfile, GString *line, gssize limit, GError **error);
+SS_API gssize ss_rfile_readline (SsRFile *rfile, GString *line, gssize limit, GError **error);
 
 /* Python's read(): everything to EOF, appended to @out, at most @max bytes
  * (more than that fails with SS_ERROR_INVALID_ARGUMENT). Returns the bytes
  * appended or -1. */
-gssize ss_rfile_read_all (SsRFile *rfile, GByteArray *out, gsize max, GError **error);
+SS_API gssize ss_rfile_read_all (SsRFile *rfile, GByteArray *out, gsize max, GError **error);
 
 G_END_DECLS

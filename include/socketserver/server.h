@@ -27,6 +27,8 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include <glib.h>
 #include <sys/socket.h>
 #include "address.h"
@@ -113,11 +115,11 @@ struct _SsServer {
 };
 
 /* The root class: Python's BaseServer. Its transport slots are NULL. */
-extern const SsServerClass ss_base_server_class;
+SS_API const SsServerClass ss_base_server_class;
 
 /* Returns the first non-NULL slot at byte @offset of SsServerClass walking
  * from @klass up through its parents (internal use by the dispatchers). */
-gconstpointer ss_server_class_lookup (const SsServerClass *klass, gsize offset);
+SS_API gconstpointer ss_server_class_lookup (const SsServerClass *klass, gsize offset);
 
 /* Creates a server of @klass for @address (parsed as the transport needs:
  * "HOST:PORT", "[V6]:PORT", or a Unix path), whose requests are handled by
@@ -125,7 +127,7 @@ gconstpointer ss_server_class_lookup (const SsServerClass *klass, gsize offset);
  * With @bind_and_activate, binds and listens; on failure returns NULL with
  * @error set, the socket closed and @strategy freed.
  * Returns: (transfer full): free with ss_server_free(). */
-SsServer *ss_server_new (const SsServerClass *klass,
+SS_API SsServer *ss_server_new (const SsServerClass *klass,
                          const char *address,
                          const SsHandlerClass *handler_class,
                          SsStrategy *strategy,
@@ -133,7 +135,7 @@ SsServer *ss_server_new (const SsServerClass *klass,
                          GError **error);
 
 /* Same, from an already parsed address. */
-SsServer *ss_server_new_for_address (const SsServerClass *klass,
+SS_API SsServer *ss_server_new_for_address (const SsServerClass *klass,
                                      const SsAddress *address,
                                      const SsHandlerClass *handler_class,
                                      SsStrategy *strategy,
@@ -141,65 +143,65 @@ SsServer *ss_server_new_for_address (const SsServerClass *klass,
                                      GError **error);
 
 /* server_close (if not yet done) then frees everything. NULL is ignored. */
-void ss_server_free (SsServer *server);
+SS_API void ss_server_free (SsServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsServer, ss_server_free)
 
 /* Python's serve_forever(poll_interval): handle requests until
  * ss_server_shutdown(). service_actions runs on every pass (at least every
  * @poll_interval seconds). shutdown wakes the loop at once. */
-gboolean ss_server_serve_forever (SsServer *server, double poll_interval, GError **error);
+SS_API gboolean ss_server_serve_forever (SsServer *server, double poll_interval, GError **error);
 
 /* Python's shutdown(): ask serve_forever to stop and wait until it has.
  * Safe from any thread, including a handler running inside serve_forever
  * (then it does not wait). Called before serve_forever, that call returns
  * at once. */
-void ss_server_shutdown (SsServer *server);
+SS_API void ss_server_shutdown (SsServer *server);
 
 /* Python's handle_request(): wait up to server->timeout for one request
  * and handle it, or call handle_timeout. */
-gboolean ss_server_handle_request (SsServer *server, GError **error);
+SS_API gboolean ss_server_handle_request (SsServer *server, GError **error);
 
 /* Wrappers that dispatch through the class (Python: self.method()). */
-gboolean   ss_server_server_bind      (SsServer *server, GError **error);
-gboolean   ss_server_server_activate  (SsServer *server, GError **error);
-SsRequest *ss_server_get_request      (SsServer *server, GError **error);
-gboolean   ss_server_verify_request   (SsServer *server, SsRequest *request);
-void       ss_server_process_request  (SsServer *server, SsRequest *request);
-gboolean   ss_server_finish_request   (SsServer *server, SsRequest *request, GError **error);
-void       ss_server_shutdown_request (SsServer *server, SsRequest *request);
-void       ss_server_close_request    (SsServer *server, SsRequest *request);
-void       ss_server_handle_error     (SsServer *server, SsRequest *request, const GError *error);
-void       ss_server_handle_timeout   (SsServer *server);
-void       ss_server_service_actions  (SsServer *server);
-void       ss_server_server_close     (SsServer *server);   /* idempotent */
-int        ss_server_fileno           (SsServer *server);
+SS_API gboolean   ss_server_server_bind      (SsServer *server, GError **error);
+SS_API gboolean   ss_server_server_activate  (SsServer *server, GError **error);
+SS_API SsRequest *ss_server_get_request      (SsServer *server, GError **error);
+SS_API gboolean   ss_server_verify_request   (SsServer *server, SsRequest *request);
+SS_API void       ss_server_process_request  (SsServer *server, SsRequest *request);
+SS_API gboolean   ss_server_finish_request   (SsServer *server, SsRequest *request, GError **error);
+SS_API void       ss_server_shutdown_request (SsServer *server, SsRequest *request);
+SS_API void       ss_server_close_request    (SsServer *server, SsRequest *request);
+SS_API void       ss_server_handle_error     (SsServer *server, SsRequest *request, const GError *error);
+SS_API void       ss_server_handle_timeout   (SsServer *server);
+SS_API void       ss_server_service_actions  (SsServer *server);
+SS_API void       ss_server_server_close     (SsServer *server);   /* idempotent */
+SS_API int        ss_server_fileno           (SsServer *server);
 
 /* Runs one accepted request the synchronous way: finish_request, errors to
  * handle_error, then shutdown_request and ss_request_free. Strategies call
  * this from wherever the request runs. Returns whether finish_request
  * succeeded. */
-gboolean ss_server_run_request (SsServer *server, SsRequest *request);
+SS_API gboolean ss_server_run_request (SsServer *server, SsRequest *request);
 
 /* Takes up to @max pending requests off a ready socket and dispatches each
  * (get_request, verify_request, process_request). Returns the number taken;
  * 0 when none was pending. Errors other than "nothing pending" go to
  * handle_error (EMFILE is rate-limited and backs off). */
-guint ss_server_handle_pending (SsServer *server, guint max);
+SS_API guint ss_server_handle_pending (SsServer *server, guint max);
 
 /* The real address after bind, as "HOST:PORT" or a path (transfer full). */
-char *ss_server_address_string (SsServer *server);
-guint16 ss_server_port (SsServer *server);
+SS_API char *ss_server_address_string (SsServer *server);
+SS_API guint16 ss_server_port (SsServer *server);
 
 /* The Python-compatible banner: "Serving on HOST port PORT ..." or
  * "Serving on PATH ..." (transfer full). */
-char *ss_server_banner (SsServer *server);
+SS_API char *ss_server_banner (SsServer *server);
 
-void ss_server_get_stats (SsServer *server, SsServerStats *stats);
+SS_API void ss_server_get_stats (SsServer *server, SsServerStats *stats);
 
 /* Python's init_thread_pool(min, max, min_spare): only for a server whose
  * strategy is a thread pool (threadpool.h); fails with
  * SS_ERROR_INVALID_ARGUMENT otherwise or when the numbers do not fit. */
-gboolean ss_server_init_thread_pool (SsServer *server, guint min_workers, guint max_workers,
+SS_API gboolean ss_server_init_thread_pool (SsServer *server, guint min_workers, guint max_workers,
                                      guint min_spare_workers, GError **error);
 
 G_END_DECLS

@@ -1,6 +1,7 @@
 /* socketserver.h: everything, for programs. Python's `import socketserver`. */
 #pragma once
 
+#include "api.h"
 #include "error.h"
 #include "address.h"
 #include "request.h"

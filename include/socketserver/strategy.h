@@ -14,6 +14,8 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include <glib.h>
 #include "server.h"
 
@@ -58,13 +60,13 @@ struct _SsStrategy {
 
 /* The synchronous strategy: the request runs inline in the serving thread.
  * Returns: (transfer full). */
-SsStrategy *ss_sync_strategy_new (void);
+SS_API SsStrategy *ss_sync_strategy_new (void);
 
 /* By name, with default parameters: "sync", "threading", "threadpooling",
  * "forking". Returns NULL and sets @error for an unknown name. */
-SsStrategy *ss_strategy_new_by_name (const char *name, GError **error);
+SS_API SsStrategy *ss_strategy_new_by_name (const char *name, GError **error);
 
-const char *ss_strategy_name (const SsStrategy *strategy);
-void ss_strategy_free (SsStrategy *strategy);
+SS_API const char *ss_strategy_name (const SsStrategy *strategy);
+SS_API void ss_strategy_free (SsStrategy *strategy);
 
 G_END_DECLS

@@ -5,16 +5,18 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include "server.h"
 
 G_BEGIN_DECLS
 
-extern const SsServerClass ss_tcp_server_class;
+SS_API const SsServerClass ss_tcp_server_class;
 
 /* Python's TCPServer(server_address, RequestHandlerClass, bind_and_activate=True)
  * with a concurrency strategy (transfer full; NULL = synchronous).
  * Returns: (transfer full) (nullable). */
-SsServer *ss_tcp_server_new (const char *address, const SsHandlerClass *handler_class,
+SS_API SsServer *ss_tcp_server_new (const char *address, const SsHandlerClass *handler_class,
                              SsStrategy *strategy, GError **error);
 
 G_END_DECLS

@@ -15,6 +15,8 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include "strategy.h"
 
 G_BEGIN_DECLS
@@ -25,23 +27,23 @@ G_BEGIN_DECLS
 #define SS_THREAD_POOL_GROW_THRESHOLD            3   /* queued requests before a worker is added */
 
 /* Returns: (transfer full). Fails (NULL, @error) when min > max, max == 0. */
-SsStrategy *ss_thread_pool_strategy_new (guint min_workers, guint max_workers,
+SS_API SsStrategy *ss_thread_pool_strategy_new (guint min_workers, guint max_workers,
                                          guint min_spare_workers, GError **error);
 
 /* Python's init_thread_pool(): change the limits before serving. */
-gboolean ss_thread_pool_strategy_set_limits (SsStrategy *strategy, guint min_workers,
+SS_API gboolean ss_thread_pool_strategy_set_limits (SsStrategy *strategy, guint min_workers,
                                              guint max_workers, guint min_spare_workers,
                                              GError **error);
 
 /* block_on_close (default TRUE): server_close lets queued and running
  * requests finish before joining the workers; FALSE drops queued ones
  * (shut down unprocessed) and still joins every worker. */
-void ss_thread_pool_strategy_set_block_on_close (SsStrategy *strategy, gboolean block_on_close);
+SS_API void ss_thread_pool_strategy_set_block_on_close (SsStrategy *strategy, gboolean block_on_close);
 
 /* Blocks until the queue is empty and no worker is busy (Python's
  * Queue.join() that the post's server_close used). */
-void ss_thread_pool_strategy_join (SsStrategy *strategy);
+SS_API void ss_thread_pool_strategy_join (SsStrategy *strategy);
 
-gboolean ss_is_thread_pool_strategy (const SsStrategy *strategy);
+SS_API gboolean ss_is_thread_pool_strategy (const SsStrategy *strategy);
 
 G_END_DECLS

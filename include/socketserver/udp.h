@@ -6,16 +6,18 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include "server.h"
 
 G_BEGIN_DECLS
 
 #define SS_UDP_DEFAULT_MAX_PACKET_SIZE 8192
 
-extern const SsServerClass ss_udp_server_class;
+SS_API const SsServerClass ss_udp_server_class;
 
 /* Returns: (transfer full) (nullable). */
-SsServer *ss_udp_server_new (const char *address, const SsHandlerClass *handler_class,
+SS_API SsServer *ss_udp_server_new (const char *address, const SsHandlerClass *handler_class,
                              SsStrategy *strategy, GError **error);
 
 G_END_DECLS

@@ -7,17 +7,19 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include "server.h"
 
 G_BEGIN_DECLS
 
-extern const SsServerClass ss_unix_stream_server_class;
-extern const SsServerClass ss_unix_datagram_server_class;
+SS_API const SsServerClass ss_unix_stream_server_class;
+SS_API const SsServerClass ss_unix_datagram_server_class;
 
 /* Returns: (transfer full) (nullable). */
-SsServer *ss_unix_stream_server_new (const char *path, const SsHandlerClass *handler_class,
+SS_API SsServer *ss_unix_stream_server_new (const char *path, const SsHandlerClass *handler_class,
                                      SsStrategy *strategy, GError **error);
-SsServer *ss_unix_datagram_server_new (const char *path, const SsHandlerClass *handler_class,
+SS_API SsServer *ss_unix_datagram_server_new (const char *path, const SsHandlerClass *handler_class,
                                        SsStrategy *strategy, GError **error);
 
 G_END_DECLS

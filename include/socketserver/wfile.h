@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include "api.h"
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -14,21 +16,21 @@ G_BEGIN_DECLS
 typedef struct _SsWFile SsWFile;
 
 /* Does not own @fd. Returns: (transfer full). */
-SsWFile *ss_wfile_new_socket (int fd, gsize bufsize);
-SsWFile *ss_wfile_new_memory (void);
-void ss_wfile_free (SsWFile *wfile);
+SS_API SsWFile *ss_wfile_new_socket (int fd, gsize bufsize);
+SS_API SsWFile *ss_wfile_new_memory (void);
+SS_API void ss_wfile_free (SsWFile *wfile);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsWFile, ss_wfile_free)
 
-gboolean ss_wfile_write (SsWFile *wfile, const void *data, gsize len, GError **error);
-gboolean ss_wfile_write_string (SsWFile *wfile, const char *text, GError **error);
-gboolean ss_wfile_printf (SsWFile *wfile, GError **error, const char *format, ...) G_GNUC_PRINTF (3, 4);
-gboolean ss_wfile_flush (SsWFile *wfile, GError **error);
+SS_API gboolean ss_wfile_write (SsWFile *wfile, const void *data, gsize len, GError **error);
+SS_API gboolean ss_wfile_write_string (SsWFile *wfile, const char *text, GError **error);
+SS_API gboolean ss_wfile_printf (SsWFile *wfile, GError **error, const char *format, ...) G_GNUC_PRINTF (3, 4);
+SS_API gboolean ss_wfile_flush (SsWFile *wfile, GError **error);
 
 /* Memory writers: the bytes written so far (borrowed). */
-const guint8 *ss_wfile_memory_data (SsWFile *wfile, gsize *len);
+SS_API const guint8 *ss_wfile_memory_data (SsWFile *wfile, gsize *len);
 
 /* send() everything in @data on @fd: retries partial sends and EINTR, no
  * SIGPIPE. On failure sets @error naming @what. */
-gboolean ss_sendall (int fd, const void *data, gsize len, GError **error);
+SS_API gboolean ss_sendall (int fd, const void *data, gsize len, GError **error);
 
 G_END_DECLS

@@ -5,7 +5,7 @@
  * strategy maker; there is no per-combination code to drift apart. The
  * thread-pool maker uses the 2008 post's defaults (5, 100, 5).
  */
-#include "internal.h"
+#include "strategies/strategy-private.h"
 
 typedef SsStrategy *(*StrategyMaker) (GError **error);
 

@@ -10,7 +10,7 @@
  * says what to write instead, since the text usually comes straight from
  * a command line.
  */
-#include "internal.h"
+#include "core/core.h"
 
 #include <errno.h>
 #include <netdb.h>

@@ -12,7 +12,7 @@
  * freeing the strategy (ss_server_free) still waits for every thread: a
  * program that must not wait exits without freeing the server.
  */
-#include "internal.h"
+#include "strategies/strategy-private.h"
 
 #include <errno.h>
 

@@ -13,7 +13,7 @@
  * failed bind is closed by server_close like any other socket: no path
  * of ours closes it twice or leaks it.
  */
-#include "internal.h"
+#include "transports/transport-private.h"
 
 #include <errno.h>
 #include <unistd.h>

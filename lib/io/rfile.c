@@ -13,7 +13,7 @@
  * - a read of at least bufsize bytes with nothing buffered goes straight
  *   from recv() into the caller's memory, without a second copy.
  */
-#include "internal.h"
+#include "io/fd.h"
 
 #include <errno.h>
 #include <string.h>

@@ -15,11 +15,25 @@
  *   socket, a file someone put there -- is left alone.
  * - unix_socket_mode, when set, is applied with chmod after bind.
  */
-#include "internal.h"
+#include "transports/transport-private.h"
 
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* What server_close needs to remove only the file this server created. */
+typedef struct {
+  gboolean path_created;  /* we created the socket file */
+  dev_t dev;              /* its identity, so server_close never */
+  ino_t ino;              /*   unlinks a stranger's file */
+  pid_t owner_pid;        /* a forked child must not unlink it */
+} UnixState;
+
+static UnixState *
+unix_state (SsServer *self)
+{
+  return ss__server_transport_state (self, sizeof (UnixState));
+}
 
 static const char *
 unix_path (SsServer *self)
@@ -47,6 +61,7 @@ check_path_free (SsServer *self, GError **error)
 static gboolean
 record_socket_file (SsServer *self, GError **error)
 {
+  UnixState *state = unix_state (self);
   struct stat st;
 
   if (lstat (unix_path (self), &st) < 0)
@@ -58,10 +73,10 @@ record_socket_file (SsServer *self, GError **error)
       ss_set_error_from_errno (error, errsv, what, NULL);
       return FALSE;
     }
-  self->priv->unix_path_created = TRUE;
-  self->priv->unix_dev = st.st_dev;
-  self->priv->unix_ino = st.st_ino;
-  self->priv->unix_owner_pid = getpid ();
+  state->path_created = TRUE;
+  state->dev = st.st_dev;
+  state->ino = st.st_ino;
+  state->owner_pid = getpid ();
   return TRUE;
 }
 
@@ -108,16 +123,16 @@ unix_server_bind (SsServer *self, const SsServerClass *parent, GError **error)
 static void
 remove_socket_file (SsServer *self)
 {
-  struct SsServerPrivate *priv = self->priv;
+  UnixState *state = unix_state (self);
   struct stat st;
 
-  if (!priv->unix_path_created)
+  if (!state->path_created)
     return;
-  if (priv->unix_owner_pid != getpid ())
+  if (state->owner_pid != getpid ())
     return; /* a forked child: the file belongs to the parent */
-  priv->unix_path_created = FALSE;
+  state->path_created = FALSE;
   if (lstat (unix_path (self), &st) == 0 && S_ISSOCK (st.st_mode)
-      && st.st_dev == priv->unix_dev && st.st_ino == priv->unix_ino)
+      && st.st_dev == state->dev && st.st_ino == state->ino)
     {
       if (unlink (unix_path (self)) < 0 && errno != ENOENT)
         g_warning ("Could not remove the socket file %s: %s", unix_path (self), g_strerror (errno));

@@ -4,7 +4,7 @@
  * one shape: "WHAT: the errno text. WHAT TO DO." -- the caller names the
  * address in WHAT, this file adds the system's reason and the hint.
  */
-#include "internal.h"
+#include "core/core.h"
 
 #include <errno.h>
 #include <pthread.h>

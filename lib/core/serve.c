@@ -12,7 +12,7 @@
  * SS_EMFILE_PAUSE instead, logs at most one line a second, and resumes by
  * itself once fds are free again.
  */
-#include "internal.h"
+#include "core/core.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,59 +27,16 @@
 #define SS_EMFILE_PAUSE_US (100 * 1000)
 #define SS_EMFILE_LOG_INTERVAL_US G_USEC_PER_SEC
 
-double
-ss__now (void)
-{
-  return (double) g_get_monotonic_time () / G_USEC_PER_SEC;
-}
-
-gboolean
-ss__set_nonblocking (int fd, gboolean nonblocking)
-{
-  int flags = fcntl (fd, F_GETFL);
-
-  if (flags < 0)
-    return FALSE;
-  flags = nonblocking ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
-  return fcntl (fd, F_SETFL, flags) == 0;
-}
-
-double
-ss__socket_timeout (int fd, int option)
-{
-  struct timeval tv = { 0, 0 };
-  socklen_t len = sizeof tv;
-
-  if (getsockopt (fd, SOL_SOCKET, option, &tv, &len) != 0)
-    return 0;
-  return (double) tv.tv_sec + (double) tv.tv_usec / 1e6;
-}
-
-int
-ss__server_wake_fd (SsServer *server)
-{
-  return server->priv->wake_fd[0];
-}
-
 void
 ss__server_wake (SsServer *server)
 {
-  uint64_t one = 1;
-  ssize_t n;
-
-  do
-    n = write (server->priv->wake_fd[1], &one, sizeof one);
-  while (n < 0 && errno == EINTR);
-  /* EAGAIN: already readable, which is all a wake-up needs. */
+  ss__wake_fd_set (&server->priv->wake);
 }
 
 void
 ss__server_wake_reset (SsServer *server)
 {
-  uint64_t buf[8];
-
-  while (read (server->priv->wake_fd[0], buf, sizeof buf) > 0)
-    ;
+  ss__wake_fd_clear (&server->priv->wake);
 }
 
 gboolean
@@ -109,7 +66,7 @@ wait_fds (SsServer *server, int fd, gboolean watch_wake, double timeout)
   if (fd >= 0)
     pfd[n++] = (struct pollfd) { .fd = fd, .events = POLLIN };
   if (watch_wake)
-    pfd[n++] = (struct pollfd) { .fd = ss__server_wake_fd (server), .events = POLLIN };
+    pfd[n++] = (struct pollfd) { .fd = server->priv->wake.read_fd, .events = POLLIN };
 
   for (;;)
     {
@@ -129,14 +86,6 @@ wait_fds (SsServer *server, int fd, gboolean watch_wake, double timeout)
         return -1;
       return 1;
     }
-}
-
-int
-ss__wait_readable (SsServer *server, int fd, double timeout)
-{
-  int r = wait_fds (server, fd, TRUE, timeout);
-
-  return r == -2 ? 0 : r;
 }
 
 double
@@ -201,7 +150,7 @@ ss_server_handle_pending (SsServer *server, guint max)
         ss_server_process_request (server, request);
       else
         {
-          ss__server_count_rejected (server);
+          ss__server_count (server, SS__COUNT_REJECTED);
           ss_server_shutdown_request (server, request);
           ss_request_free (request);
         }

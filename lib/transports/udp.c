@@ -12,7 +12,7 @@
  * is per call: on the stack up to 16 KiB (the default 8192 fits; small
  * enough for threads created with a reduced stack), on the heap beyond.
  */
-#include "internal.h"
+#include "transports/transport-private.h"
 
 #include <errno.h>
 #include <sys/uio.h>

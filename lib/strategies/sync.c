@@ -4,7 +4,7 @@
  * thread, so it needs nothing but process_request. Naming strategies here
  * lets programs (ss-echo, ss-bench) map a command-line word to an object.
  */
-#include "internal.h"
+#include "strategies/strategy-private.h"
 
 static void
 sync_process_request (SsStrategy *self, SsServer *server, SsRequest *request)

@@ -12,7 +12,7 @@
  * of the signals it already waits for means no third signal (SIGUSR1, ...)
  * is taken away from the program.
  */
-#include "internal.h"
+#include "core/core.h"
 
 #include <errno.h>
 #include <signal.h>

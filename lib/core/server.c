@@ -11,16 +11,13 @@
  * (finish_request) and log failures (handle_error), as Python's BaseServer
  * does. The serving loops live in serve.c.
  */
-#include "internal.h"
+#include "core/core.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#ifdef HAVE_SYS_EVENTFD_H
-#include <sys/eventfd.h>
-#endif
 
 gconstpointer
 ss_server_class_lookup (const SsServerClass *klass, gsize offset)
@@ -130,25 +127,6 @@ const SsServerClass ss_base_server_class = {
 
 /* ------------------------------------------------------------ construction */
 
-static gboolean
-open_wake_fd (SsServer *self, GError **error)
-{
-#ifdef HAVE_EVENTFD
-  int fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
-
-  if (fd >= 0)
-    {
-      self->priv->wake_fd[0] = self->priv->wake_fd[1] = fd;
-      return TRUE;
-    }
-#endif
-  if (pipe2 (self->priv->wake_fd, O_CLOEXEC | O_NONBLOCK) == 0)
-    return TRUE;
-  ss_set_error_from_errno (error, errno, "Could not create the server's wake-up pipe",
-                           "Raise the limit on open files (ulimit -n).");
-  return FALSE;
-}
-
 static SsServer *
 server_alloc (const SsServerClass *klass, const SsAddress *address,
               const SsHandlerClass *handler_class, SsStrategy *strategy, GError **error)
@@ -164,10 +142,10 @@ server_alloc (const SsServerClass *klass, const SsAddress *address,
   self->max_packet_size = 8192;
   self->timeout = ss_is_forking_strategy (self->strategy) ? SS_FORKING_DEFAULT_TIMEOUT : -1.0;
   self->priv = g_new0 (struct SsServerPrivate, 1);
-  self->priv->wake_fd[0] = self->priv->wake_fd[1] = -1;
+  self->priv->wake = (SsWakeFd) SS_WAKE_FD_INIT;
   pthread_mutex_init (&self->priv->lock, NULL);
   pthread_cond_init (&self->priv->is_shut_down_cond, NULL);
-  if (!open_wake_fd (self, error))
+  if (!ss__wake_fd_open (&self->priv->wake, "Could not create the server's wake-up fd", error))
     {
       ss_server_free (self);
       return NULL;
@@ -243,10 +221,8 @@ ss_server_free (SsServer *server)
   priv = server->priv;
   ss_server_server_close (server);
   ss_strategy_free (server->strategy);
-  if (priv->wake_fd[0] >= 0)
-    close (priv->wake_fd[0]);
-  if (priv->wake_fd[1] >= 0 && priv->wake_fd[1] != priv->wake_fd[0])
-    close (priv->wake_fd[1]);
+  ss__wake_fd_close (&priv->wake);
+  g_free (priv->transport_state);
   pthread_cond_destroy (&priv->is_shut_down_cond);
   pthread_mutex_destroy (&priv->lock);
   g_free (priv);
@@ -334,7 +310,7 @@ ss_server_close_request (SsServer *server, SsRequest *request)
 void
 ss_server_handle_error (SsServer *server, SsRequest *request, const GError *error)
 {
-  __atomic_fetch_add (&server->priv->errors, 1, __ATOMIC_RELAXED);
+  ss__server_count (server, SS__COUNT_ERRORS);
   SS_SLOT (server->klass, handle_error) (server, request, error);
 }
 
@@ -398,7 +374,7 @@ ss_server_run_request (SsServer *server, SsRequest *request)
   gboolean ok = ss_server_finish_request (server, request, &error);
 
   if (ok)
-    __atomic_fetch_add (&server->priv->served, 1, __ATOMIC_RELAXED);
+    ss__server_count (server, SS__COUNT_SERVED);
   else
     {
       if (error == NULL)
@@ -413,15 +389,21 @@ ss_server_run_request (SsServer *server, SsRequest *request)
 }
 
 void
-ss__server_count_served (SsServer *server)
+ss__server_count (SsServer *server, SsCounter counter)
 {
-  __atomic_fetch_add (&server->priv->served, 1, __ATOMIC_RELAXED);
+  struct SsServerPrivate *priv = server->priv;
+  guint64 *slot = counter == SS__COUNT_SERVED ? &priv->served
+                  : counter == SS__COUNT_ERRORS ? &priv->errors : &priv->rejected;
+
+  __atomic_fetch_add (slot, 1, __ATOMIC_RELAXED);
 }
 
-void
-ss__server_count_rejected (SsServer *server)
+gpointer
+ss__server_transport_state (SsServer *server, gsize size)
 {
-  __atomic_fetch_add (&server->priv->rejected, 1, __ATOMIC_RELAXED);
+  if (server->priv->transport_state == NULL)
+    server->priv->transport_state = g_malloc0 (size);
+  return server->priv->transport_state;
 }
 
 char *

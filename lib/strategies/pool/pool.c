@@ -55,14 +55,13 @@
  * serving thread (service_actions), by the next spawn, or at server_close,
  * so no thread is ever left unjoined and no list grows with requests.
  */
-#include "internal.h"
+#include "strategies/strategy-private.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 /* Workers run arbitrary handlers, so they get more stack than the threading
@@ -156,8 +155,8 @@ struct _SsThreadPool {
    * queued > 0 (written/read under the lock at those transitions), so
    * workers in epoll see hand-offs. control_efd is readable while workers
    * must leave accept mode (stop_serving, server_close). */
-  int queue_efd;
-  int control_efd;
+  SsWakeFd queue_efd;
+  SsWakeFd control_efd;
 };
 
 static const SsStrategyOps pool_ops;
@@ -172,24 +171,6 @@ ss_is_thread_pool_strategy (const SsStrategy *strategy)
 }
 
 /* ------------------------------------------------------------ small helpers */
-
-static void
-efd_set (int fd)
-{
-  uint64_t one = 1;
-
-  while (write (fd, &one, sizeof one) < 0 && errno == EINTR)
-    ;
-}
-
-static void
-efd_clear (int fd)
-{
-  uint64_t value;
-
-  while (read (fd, &value, sizeof value) < 0 && errno == EINTR)
-    ;
-}
 
 /* Wakes state waiters. Call with the lock held after busy, queued,
  * in_accept or pending_spawns fell or a worker exited. */
@@ -239,7 +220,7 @@ queue_push_unlocked (SsThreadPool *pool, SsRequest *request)
   pool->ring[(pool->ring_head + pool->queued) % pool->ring_cap] = request;
   pool->queued++;
   if (pool->queued == 1 && pool->accepting)
-    efd_set (pool->queue_efd);
+    ss__wake_fd_set (&pool->queue_efd);
   if (pool->waiting > 0)
     pthread_cond_signal (&pool->work_cond);
   unpark_sentinel_unlocked (pool);
@@ -256,7 +237,7 @@ queue_pop_unlocked (SsThreadPool *pool)
   pool->ring_head = (pool->ring_head + 1) % pool->ring_cap;
   pool->queued--;
   if (pool->queued == 0 && pool->accepting)
-    efd_clear (pool->queue_efd);
+    ss__wake_fd_clear (&pool->queue_efd);
   notify_state_unlocked (pool);
   return request;
 }
@@ -512,12 +493,12 @@ ensure_epoll (PoolWorker *w, int listen_fd)
   ev.data.fd = listen_fd;
   if (epoll_ctl (epfd, EPOLL_CTL_ADD, listen_fd, &ev) < 0)
     goto fail;
-  ev.data.fd = w->pool->queue_efd;
-  if (epoll_ctl (epfd, EPOLL_CTL_ADD, w->pool->queue_efd, &ev) < 0)
+  ev.data.fd = w->pool->queue_efd.read_fd;
+  if (epoll_ctl (epfd, EPOLL_CTL_ADD, w->pool->queue_efd.read_fd, &ev) < 0)
     goto fail;
   ev.events = EPOLLIN;
-  ev.data.fd = w->pool->control_efd;
-  if (epoll_ctl (epfd, EPOLL_CTL_ADD, w->pool->control_efd, &ev) < 0)
+  ev.data.fd = w->pool->control_efd.read_fd;
+  if (epoll_ctl (epfd, EPOLL_CTL_ADD, w->pool->control_efd.read_fd, &ev) < 0)
     goto fail;
   w->epfd = epfd;
   return TRUE;
@@ -552,8 +533,8 @@ wait_for_work (PoolWorker *w, int listen_fd)
     {
       struct pollfd pfd[3] = {
         { .fd = listen_fd, .events = POLLIN },
-        { .fd = pool->queue_efd, .events = POLLIN },
-        { .fd = pool->control_efd, .events = POLLIN },
+        { .fd = pool->queue_efd.read_fd, .events = POLLIN },
+        { .fd = pool->control_efd.read_fd, .events = POLLIN },
       };
 
       while (poll (pfd, G_N_ELEMENTS (pfd), -1) < 0 && errno == EINTR)
@@ -595,7 +576,7 @@ accept_turn_unlocked (SsThreadPool *pool, SsServer *server, PoolWorker *w)
         {
           /* Out of fds: the socket stays readable, so wait out the
            * core's pause (or a stop) instead of spinning. */
-          struct pollfd pfd = { .fd = pool->control_efd, .events = POLLIN };
+          struct pollfd pfd = { .fd = pool->control_efd.read_fd, .events = POLLIN };
 
           poll (&pfd, 1, (int) (paused * 1000) + 1);
         }
@@ -626,10 +607,10 @@ backlog_stalled (SsThreadPool *pool, int listen_fd, gboolean chain)
 {
   struct pollfd pfd[3] = {
     { .fd = listen_fd, .events = POLLIN },
-    { .fd = pool->control_efd, .events = POLLIN },
-    { .fd = pool->queue_efd, .events = POLLIN },
+    { .fd = pool->control_efd.read_fd, .events = POLLIN },
+    { .fd = pool->queue_efd.read_fd, .events = POLLIN },
   };
-  struct pollfd stop = { .fd = pool->control_efd, .events = POLLIN };
+  struct pollfd stop = { .fd = pool->control_efd.read_fd, .events = POLLIN };
   guint64 accepts;
 
   /* Chained: the backlog was stalled a moment ago; is it still? */
@@ -828,7 +809,7 @@ pool_start_serving (SsStrategy *strategy, SsServer *server, GError **error)
   pool->accepting = TRUE;
   n += grow_unlocked (pool);   /* min_workers 0: still one to accept */
   if (pool->queued > 0)
-    efd_set (pool->queue_efd);
+    ss__wake_fd_set (&pool->queue_efd);
   /* Workers waiting for hand-offs switch to accepting. */
   pthread_cond_broadcast (&pool->work_cond);
   pthread_mutex_unlock (&pool->lock);
@@ -841,7 +822,7 @@ pool_start_serving (SsStrategy *strategy, SsServer *server, GError **error)
     {
       /* Nobody would accept: abort serve_forever with the error. */
       pool->accepting = FALSE;
-      efd_clear (pool->queue_efd);
+      ss__wake_fd_clear (&pool->queue_efd);
       pthread_mutex_unlock (&pool->lock);
       g_propagate_error (error, local);
       return FALSE;
@@ -864,7 +845,7 @@ pool_stop_serving (SsStrategy *strategy, SsServer *server)
   unpark_sentinel_unlocked (pool);
   if (pool->in_accept > 0 || pool->have_sentinel)
     {
-      efd_set (pool->control_efd);
+      ss__wake_fd_set (&pool->control_efd);
       while (pool->in_accept > 0 || pool->have_sentinel)
         wait_state_unlocked (pool);
     }
@@ -872,8 +853,8 @@ pool_stop_serving (SsStrategy *strategy, SsServer *server)
   pool->sentinel_wanted = FALSE;
   pool->stalled = FALSE;
   /* Nobody is in epoll now; re-arm for the next serve_forever. */
-  efd_clear (pool->control_efd);
-  efd_clear (pool->queue_efd);
+  ss__wake_fd_clear (&pool->control_efd);
+  ss__wake_fd_clear (&pool->queue_efd);
   if (pool->queued > 0 && pool->waiting > 0)
     pthread_cond_broadcast (&pool->work_cond);
   pthread_mutex_unlock (&pool->lock);
@@ -897,7 +878,7 @@ pool_server_close (SsStrategy *strategy, SsServer *server)
   pthread_mutex_lock (&pool->lock);
   pool->stopping = TRUE;
   pool->accepting = FALSE;
-  efd_set (pool->control_efd);   /* stays set: workers in epoll leave and exit */
+  ss__wake_fd_set (&pool->control_efd);   /* stays set: workers in epoll leave and exit */
   unpark_sentinel_unlocked (pool);
   if (!pool->block_on_close)
     {
@@ -964,8 +945,8 @@ pool_free (SsStrategy *strategy)
   /* server_close (which ss_server_free runs first) joined every worker. */
   g_ptr_array_free (pool->all, TRUE);
   g_free (pool->ring);
-  close (pool->queue_efd);
-  close (pool->control_efd);
+  ss__wake_fd_close (&pool->queue_efd);
+  ss__wake_fd_close (&pool->control_efd);
   pthread_cond_destroy (&pool->work_cond);
   pthread_cond_destroy (&pool->state_cond);
   pthread_cond_destroy (&pool->sentinel_cond);
@@ -1010,19 +991,16 @@ SsStrategy *
 ss_thread_pool_strategy_new (guint min_workers, guint max_workers,
                              guint min_spare_workers, GError **error)
 {
+  SsWakeFd queue_efd = SS_WAKE_FD_INIT;
+  SsWakeFd control_efd = SS_WAKE_FD_INIT;
   SsThreadPool *pool;
-  int queue_efd, control_efd;
 
   if (!check_limits (min_workers, max_workers, error))
     return NULL;
-  queue_efd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
-  control_efd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (queue_efd < 0 || control_efd < 0)
+  if (!ss__wake_fd_open (&queue_efd, "Thread pool: could not create an eventfd", error)
+      || !ss__wake_fd_open (&control_efd, "Thread pool: could not create an eventfd", error))
     {
-      ss_set_error_from_errno (error, errno, "Thread pool: could not create an eventfd",
-                               "Raise the limit on open files (ulimit -n).");
-      if (queue_efd >= 0)
-        close (queue_efd);
+      ss__wake_fd_close (&queue_efd);
       return NULL;
     }
 

@@ -3,7 +3,7 @@
  * A datagram's bytes live in the same allocation as the record, so a
  * request is one malloc whatever its kind and one free at the end.
  */
-#include "internal.h"
+#include "core/core.h"
 
 #include <string.h>
 

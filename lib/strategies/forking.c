@@ -24,7 +24,7 @@
  * Python's do; a program that installs SIGINT/SIGTERM handlers (signals.h)
  * gets them in its children too.
  */
-#include "internal.h"
+#include "strategies/strategy-private.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -101,11 +101,11 @@ record_exit (SsServer *server, pid_t pid, int status)
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
     {
       if (server != NULL)
-        ss__server_count_served (server);
+        ss__server_count (server, SS__COUNT_SERVED);
       return;
     }
   if (server != NULL)
-    __atomic_fetch_add (&server->priv->errors, 1, __ATOMIC_RELAXED);
+    ss__server_count (server, SS__COUNT_ERRORS);
   if (WIFSIGNALED (status))
     {
       g_autofree char *where = server != NULL ? ss_server_address_string (server) : NULL;

@@ -13,7 +13,7 @@
  * All socket output goes through ss_sendall, which uses send(MSG_NOSIGNAL)
  * so that a vanished client is an SS_ERROR_CLOSED, never a SIGPIPE.
  */
-#include "internal.h"
+#include "io/fd.h"
 
 #include <errno.h>
 #include <stdarg.h>

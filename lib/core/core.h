@@ -1,0 +1,44 @@
+/* core.h: the state of the server object, shared by the files of lib/core.
+ *
+ * SsServerPrivate holds the shutdown machinery (a wake fd that wakes the
+ * serving loop), the counters behind ss_server_get_stats, and the EMFILE
+ * back-off. The core implements the layer headers the transports and
+ * strategies use, so it includes them; it includes no particular
+ * transport's or strategy's internals.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "io/fd.h"
+#include "strategies/strategy-private.h"
+#include "transports/transport-private.h"
+
+struct SsServerPrivate {
+  pthread_mutex_t lock;            /* guards the fields below marked (lock) */
+  pthread_cond_t is_shut_down_cond;
+  gboolean serving;                /* (lock) serve_forever is running */
+  gboolean shutdown_request;       /* (lock) shutdown() was asked for */
+  pthread_t serving_thread;        /* (lock) valid while serving */
+  SsWakeFd wake;                   /* readable from shutdown() until serve_forever returns */
+  gboolean closed;                 /* server_close has run */
+  gpointer transport_state;        /* ss__server_transport_state; g_free'd with the server */
+
+  /* Counters: atomics, read by ss_server_get_stats. */
+  guint64 served;
+  guint64 errors;
+  guint64 rejected;
+
+  /* EMFILE back-off (serve.c): monotonic µs of the last log line and of the
+   * time accepting may resume. Touched only by accepting threads. */
+  gint64 emfile_logged_at;         /* (atomic) */
+  gint64 accept_paused_until;      /* (atomic) */
+  guint64 emfile_suppressed;       /* (atomic) EMFILE events not logged since the last line */
+};
+
+/* Wakes serve_forever and any thread polling the wake fd. */
+void ss__server_wake (SsServer *server);
+gboolean ss__server_shutdown_requested (SsServer *server);
+/* Drains the wake fd so a later serve_forever can sleep again. */
+void ss__server_wake_reset (SsServer *server);

@@ -1,0 +1,35 @@
+/* fd.h: file-descriptor helpers shared by every layer (lib/io/fd.c).
+ *
+ * The lowest layer: it includes nothing of the library but common.h, and
+ * everything above it may include it.
+ */
+#pragma once
+
+#include "common.h"
+
+/* Sets or clears O_NONBLOCK. */
+gboolean ss__set_nonblocking (int fd, gboolean nonblocking);
+
+/* The SO_RCVTIMEO or SO_SNDTIMEO (@option) of @fd in seconds, 0 when none
+ * is set: what rfile/wfile name in their timeout errors. */
+double ss__socket_timeout (int fd, int option);
+
+/* Monotonic seconds as a double. */
+double ss__now (void);
+
+/* A level-triggered flag another thread can poll: readable from the first
+ * ss__wake_fd_set until ss__wake_fd_clear. An eventfd (both ends the same
+ * fd) where the system has one, else a pipe. Non-blocking, close-on-exec. */
+typedef struct {
+  int read_fd;
+  int write_fd;
+} SsWakeFd;
+
+#define SS_WAKE_FD_INIT { -1, -1 }
+
+/* Fails with @error naming @what when no fd is left. */
+gboolean ss__wake_fd_open (SsWakeFd *wake, const char *what, GError **error);
+void ss__wake_fd_set (const SsWakeFd *wake);
+void ss__wake_fd_clear (const SsWakeFd *wake);
+/* Closes both ends (once) and resets to SS_WAKE_FD_INIT. */
+void ss__wake_fd_close (SsWakeFd *wake);
