@@ -55,8 +55,10 @@ struct _SsServerClass {
   gboolean (*server_bind)      (SsServer *self, GError **error);
   gboolean (*server_activate)  (SsServer *self, GError **error);
   /* Returns a new request (transfer full), or NULL with @error set. The
-   * server socket is non-blocking: nothing pending gives NULL with
-   * SS_ERROR_WOULD_BLOCK, which callers treat as "nothing to do". */
+   * server socket is non-blocking: nothing pending gives NULL with @error
+   * left unset (not an error, so the accept path allocates nothing for it;
+   * an override may also report it as SS_ERROR_WOULD_BLOCK). The wrapper
+   * ss_server_get_request reports it as SS_ERROR_WOULD_BLOCK. */
   SsRequest *(*get_request)    (SsServer *self, GError **error);
   void     (*shutdown_request) (SsServer *self, SsRequest *request);
   void     (*close_request)    (SsServer *self, SsRequest *request);
@@ -164,6 +166,7 @@ SS_API gboolean ss_server_handle_request (SsServer *server, GError **error);
 /* Wrappers that dispatch through the class (Python: self.method()). */
 SS_API gboolean   ss_server_server_bind      (SsServer *server, GError **error);
 SS_API gboolean   ss_server_server_activate  (SsServer *server, GError **error);
+/* get_request: nothing pending is NULL with SS_ERROR_WOULD_BLOCK here. */
 SS_API SsRequest *ss_server_get_request      (SsServer *server, GError **error);
 SS_API gboolean   ss_server_verify_request   (SsServer *server, SsRequest *request);
 SS_API void       ss_server_process_request  (SsServer *server, SsRequest *request);
@@ -197,11 +200,5 @@ SS_API guint16 ss_server_port (SsServer *server);
 SS_API char *ss_server_banner (SsServer *server);
 
 SS_API void ss_server_get_stats (SsServer *server, SsServerStats *stats);
-
-/* Python's init_thread_pool(min, max, min_spare): only for a server whose
- * strategy is a thread pool (threadpool.h); fails with
- * SS_ERROR_INVALID_ARGUMENT otherwise or when the numbers do not fit. */
-SS_API gboolean ss_server_init_thread_pool (SsServer *server, guint min_workers, guint max_workers,
-                                     guint min_spare_workers, GError **error);
 
 G_END_DECLS

@@ -26,6 +26,12 @@ typedef struct _SsStrategyOps SsStrategyOps;
 struct _SsStrategyOps {
   const char *name;  /* "sync", "threading", "threadpooling", "forking", ... */
 
+  /* Optional; called once when the strategy is composed into @server
+   * (ss_server_new), before anything else: set the server defaults the
+   * strategy needs there (forking: timeout 300 s, as Python's ForkingMixIn)
+   * and remember the server if the strategy needs it. */
+  void (*attach) (SsStrategy *self, SsServer *server);
+
   /* Required. Takes ownership of @request; must eventually run
    * ss_server_run_request (or shutdown_request + ss_request_free). */
   void (*process_request) (SsStrategy *self, SsServer *server, SsRequest *request);

@@ -44,6 +44,12 @@ SS_API void ss_thread_pool_strategy_set_block_on_close (SsStrategy *strategy, gb
  * Queue.join() that the post's server_close used). */
 SS_API void ss_thread_pool_strategy_join (SsStrategy *strategy);
 
+/* Python's init_thread_pool(min, max, min_spare) on the server: only for a
+ * server whose strategy is a thread pool; fails with
+ * SS_ERROR_INVALID_ARGUMENT otherwise or when the numbers do not fit. */
+SS_API gboolean ss_server_init_thread_pool (SsServer *server, guint min_workers, guint max_workers,
+                                            guint min_spare_workers, GError **error);
+
 SS_API gboolean ss_is_thread_pool_strategy (const SsStrategy *strategy);
 
 G_END_DECLS

@@ -42,3 +42,9 @@ void ss__server_wake (SsServer *server);
 gboolean ss__server_shutdown_requested (SsServer *server);
 /* Drains the wake fd so a later serve_forever can sleep again. */
 void ss__server_wake_reset (SsServer *server);
+
+/* The class's get_request: NULL without @error when nothing is pending. */
+SsRequest *ss__server_get_request_or_none (SsServer *server, GError **error);
+
+/* ss_base_server_class.process_request: hands the request to the strategy. */
+void ss__base_server_process_request (SsServer *self, SsRequest *request);

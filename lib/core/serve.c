@@ -124,6 +124,33 @@ out_of_fds (SsServer *server, const GError *error)
     __atomic_fetch_add (&priv->emfile_suppressed, 1, __ATOMIC_RELAXED);
 }
 
+SsRequest *
+ss__server_take_request (SsServer *server, gboolean *took)
+{
+  GError *error = NULL;
+  SsRequest *request = ss__server_get_request_or_none (server, &error);
+
+  *took = FALSE;
+  if (request == NULL)
+    {
+      if (error == NULL || g_error_matches (error, SS_ERROR, SS_ERROR_WOULD_BLOCK))
+        ;  /* nothing pending: not an error, and nothing was allocated */
+      else if (g_error_matches (error, SS_ERROR, SS_ERROR_NO_RESOURCES))
+        out_of_fds (server, error);
+      else
+        ss_server_handle_error (server, NULL, error);
+      g_clear_error (&error);
+      return NULL;
+    }
+  *took = TRUE;
+  if (ss_server_verify_request (server, request))
+    return request;
+  ss__server_count (server, SS__COUNT_REJECTED);
+  ss_server_shutdown_request (server, request);
+  ss_request_free (request);
+  return NULL;
+}
+
 guint
 ss_server_handle_pending (SsServer *server, guint max)
 {
@@ -133,27 +160,14 @@ ss_server_handle_pending (SsServer *server, guint max)
 
   while (taken < max && ss__server_accept_paused_for (server) == 0)
     {
-      GError *error = NULL;
-      SsRequest *request = ss_server_get_request (server, &error);
+      gboolean took;
+      SsRequest *request = ss__server_take_request (server, &took);
 
-      if (request == NULL)
-        {
-          if (g_error_matches (error, SS_ERROR, SS_ERROR_NO_RESOURCES))
-            out_of_fds (server, error);
-          else if (!g_error_matches (error, SS_ERROR, SS_ERROR_WOULD_BLOCK))
-            ss_server_handle_error (server, NULL, error);
-          g_clear_error (&error);
-          break;
-        }
+      if (!took)
+        break;
       taken++;
-      if (ss_server_verify_request (server, request))
+      if (request != NULL)
         ss_server_process_request (server, request);
-      else
-        {
-          ss__server_count (server, SS__COUNT_REJECTED);
-          ss_server_shutdown_request (server, request);
-          ss_request_free (request);
-        }
     }
   return taken;
 }

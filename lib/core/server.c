@@ -62,8 +62,8 @@ base_verify_request (SsServer *self, SsRequest *request)
   return TRUE;
 }
 
-static void
-base_process_request (SsServer *self, SsRequest *request)
+void
+ss__base_server_process_request (SsServer *self, SsRequest *request)
 {
   self->strategy->ops->process_request (self->strategy, self, request);
 }
@@ -118,7 +118,7 @@ const SsServerClass ss_base_server_class = {
   .server_close = base_server_close,
   .fileno = NULL,
   .verify_request = base_verify_request,
-  .process_request = base_process_request,
+  .process_request = ss__base_server_process_request,
   .finish_request = base_finish_request,
   .handle_error = base_handle_error,
   .handle_timeout = base_handle_timeout,
@@ -140,7 +140,7 @@ server_alloc (const SsServerClass *klass, const SsAddress *address,
   self->socket_fd = -1;
   self->request_queue_size = SOMAXCONN;
   self->max_packet_size = 8192;
-  self->timeout = ss_is_forking_strategy (self->strategy) ? SS_FORKING_DEFAULT_TIMEOUT : -1.0;
+  self->timeout = -1.0;
   self->priv = g_new0 (struct SsServerPrivate, 1);
   self->priv->wake = (SsWakeFd) SS_WAKE_FD_INIT;
   pthread_mutex_init (&self->priv->lock, NULL);
@@ -150,6 +150,8 @@ server_alloc (const SsServerClass *klass, const SsAddress *address,
       ss_server_free (self);
       return NULL;
     }
+  if (self->strategy->ops->attach != NULL)
+    self->strategy->ops->attach (self->strategy, self);
   return self;
 }
 
@@ -260,15 +262,35 @@ ss_server_server_activate (SsServer *server, GError **error)
 }
 
 SsRequest *
-ss_server_get_request (SsServer *server, GError **error)
+ss__server_get_request_or_none (SsServer *server, GError **error)
 {
-  g_return_val_if_fail (server != NULL, NULL);
   if (SS_SLOT (server->klass, get_request) == NULL)
     {
       missing_slot (server, "get_request", error);
       return NULL;
     }
   return SS_SLOT (server->klass, get_request) (server, error);
+}
+
+SsRequest *
+ss_server_get_request (SsServer *server, GError **error)
+{
+  GError *local = NULL;
+  SsRequest *request;
+
+  g_return_val_if_fail (server != NULL, NULL);
+  request = ss__server_get_request_or_none (server, &local);
+  if (request == NULL && local == NULL)
+    g_set_error_literal (&local, SS_ERROR, SS_ERROR_WOULD_BLOCK, "Nothing pending on the server socket");
+  if (local != NULL)
+    g_propagate_error (error, local);
+  return request;
+}
+
+gboolean
+ss__server_overrides_process_request (SsServer *server)
+{
+  return SS_SLOT (server->klass, process_request) != ss__base_server_process_request;
 }
 
 gboolean

@@ -326,6 +326,14 @@ forking_collect_nonblocking (SsStrategy *strategy, SsServer *server)
   ss_forking_strategy_collect_children (strategy, server, FALSE);
 }
 
+/* Python's ForkingMixIn sets timeout = 300: handle_request then wakes at
+ * least that often to reap children. */
+static void
+forking_attach (SsStrategy *strategy, SsServer *server)
+{
+  server->timeout = SS_FORKING_DEFAULT_TIMEOUT;
+}
+
 static void
 forking_server_close (SsStrategy *strategy, SsServer *server)
 {
@@ -361,6 +369,7 @@ forking_free (SsStrategy *strategy)
 
 static const SsStrategyOps forking_ops = {
   .name = "forking",
+  .attach = forking_attach,
   .process_request = forking_process_request,
   .service_actions = forking_collect_nonblocking,
   .handle_timeout = forking_collect_nonblocking,

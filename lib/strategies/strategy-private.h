@@ -22,3 +22,18 @@ void ss__server_count (SsServer *server, SsCounter counter);
  * Accepting threads must not poll the server socket before it ends: the
  * socket stays readable and they would spin. */
 double ss__server_accept_paused_for (SsServer *server);
+
+/* Takes one request off the server socket and verifies it: get_request,
+ * then verify_request (a refused request is shut down and counted as
+ * rejected here). Returns the verified request (transfer full) for the
+ * caller to run or to hand to process_request; NULL when there was none
+ * (EAGAIN costs no allocation), when it was refused, or when get_request
+ * failed (the error went to handle_error; EMFILE pauses accepting, see
+ * ss__server_accept_paused_for). *@took says whether a request came off
+ * the socket, refused or not: FALSE means stop taking for now. */
+SsRequest *ss__server_take_request (SsServer *server, gboolean *took);
+
+/* TRUE when the server's class overrides process_request (a user's
+ * subclass): a strategy that runs the requests it takes itself must then
+ * hand each to ss_server_process_request instead, as Python would call it. */
+gboolean ss__server_overrides_process_request (SsServer *server);

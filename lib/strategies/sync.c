@@ -20,6 +20,7 @@ sync_free (SsStrategy *self)
 
 static const SsStrategyOps sync_ops = {
   .name = "sync",
+  .attach = NULL,
   .process_request = sync_process_request,
   .service_actions = NULL,
   .handle_timeout = NULL,

@@ -174,6 +174,7 @@ threading_free (SsStrategy *strategy)
 
 static const SsStrategyOps threading_ops = {
   .name = "threading",
+  .attach = NULL,
   .process_request = threading_process_request,
   .service_actions = NULL,
   .handle_timeout = NULL,

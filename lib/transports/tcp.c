@@ -192,10 +192,7 @@ tcp_get_request (SsServer *self, GError **error)
       if (accept_error_is_transient (errsv))
         continue;
       if (errsv == EAGAIN || errsv == EWOULDBLOCK)
-        {
-          g_set_error_literal (error, SS_ERROR, SS_ERROR_WOULD_BLOCK, "No connection pending");
-          return NULL;
-        }
+        return NULL; /* nothing pending: not an error (server.h) */
 
       {
         g_autofree char *addr = ss_address_to_string (&self->server_address);

@@ -57,10 +57,7 @@ receive_into (SsServer *self, guint8 *buf, gsize size, GError **error)
       if (errsv == EINTR || errsv == ECONNREFUSED)
         continue;
       if (errsv == EAGAIN || errsv == EWOULDBLOCK)
-        {
-          g_set_error_literal (error, SS_ERROR, SS_ERROR_WOULD_BLOCK, "No datagram pending");
-          return NULL;
-        }
+        return NULL; /* nothing pending: not an error (server.h) */
 
       {
         g_autofree char *addr = ss_address_to_string (&self->server_address);

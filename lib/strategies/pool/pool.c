@@ -113,7 +113,7 @@ struct _SsThreadPool {
    * when none is left, and on stop. */
   pthread_cond_t sentinel_cond;
 
-  SsServer *server;            /* (lock) set at first use; one pool serves one server */
+  SsServer *server;            /* (lock) set by attach; one pool serves one server */
   guint min_workers;           /* (lock) */
   guint max_workers;           /* (lock) */
   guint min_spare_workers;     /* (lock) */
@@ -785,14 +785,23 @@ pool_process_request (SsStrategy *strategy, SsServer *server, SsRequest *request
       ss_request_free (request);
       return;
     }
-  if (pool->server == NULL)
-    pool->server = server;
   n = start_unlocked (pool);
   queue_push_unlocked (pool, request);
   n += grow_unlocked (pool);
   pthread_mutex_unlock (&pool->lock);
 
   spawn_or_log (pool, server, n);
+}
+
+/* One pool serves one server: it learns which here. */
+static void
+pool_attach (SsStrategy *strategy, SsServer *server)
+{
+  SsThreadPool *pool = (SsThreadPool *) strategy;
+
+  pthread_mutex_lock (&pool->lock);
+  pool->server = server;
+  pthread_mutex_unlock (&pool->lock);
 }
 
 static gboolean
@@ -803,8 +812,6 @@ pool_start_serving (SsStrategy *strategy, SsServer *server, GError **error)
   guint n;
 
   pthread_mutex_lock (&pool->lock);
-  if (pool->server == NULL)
-    pool->server = server;
   n = start_unlocked (pool);
   pool->accepting = TRUE;
   n += grow_unlocked (pool);   /* min_workers 0: still one to accept */
@@ -956,6 +963,7 @@ pool_free (SsStrategy *strategy)
 
 static const SsStrategyOps pool_ops = {
   .name = "threadpooling",
+  .attach = pool_attach,
   .process_request = pool_process_request,
   .service_actions = pool_service_actions,
   .handle_timeout = NULL,
