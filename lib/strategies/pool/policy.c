@@ -1,0 +1,139 @@
+/* policy.c: the pool's sizing rules, as pure functions over SsPoolCounts.
+ *
+ * The 2008 post's policy: min_workers start with the pool; a worker is
+ * added when more than SS_THREAD_POOL_GROW_THRESHOLD (3) requests wait and
+ * fewer than max_workers exist; after a request a worker retires when more
+ * than min_workers exist and more than min_spare_workers are idle. Our
+ * fixes of its defects: a worker is counted when it is spawned (the caller
+ * counts before creating, so a burst cannot overshoot max_workers), the
+ * pool never falls below min_workers, and no request starves -- a worker is
+ * also added when more requests wait than idle workers can take, or, in
+ * accept mode, when nobody would be left idle to take the next connection.
+ *
+ * The accept cap and the sentinel's decisions (accept.c explains the
+ * mechanism) are here too, so that every decision the pool makes can be
+ * tested without threads (tests/test-pool-policy.c). Nothing here touches
+ * a lock, a thread or a socket: the callers hold the pool's lock and pass
+ * its counts.
+ */
+#include "strategies/pool/pool.h"
+
+guint
+ss__pool_missing_workers (const SsPoolCounts *c)
+{
+  if (!c->started || c->stopping || c->workers >= c->min_workers)
+    return 0;
+  return c->min_workers - c->workers;
+}
+
+/* Checked after every queueing and every time a worker becomes busy. Each
+ * such event changes queued or idle by one, so one new worker per check
+ * keeps "queued <= idle" below max_workers. */
+guint
+ss__pool_to_grow (const SsPoolCounts *c)
+{
+  guint idle;
+
+  if (!c->started || c->stopping || c->workers >= c->max_workers)
+    return 0;
+  idle = c->workers - c->busy;
+  if (c->queued > SS_THREAD_POOL_GROW_THRESHOLD || c->queued > idle ||
+      (c->accepting && idle == 0))
+    return 1;
+  return 0;
+}
+
+/* Never below min_workers, and not while requests wait (this worker takes
+ * the next one instead). */
+gboolean
+ss__pool_should_retire (const SsPoolCounts *c)
+{
+  if (c->queued > 0 || c->stopping)
+    return FALSE;
+  if (c->workers > c->max_workers)   /* limits lowered while running */
+    return TRUE;
+  /* In accept mode the last idle worker stays, whatever min_spare says:
+   * someone must be accepting (or, while capped, be the sentinel). */
+  return c->workers > c->min_workers &&
+         c->workers - c->busy > MAX (c->min_spare_workers, c->accepting ? 1u : 0u);
+}
+
+/* Unless it was woken to become the sentinel. */
+gboolean
+ss__pool_idle_should_retire (const SsPoolCounts *c)
+{
+  return !c->sentinel_wanted && ss__pool_should_retire (c);
+}
+
+/* The cap holds only while requests are short: against longer ones a
+ * wake-up costs nothing that matters, and handlers that wait on I/O need
+ * every idle worker accepting. */
+guint
+ss__pool_accept_cap (const SsPoolCounts *c)
+{
+  return c->request_us_avg < SS_POOL_SHORT_REQUEST_US ? c->accept_cap : G_MAXUINT;
+}
+
+/* An average over about the last 8 requests. */
+gint64
+ss__pool_next_request_avg (gint64 avg, gint64 us)
+{
+  return avg + (us - avg) / 8;
+}
+
+gboolean
+ss__pool_cap_lifted (gint64 before, gint64 after)
+{
+  return before < SS_POOL_SHORT_REQUEST_US && after >= SS_POOL_SHORT_REQUEST_US;
+}
+
+/* While the cap holds, accept_cap idle workers wait on the socket, one
+ * more (the sentinel) watches for a stalled backlog, and the rest sleep;
+ * without it every idle worker accepts. A worker woken to be the sentinel
+ * becomes it even when the socket has its accept_cap waiters. */
+SsPoolRole
+ss__pool_idle_role (const SsPoolCounts *c)
+{
+  guint cap;
+
+  if (!c->accepting)
+    return SS_POOL_ROLE_SLEEP;
+  cap = ss__pool_accept_cap (c);
+  if (cap != G_MAXUINT && !c->have_sentinel &&
+      (c->sentinel_wanted || c->on_socket >= cap))
+    return SS_POOL_ROLE_SENTINEL;
+  return c->on_socket < cap ? SS_POOL_ROLE_ACCEPT : SS_POOL_ROLE_SLEEP;
+}
+
+/* When no worker waits on the socket any more, someone must watch it:
+ * the sentinel if there is one, else a sleeping worker woken to become it
+ * (once: sentinel_wanted). */
+SsPoolWatch
+ss__pool_backlog_watch (const SsPoolCounts *c)
+{
+  if (!c->accepting || c->stopping || c->on_socket > 0)
+    return SS_POOL_WATCH_NOTHING;
+  if (c->have_sentinel)
+    return SS_POOL_WATCH_UNPARK_SENTINEL;
+  if (!c->sentinel_wanted && c->waiting > 0)
+    return SS_POOL_WATCH_WAKE_SENTINEL;
+  return SS_POOL_WATCH_NOTHING;
+}
+
+/* The sentinel stops when accept mode ends, the pool stops, a request was
+ * queued (it takes it as a worker) or the cap is lifted (every idle worker
+ * accepts). */
+gboolean
+ss__pool_sentinel_keeps_watching (const SsPoolCounts *c)
+{
+  return c->accepting && !c->stopping && c->queued == 0 &&
+         ss__pool_accept_cap (c) != G_MAXUINT;
+}
+
+/* Only when still nobody waits on the socket: a worker that arrived there
+ * meanwhile takes the connection. */
+gboolean
+ss__pool_sentinel_promotes (const SsPoolCounts *c, gboolean stalled)
+{
+  return stalled && c->on_socket == 0 && c->accepting && !c->stopping;
+}

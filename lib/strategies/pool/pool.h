@@ -1,0 +1,243 @@
+/* pool.h: the thread pool's private header, shared by the files of pool/.
+ *
+ *   pool.c     the pool object, the worker loop, a request's run, the
+ *              strategy ops and the public API
+ *   policy.c   the sizing rules (grow, retire, the accept cap, the
+ *              sentinel's decisions): pure functions over SsPoolCounts
+ *   queue.c    the hand-off queue: a ring buffer of requests
+ *   workers.c  the registry of worker threads: spawn, mark exited, reap, join
+ *   accept.c   accept mode: workers taking requests off the listening
+ *              socket themselves, and the sentinel
+ *
+ * The lock rule, for every file: one pthread mutex (SsThreadPool.lock)
+ * guards every field marked (lock), the counts included. It is never held
+ * while user code runs (a handler, verify_request, handle_error, a user's
+ * process_request), nor across thread creation, join or a blocking wait on
+ * a socket. Functions named `_unlocked` are called with the lock held and
+ * never drop it; functions called with the lock held that drop it on the
+ * way (to run a request, to wait on the socket) say so at their
+ * declaration. Every other function is called without the lock.
+ */
+#pragma once
+
+#include "strategies/strategy-private.h"
+
+#include <pthread.h>
+
+typedef struct _SsThreadPool SsThreadPool;
+typedef struct _PoolWorker PoolWorker;
+
+/* ------------------------------------------------------------ policy.c */
+
+/* What the sizing rules look at: the limits and the counts. A plain value
+ * (no pointers, no lock inside) so that the rules can be tested without
+ * threads; in the pool it is SsThreadPool.counts, every field (lock). */
+typedef struct {
+  guint min_workers;
+  guint max_workers;
+  guint min_spare_workers;
+  guint accept_cap;        /* accept mode: idle workers on the socket while requests are short */
+
+  guint workers;           /* counted at spawn, uncounted at exit */
+  guint busy;              /* workers running a request */
+  guint queued;            /* requests in the hand-off queue */
+  guint waiting;           /* workers asleep on work_cond */
+  guint on_socket;         /* accept mode: workers waiting in epoll_wait (idle acceptors) */
+  gint64 request_us_avg;   /* moving average of a request's duration */
+
+  gboolean started;        /* min_workers were spawned (first hand-off or serve_forever) */
+  gboolean accepting;      /* accept mode is on (serve_forever) */
+  gboolean stopping;       /* server_close: workers finish and exit */
+  gboolean have_sentinel;  /* an idle worker is the sentinel */
+  gboolean sentinel_wanted;/* a sleeping worker was woken to become the sentinel */
+} SsPoolCounts;
+
+/* Requests shorter than this on average make the pool cap the workers
+ * waiting on the socket (see accept.c). */
+#define SS_POOL_SHORT_REQUEST_US 500
+
+/* Workers to spawn so that a started pool has min_workers (0 when it has,
+ * when not started, or when stopping). */
+guint ss__pool_missing_workers (const SsPoolCounts *c);
+/* The growth rule: 1 when a worker must be added now, else 0. */
+guint ss__pool_to_grow (const SsPoolCounts *c);
+/* The retire rule, for a worker that has just finished a request. */
+gboolean ss__pool_should_retire (const SsPoolCounts *c);
+/* The retire rule for a worker with nothing to do. */
+gboolean ss__pool_idle_should_retire (const SsPoolCounts *c);
+
+/* How many idle workers wait on the socket in accept mode (G_MAXUINT:
+ * all of them, no sentinel). */
+guint ss__pool_accept_cap (const SsPoolCounts *c);
+/* The moving average after a request of @us microseconds. */
+gint64 ss__pool_next_request_avg (gint64 avg, gint64 us);
+/* TRUE when the average crossing from @before to @after lifts the cap. */
+gboolean ss__pool_cap_lifted (gint64 before, gint64 after);
+
+/* What an idle worker does in accept mode. */
+typedef enum {
+  SS_POOL_ROLE_SLEEP,     /* wait on work_cond */
+  SS_POOL_ROLE_ACCEPT,    /* wait on the socket and take the next request */
+  SS_POOL_ROLE_SENTINEL,  /* watch for a backlog stalled behind busy workers */
+} SsPoolRole;
+
+SsPoolRole ss__pool_idle_role (const SsPoolCounts *c);
+
+/* After a worker left epoll_wait or the sentinel role. */
+typedef enum {
+  SS_POOL_WATCH_NOTHING,          /* a worker still waits on the socket */
+  SS_POOL_WATCH_UNPARK_SENTINEL,  /* nobody waits on it: the sentinel looks */
+  SS_POOL_WATCH_WAKE_SENTINEL,    /* nobody waits on it and there is no sentinel: wake one */
+} SsPoolWatch;
+
+SsPoolWatch ss__pool_backlog_watch (const SsPoolCounts *c);
+/* The sentinel goes on watching (else it goes back to being a worker). */
+gboolean ss__pool_sentinel_keeps_watching (const SsPoolCounts *c);
+/* The sentinel found the backlog @stalled: does it accept itself? */
+gboolean ss__pool_sentinel_promotes (const SsPoolCounts *c, gboolean stalled);
+
+/* ------------------------------------------------------------ queue.c */
+
+/* A ring buffer of requests; grows by doubling (amortised, not per
+ * request). Knows nothing of locks: the pool holds its lock around it. */
+typedef struct {
+  SsRequest **ring;
+  guint cap;
+  guint head;   /* index of the oldest request */
+  guint len;
+} SsPoolQueue;
+
+void ss__pool_queue_push (SsPoolQueue *queue, SsRequest *request);
+/* The oldest request, or NULL when empty. */
+SsRequest *ss__pool_queue_pop (SsPoolQueue *queue);
+/* Frees the ring; the queue must be empty. */
+void ss__pool_queue_clear (SsPoolQueue *queue);
+
+/* ------------------------------------------------------------ workers.c */
+
+struct _PoolWorker {
+  SsThreadPool *pool;
+  pthread_t thread;   /* written by pthread_create; read by joiners only once `joinable` */
+  gboolean joinable;  /* (lock) `thread` is valid: the spawner registered it */
+  gboolean exited;    /* (lock) the worker left its loop and touches nothing any more */
+  /* Thread-private (only the worker itself touches these): */
+  int epfd;           /* accept mode's epoll set; -1 until first needed */
+  gboolean in_pending;/* inside ss_server_handle_pending */
+  SsRequest *stash;   /* the request the pool's process_request handed back */
+};
+
+/* Counts @n workers as spawned (lock held); the caller creates them with
+ * ss__pool_spawn after unlocking. Returns @n. */
+guint ss__pool_count_spawn_unlocked (SsThreadPool *pool, guint n);
+/* Creates @n workers already counted. A failure uncounts its worker; the
+ * first one goes to @error, the others to handle_error. Returns how many
+ * failed. */
+guint ss__pool_spawn (SsThreadPool *pool, SsServer *server, guint n, GError **error);
+/* ss__pool_spawn for callers that only log failures (to handle_error). */
+void ss__pool_spawn_or_log (SsThreadPool *pool, SsServer *server, guint n);
+/* The worker's last act (lock held): uncount it and mark it for joining. */
+void ss__pool_mark_exited_unlocked (SsThreadPool *pool, PoolWorker *w);
+/* Joins the workers that have exited. */
+void ss__pool_reap (SsThreadPool *pool);
+/* server_close: waits until every counted worker is registered, then joins
+ * them all. Called with `stopping` set, without the lock. */
+void ss__pool_join_all (SsThreadPool *pool);
+
+/* The worker thread's entry point (pool.c). */
+void *ss__pool_worker_main (void *data);
+
+/* ------------------------------------------------------------ accept.c */
+
+/* One turn of accept mode for worker @w: wait on the socket, take one
+ * request, run it. Called with the lock held and returns with it held;
+ * drops it while waiting, taking and running. Returns whether @w ran a
+ * request. */
+gboolean ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w);
+/* One turn as the sentinel. Called with the lock held and returns with it
+ * held; drops it while watching the socket. Returns TRUE when the backlog
+ * was stalled: the caller then takes an accept turn. */
+gboolean ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server);
+/* After a worker left epoll_wait or the sentinel role (lock held). */
+void ss__pool_watch_backlog_unlocked (SsThreadPool *pool);
+/* Closes a worker's epoll set (when the worker exits). */
+void ss__pool_worker_close_epoll (PoolWorker *w);
+
+/* ------------------------------------------------------------ pool.c */
+
+/* Runs @request on this worker. Called with the lock held and returns
+ * with it held; drops it around the request (and any spawning). */
+void ss__pool_run_request (SsThreadPool *pool, SsServer *server, SsRequest *request);
+
+/* ------------------------------------------------------------ the pool */
+
+struct _SsThreadPool {
+  SsStrategy parent;  /* base, first member */
+
+  /* The one lock (see the top of this file). */
+  pthread_mutex_t lock;
+  /* Hand-off: a request was queued, the mode changed, or the pool stops.
+   * Signalled only when counts.waiting > 0. */
+  pthread_cond_t work_cond;
+  /* busy, queued, in_accept or pending_spawns fell, the sentinel left, or
+   * a worker exited. Broadcast only when `state_waiters` > 0 (join,
+   * stop_serving, close). */
+  pthread_cond_t state_cond;
+  /* The sentinel parks here while an accepting worker is idle; signalled
+   * when none is left, and on stop. */
+  pthread_cond_t sentinel_cond;
+
+  SsServer *server;            /* (lock) set by attach; one pool serves one server */
+  gboolean block_on_close;     /* (lock) */
+  SsPoolCounts counts;         /* (lock) the limits and counts the policy reads */
+  SsPoolQueue queue;           /* (lock) counts.queued == queue.len, kept by pool.c */
+
+  /* The registry (workers.c). */
+  GPtrArray *all;              /* (lock) PoolWorker *: every registered, unjoined worker */
+  guint pending_spawns;        /* (lock) counted but not yet registered in `all` */
+  guint exited_unjoined;       /* (lock) exited workers in `all` */
+  guint64 spawned;             /* (lock) */
+  guint64 retired;             /* (lock) */
+  guint64 rejected;            /* (lock) dropped unprocessed (close without block_on_close) */
+  guint state_waiters;         /* (lock) threads blocked on state_cond */
+
+  /* Accept mode (accept.c). */
+  guint in_accept;             /* (lock) workers touching the listening socket
+                                * (epoll_wait, get_request, the hooks) */
+  gboolean sentinel_parked;    /* (lock) the sentinel waits on sentinel_cond */
+  gboolean stalled;            /* (lock) the last sentinel found the accepting workers stuck */
+  guint64 accepts;             /* (atomic; written under the lock) requests taken in accept mode */
+  /* queue_efd is readable exactly while accepting and queued > 0
+   * (written/read under the lock at those transitions), so workers in
+   * epoll see hand-offs. control_efd is readable while workers must leave
+   * accept mode (stop_serving, server_close). */
+  SsWakeFd queue_efd;
+  SsWakeFd control_efd;
+};
+
+/* Wakes state waiters (lock held), after busy, queued, in_accept or
+ * pending_spawns fell or a worker exited. */
+static inline void
+ss__pool_notify_state_unlocked (SsThreadPool *pool)
+{
+  if (pool->state_waiters > 0)
+    pthread_cond_broadcast (&pool->state_cond);
+}
+
+/* Waits for a state change. Lock held; pthread_cond_wait drops it while
+ * asleep, as every condition wait does. */
+static inline void
+ss__pool_wait_state (SsThreadPool *pool)
+{
+  pool->state_waiters++;
+  pthread_cond_wait (&pool->state_cond, &pool->lock);
+  pool->state_waiters--;
+}
+
+/* Wakes a parked sentinel to look at the pool again (no worker left on
+ * the socket, a lifted cap, a queued request, stop). Lock held. */
+static inline void
+ss__pool_unpark_sentinel_unlocked (SsThreadPool *pool)
+{
+  if (pool->sentinel_parked)
+    pthread_cond_signal (&pool->sentinel_cond);
+}

@@ -1,0 +1,446 @@
+/* test-pool-policy.c: the thread pool's sizing rules, without threads.
+ *
+ * lib/strategies/pool/policy.c decides everything the pool does about its
+ * size and its idle workers as pure functions over a struct of counts;
+ * this file checks every branch of them: the 2008 post's rule (grow when
+ * more than 3 requests wait and fewer than max_workers exist; after a
+ * request retire when workers > min_workers and idle > min_spare_workers),
+ * our fixes (count at spawn, never below min_workers, no starvation), the
+ * accept cap and the sentinel's decisions. The threaded behaviour is in
+ * test-threadpool.c.
+ */
+#include "config.h"
+#include "helpers.h"
+
+#include "strategies/pool/pool.h"
+
+/* A started pool in hand-off mode: (min, max, spare), all idle. */
+static SsPoolCounts
+counts (guint min, guint max, guint spare, guint workers)
+{
+  SsPoolCounts c = { 0 };
+
+  c.min_workers = min;
+  c.max_workers = max;
+  c.min_spare_workers = spare;
+  c.accept_cap = 2;
+  c.workers = workers;
+  c.started = TRUE;
+  return c;
+}
+
+/* ------------------------------------------------------------ grow */
+
+START_TEST (test_grow_more_than_three_waiting)
+{
+  /* Plenty of idle workers, so only the post's rule can say grow. */
+  SsPoolCounts c = counts (10, 20, 0, 10);
+
+  c.queued = 3;
+  ck_assert_uint_eq (ss__pool_to_grow (&c), 0);   /* 3 is not "more than 3" */
+  c.queued = 4;
+  ck_assert_uint_eq (ss__pool_to_grow (&c), 1);
+  ck_assert_uint_eq (SS_THREAD_POOL_GROW_THRESHOLD, 3);
+}
+END_TEST
+
+START_TEST (test_grow_never_at_max)
+{
+  SsPoolCounts c = counts (1, 4, 0, 4);
+
+  c.busy = 4;
+  c.queued = 100;
+  c.accepting = TRUE;
+  ck_assert_uint_eq (ss__pool_to_grow (&c), 0);
+  c.workers = 5;   /* limits lowered while running */
+  ck_assert_uint_eq (ss__pool_to_grow (&c), 0);
+  c.workers = 3;
+  c.busy = 3;
+  ck_assert_uint_eq (ss__pool_to_grow (&c), 1);
+}
+END_TEST
+
+START_TEST (test_grow_not_before_start_nor_while_stopping)
+{
+  SsPoolCounts c = counts (1, 10, 0, 1);
+
+  c.queued = 10;
+  c.started = FALSE;
+  ck_assert_uint_eq (ss__pool_to_grow (&c), 0);
+  c.started = TRUE;
+  c.stopping = TRUE;
+  ck_assert_uint_eq (ss__pool_to_grow (&c), 0);
+}
+END_TEST
+
+/* Our fix: more waiting than idle workers to take them grows even below
+ * the post's threshold (under the post's rule 3 requests would wait
+ * forever behind busy workers). */
+START_TEST (test_grow_no_starvation)
+{
+  SsPoolCounts c = counts (2, 10, 0, 2);
+
+  c.busy = 2;
+  c.queued = 1;
+  ck_assert_uint_eq (ss__pool_to_grow (&c), 1);
+  c.busy = 1;   /* one idle worker takes the one request */
+  ck_assert_uint_eq (ss__pool_to_grow (&c), 0);
+  c.queued = 2;
+  ck_assert_uint_eq (ss__pool_to_grow (&c), 1);
+}
+END_TEST
+
+/* Accept mode: nobody left idle to accept the next connection grows. */
+START_TEST (test_grow_accept_mode_keeps_an_acceptor)
+{
+  SsPoolCounts c = counts (2, 10, 0, 2);
+
+  c.busy = 2;
+  ck_assert_uint_eq (ss__pool_to_grow (&c), 0);   /* hand-off: nothing waits */
+  c.accepting = TRUE;
+  ck_assert_uint_eq (ss__pool_to_grow (&c), 1);
+  c.busy = 1;
+  ck_assert_uint_eq (ss__pool_to_grow (&c), 0);
+}
+END_TEST
+
+/* Count at spawn: the caller adds the new worker to `workers` when the
+ * rule says grow, before the thread runs. A burst of requests, each
+ * queued and checked while no worker has started yet, then spawns exactly
+ * up to max_workers and never past it (the post counted a worker when it
+ * started, and a burst overshot). */
+START_TEST (test_grow_counts_at_spawn)
+{
+  SsPoolCounts c = counts (1, 4, 0, 1);
+  guint spawned = 0;
+  int i;
+
+  c.busy = 1;
+  for (i = 0; i < 50; i++)
+    {
+      guint n;
+
+      c.queued++;
+      n = ss__pool_to_grow (&c);
+      ck_assert_uint_le (n, 1);
+      c.workers += n;
+      spawned += n;
+      ck_assert_uint_le (c.workers, c.max_workers);
+    }
+  ck_assert_uint_eq (c.workers, 4);
+  ck_assert_uint_eq (spawned, 3);
+}
+END_TEST
+
+/* The invariant the starvation fix keeps: after every queueing and its
+ * check, either every queued request has an idle worker or the pool is at
+ * max_workers. */
+START_TEST (test_grow_invariant_queued_le_idle)
+{
+  SsPoolCounts c = counts (0, 8, 0, 0);
+  int i;
+
+  for (i = 0; i < 30; i++)
+    {
+      c.queued++;
+      c.workers += ss__pool_to_grow (&c);
+      ck_assert (c.queued <= c.workers - c.busy || c.workers == c.max_workers);
+      if (i % 3 == 0 && c.queued > 0 && c.busy < c.workers)
+        {
+          /* a worker takes one and becomes busy */
+          c.queued--;
+          c.busy++;
+          c.workers += ss__pool_to_grow (&c);
+          ck_assert (c.queued <= c.workers - c.busy || c.workers == c.max_workers);
+        }
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------ start, min */
+
+START_TEST (test_missing_workers)
+{
+  SsPoolCounts c = counts (5, 100, 5, 0);
+
+  ck_assert_uint_eq (ss__pool_missing_workers (&c), 5);
+  c.workers = 3;
+  ck_assert_uint_eq (ss__pool_missing_workers (&c), 2);
+  c.workers = 5;
+  ck_assert_uint_eq (ss__pool_missing_workers (&c), 0);
+  c.workers = 7;
+  ck_assert_uint_eq (ss__pool_missing_workers (&c), 0);
+  c.workers = 0;
+  c.started = FALSE;   /* workers start with the pool, not at creation */
+  ck_assert_uint_eq (ss__pool_missing_workers (&c), 0);
+  c.started = TRUE;
+  c.stopping = TRUE;
+  ck_assert_uint_eq (ss__pool_missing_workers (&c), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------ retire */
+
+START_TEST (test_retire_more_than_min_spare_idle)
+{
+  SsPoolCounts c = counts (2, 100, 5, 10);
+
+  c.busy = 4;   /* 6 idle > 5 */
+  ck_assert (ss__pool_should_retire (&c));
+  c.busy = 5;   /* 5 idle: not more than min_spare */
+  ck_assert (!ss__pool_should_retire (&c));
+}
+END_TEST
+
+START_TEST (test_retire_never_below_min)
+{
+  SsPoolCounts c = counts (4, 100, 0, 4);
+
+  /* All idle, min_spare 0: still the min_workers stay. */
+  ck_assert (!ss__pool_should_retire (&c));
+  c.workers = 5;
+  ck_assert (ss__pool_should_retire (&c));
+}
+END_TEST
+
+START_TEST (test_retire_not_while_requests_wait)
+{
+  SsPoolCounts c = counts (0, 100, 0, 10);
+
+  ck_assert (ss__pool_should_retire (&c));
+  c.queued = 1;
+  ck_assert (!ss__pool_should_retire (&c));
+  c.workers = 200;   /* even above max: take the request first */
+  ck_assert (!ss__pool_should_retire (&c));
+}
+END_TEST
+
+START_TEST (test_retire_not_while_stopping)
+{
+  /* server_close joins the workers; they leave by the stop path. */
+  SsPoolCounts c = counts (0, 100, 0, 10);
+
+  c.stopping = TRUE;
+  ck_assert (!ss__pool_should_retire (&c));
+}
+END_TEST
+
+START_TEST (test_retire_above_lowered_max)
+{
+  SsPoolCounts c = counts (10, 10, 10, 10);
+
+  c.busy = 10;
+  ck_assert (!ss__pool_should_retire (&c));
+  c.max_workers = 8;   /* set_limits lowered max below the workers there are */
+  ck_assert (ss__pool_should_retire (&c));
+}
+END_TEST
+
+/* Accept mode keeps the last idle worker whatever min_spare says: someone
+ * must accept (or be the sentinel). */
+START_TEST (test_retire_accept_mode_keeps_last_idle)
+{
+  SsPoolCounts c = counts (1, 100, 0, 3);
+
+  c.busy = 2;   /* one idle */
+  ck_assert (ss__pool_should_retire (&c));
+  c.accepting = TRUE;
+  ck_assert (!ss__pool_should_retire (&c));
+  c.busy = 1;   /* two idle: one may go */
+  ck_assert (ss__pool_should_retire (&c));
+}
+END_TEST
+
+START_TEST (test_idle_retire_spares_the_wanted_sentinel)
+{
+  SsPoolCounts c = counts (0, 100, 0, 10);
+
+  ck_assert (ss__pool_idle_should_retire (&c));
+  c.sentinel_wanted = TRUE;
+  ck_assert (!ss__pool_idle_should_retire (&c));
+  c.sentinel_wanted = FALSE;
+  c.workers = 0;
+  ck_assert (!ss__pool_idle_should_retire (&c));
+}
+END_TEST
+
+/* ------------------------------------------------------------ the accept cap */
+
+START_TEST (test_accept_cap_while_short)
+{
+  SsPoolCounts c = counts (2, 100, 0, 10);
+
+  c.accept_cap = 2;
+  c.request_us_avg = 0;
+  ck_assert_uint_eq (ss__pool_accept_cap (&c), 2);
+  c.request_us_avg = SS_POOL_SHORT_REQUEST_US - 1;
+  ck_assert_uint_eq (ss__pool_accept_cap (&c), 2);
+  c.request_us_avg = SS_POOL_SHORT_REQUEST_US;
+  ck_assert_uint_eq (ss__pool_accept_cap (&c), G_MAXUINT);
+}
+END_TEST
+
+START_TEST (test_request_average)
+{
+  gint64 avg = 0;
+  int i;
+
+  ck_assert_int_eq (ss__pool_next_request_avg (0, 800), 100);   /* 1/8 of the step */
+  ck_assert_int_eq (ss__pool_next_request_avg (800, 0), 700);
+  /* Requests of 3 ms lift the cap at the second, not the first. */
+  avg = ss__pool_next_request_avg (avg, 3000);
+  ck_assert_int_lt (avg, SS_POOL_SHORT_REQUEST_US);
+  avg = ss__pool_next_request_avg (avg, 3000);
+  ck_assert_int_ge (avg, SS_POOL_SHORT_REQUEST_US);
+  /* Short ones bring it back under. */
+  for (i = 0; i < 20; i++)
+    avg = ss__pool_next_request_avg (avg, 50);
+  ck_assert_int_lt (avg, SS_POOL_SHORT_REQUEST_US);
+
+  ck_assert (ss__pool_cap_lifted (SS_POOL_SHORT_REQUEST_US - 1, SS_POOL_SHORT_REQUEST_US));
+  ck_assert (!ss__pool_cap_lifted (SS_POOL_SHORT_REQUEST_US, SS_POOL_SHORT_REQUEST_US + 100));
+  ck_assert (!ss__pool_cap_lifted (0, SS_POOL_SHORT_REQUEST_US - 1));
+  ck_assert (!ss__pool_cap_lifted (SS_POOL_SHORT_REQUEST_US, 0));
+}
+END_TEST
+
+/* ------------------------------------------------------------ idle roles, the sentinel */
+
+START_TEST (test_idle_role)
+{
+  SsPoolCounts c = counts (2, 100, 0, 10);
+
+  c.accept_cap = 2;
+  ck_assert_int_eq (ss__pool_idle_role (&c), SS_POOL_ROLE_SLEEP);   /* hand-off mode */
+  c.accepting = TRUE;
+  c.on_socket = 0;
+  c.have_sentinel = TRUE;
+  ck_assert_int_eq (ss__pool_idle_role (&c), SS_POOL_ROLE_ACCEPT);
+  c.on_socket = 1;
+  ck_assert_int_eq (ss__pool_idle_role (&c), SS_POOL_ROLE_ACCEPT);
+  c.on_socket = 2;   /* the cap is full and there is a sentinel: sleep */
+  ck_assert_int_eq (ss__pool_idle_role (&c), SS_POOL_ROLE_SLEEP);
+  c.have_sentinel = FALSE;   /* ... no sentinel: become it */
+  ck_assert_int_eq (ss__pool_idle_role (&c), SS_POOL_ROLE_SENTINEL);
+  c.on_socket = 0;
+  ck_assert_int_eq (ss__pool_idle_role (&c), SS_POOL_ROLE_ACCEPT);
+  c.sentinel_wanted = TRUE;  /* woken to be the sentinel: becomes it */
+  ck_assert_int_eq (ss__pool_idle_role (&c), SS_POOL_ROLE_SENTINEL);
+
+  /* Long requests lift the cap: every idle worker accepts, no sentinel. */
+  c.request_us_avg = SS_POOL_SHORT_REQUEST_US;
+  c.on_socket = 50;
+  ck_assert_int_eq (ss__pool_idle_role (&c), SS_POOL_ROLE_ACCEPT);
+}
+END_TEST
+
+START_TEST (test_backlog_watch)
+{
+  SsPoolCounts c = counts (2, 100, 0, 10);
+
+  c.accepting = TRUE;
+  c.waiting = 3;
+  c.on_socket = 1;
+  ck_assert_int_eq (ss__pool_backlog_watch (&c), SS_POOL_WATCH_NOTHING);
+  c.on_socket = 0;
+  ck_assert_int_eq (ss__pool_backlog_watch (&c), SS_POOL_WATCH_WAKE_SENTINEL);
+  c.sentinel_wanted = TRUE;   /* already asked for one */
+  ck_assert_int_eq (ss__pool_backlog_watch (&c), SS_POOL_WATCH_NOTHING);
+  c.sentinel_wanted = FALSE;
+  c.waiting = 0;              /* nobody asleep to ask */
+  ck_assert_int_eq (ss__pool_backlog_watch (&c), SS_POOL_WATCH_NOTHING);
+  c.have_sentinel = TRUE;
+  ck_assert_int_eq (ss__pool_backlog_watch (&c), SS_POOL_WATCH_UNPARK_SENTINEL);
+  c.stopping = TRUE;
+  ck_assert_int_eq (ss__pool_backlog_watch (&c), SS_POOL_WATCH_NOTHING);
+  c.stopping = FALSE;
+  c.accepting = FALSE;
+  ck_assert_int_eq (ss__pool_backlog_watch (&c), SS_POOL_WATCH_NOTHING);
+}
+END_TEST
+
+START_TEST (test_sentinel_keeps_watching)
+{
+  SsPoolCounts c = counts (2, 100, 0, 10);
+
+  c.accepting = TRUE;
+  ck_assert (ss__pool_sentinel_keeps_watching (&c));
+  c.queued = 1;
+  ck_assert (!ss__pool_sentinel_keeps_watching (&c));
+  c.queued = 0;
+  c.request_us_avg = SS_POOL_SHORT_REQUEST_US;
+  ck_assert (!ss__pool_sentinel_keeps_watching (&c));
+  c.request_us_avg = 0;
+  c.stopping = TRUE;
+  ck_assert (!ss__pool_sentinel_keeps_watching (&c));
+  c.stopping = FALSE;
+  c.accepting = FALSE;
+  ck_assert (!ss__pool_sentinel_keeps_watching (&c));
+}
+END_TEST
+
+START_TEST (test_sentinel_promotes)
+{
+  SsPoolCounts c = counts (2, 100, 0, 10);
+
+  c.accepting = TRUE;
+  ck_assert (ss__pool_sentinel_promotes (&c, TRUE));
+  ck_assert (!ss__pool_sentinel_promotes (&c, FALSE));
+  c.on_socket = 1;   /* a worker reached the socket meanwhile */
+  ck_assert (!ss__pool_sentinel_promotes (&c, TRUE));
+  c.on_socket = 0;
+  c.stopping = TRUE;
+  ck_assert (!ss__pool_sentinel_promotes (&c, TRUE));
+  c.stopping = FALSE;
+  c.accepting = FALSE;
+  ck_assert (!ss__pool_sentinel_promotes (&c, TRUE));
+}
+END_TEST
+
+static Suite *
+make_suite (void)
+{
+  Suite *s = suite_create ("pool-policy");
+  TCase *tc;
+
+  tc = tcase_create ("/pool-policy/grow");
+  tcase_add_test (tc, test_grow_more_than_three_waiting);
+  tcase_add_test (tc, test_grow_never_at_max);
+  tcase_add_test (tc, test_grow_not_before_start_nor_while_stopping);
+  tcase_add_test (tc, test_grow_no_starvation);
+  tcase_add_test (tc, test_grow_accept_mode_keeps_an_acceptor);
+  tcase_add_test (tc, test_grow_counts_at_spawn);
+  tcase_add_test (tc, test_grow_invariant_queued_le_idle);
+  tcase_add_test (tc, test_missing_workers);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("/pool-policy/retire");
+  tcase_add_test (tc, test_retire_more_than_min_spare_idle);
+  tcase_add_test (tc, test_retire_never_below_min);
+  tcase_add_test (tc, test_retire_not_while_requests_wait);
+  tcase_add_test (tc, test_retire_not_while_stopping);
+  tcase_add_test (tc, test_retire_above_lowered_max);
+  tcase_add_test (tc, test_retire_accept_mode_keeps_last_idle);
+  tcase_add_test (tc, test_idle_retire_spares_the_wanted_sentinel);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("/pool-policy/accept-cap");
+  tcase_add_test (tc, test_accept_cap_while_short);
+  tcase_add_test (tc, test_request_average);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("/pool-policy/sentinel");
+  tcase_add_test (tc, test_idle_role);
+  tcase_add_test (tc, test_backlog_watch);
+  tcase_add_test (tc, test_sentinel_keeps_watching);
+  tcase_add_test (tc, test_sentinel_promotes);
+  suite_add_tcase (s, tc);
+
+  return s;
+}
+
+int
+main (void)
+{
+  return test_run_suite (make_suite ());
+}
