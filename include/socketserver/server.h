@@ -5,18 +5,17 @@
  * strategy (SsStrategy, strategy.h) and a request handler class
  * (SsHandlerClass, handler.h). The transports (tcp.h, udp.h, unix.h) are
  * server classes; a user's server class names one of them as its parent,
- * overrides only the slots it needs, and calls the parent's slot where
- * Python would call super().
- *
- * Slots left NULL in a class are inherited from its parent: dispatch walks
- * the parent chain to the first non-NULL slot (ss_server_class_lookup).
+ * fills only the slots it overrides (the others stay NULL and are
+ * inherited) and calls its parent's slot by name where Python calls
+ * super(): every slot of every class the library exports is filled
+ * (class.h says more).
  *
  *     static gboolean
  *     my_verify_request (SsServer *server, SsRequest *request)
  *     {
  *       if (!allowed (&request->client_address))
  *         return FALSE;
- *       return ss_tcp_server_class.parent->verify_request (server, request); // super()
+ *       return ss_tcp_server_class.verify_request (server, request); // super()
  *     }
  *     static const SsServerClass my_server_class = {
  *       .name = "MyServer", .parent = &ss_tcp_server_class,
@@ -24,6 +23,10 @@
  *     };
  *     server = ss_server_new (&my_server_class, "127.0.0.1:0", &my_handler_class,
  *                             ss_threading_strategy_new (), TRUE, &error);
+ *
+ * A class deriving from my_server_class calls its parent through
+ * SS_SERVER_CLASS_SLOT (&my_server_class, verify_request), since
+ * my_server_class leaves most slots NULL.
  */
 #pragma once
 
@@ -34,6 +37,7 @@
 #include "address.h"
 #include "request.h"
 #include "error.h"
+#include "class.h"
 
 G_BEGIN_DECLS
 
@@ -47,7 +51,7 @@ struct _SsServerClass {
   const SsServerClass *parent;   /* NULL only for ss_base_server_class */
   gsize instance_size;           /* sizeof the user's struct embedding SsServer; 0 = inherit */
 
-  /* What the transport is; 0 = inherit. */
+  /* What the transport is; 0 = inherit (0 is never a real value here). */
   int address_family;            /* AF_INET (taken from the address: v4 or v6) or AF_UNIX */
   int socket_type;               /* SOCK_STREAM or SOCK_DGRAM */
 
@@ -116,12 +120,20 @@ struct _SsServer {
   struct SsServerPrivate *priv;
 };
 
-/* The root class: Python's BaseServer. Its transport slots are NULL. */
+/* The root class: Python's BaseServer. Every slot is filled; server_bind
+ * and get_request fail with SS_ERROR_INVALID_ARGUMENT ("derive from a
+ * transport class"), as Python's BaseServer has no such methods. */
 SS_API const SsServerClass ss_base_server_class;
 
-/* Returns the first non-NULL slot at byte @offset of SsServerClass walking
- * from @klass up through its parents (internal use by the dispatchers). */
+/* The slot at byte @offset of SsServerClass from @klass or its nearest
+ * ancestor that fills it (transfer none): super() for a class deriving
+ * from a user's class. Use it through SS_SERVER_CLASS_SLOT. */
 SS_API gconstpointer ss_server_class_lookup (const SsServerClass *klass, gsize offset);
+
+/* SS_SERVER_CLASS_SLOT (&my_server_class, verify_request) (self, request):
+ * the slot with its type. */
+#define SS_SERVER_CLASS_SLOT(klass, slot) \
+  ((__typeof__ (((SsServerClass *) 0)->slot)) ss_server_class_lookup ((klass), G_STRUCT_OFFSET (SsServerClass, slot)))
 
 /* Creates a server of @klass for @address (parsed as the transport needs:
  * "HOST:PORT", "[V6]:PORT", or a Unix path), whose requests are handled by

@@ -16,6 +16,7 @@
 #include "transports/transport-private.h"
 
 struct SsServerPrivate {
+  SsServerClass vtable;            /* the server's class, every slot resolved (class.c) */
   pthread_mutex_t lock;            /* guards the fields below marked (lock) */
   pthread_cond_t is_shut_down_cond;
   gboolean serving;                /* (lock) serve_forever is running */
@@ -43,8 +44,12 @@ gboolean ss__server_shutdown_requested (SsServer *server);
 /* Drains the wake fd so a later serve_forever can sleep again. */
 void ss__server_wake_reset (SsServer *server);
 
+/* Copies @klass into @out with every NULL slot and 0 attribute taken from
+ * the nearest ancestor that sets it; FALSE when the chain does not reach
+ * ss_base_server_class (some slot stays NULL). */
+gboolean ss__server_class_resolve (const SsServerClass *klass, SsServerClass *out);
+
 /* The class's get_request: NULL without @error when nothing is pending. */
 SsRequest *ss__server_get_request_or_none (SsServer *server, GError **error);
 
-/* ss_base_server_class.process_request: hands the request to the strategy. */
-void ss__base_server_process_request (SsServer *self, SsRequest *request);
+

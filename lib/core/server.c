@@ -1,15 +1,11 @@
-/* server.c: the server object and its class dispatch (Python's BaseServer).
+/* server.c: the server object: construction, dispatch, counters.
  *
- * A server class is a static vtable whose NULL slots are inherited from its
- * parent, so a transport or a user's server overrides only what differs and
- * calls its parent's slot where Python calls super(). Every ss_server_*
- * wrapper below looks its slot up through the chain; the chains are two or
- * three classes long, so the walk costs a few loads per call.
- *
- * The default behaviour slots of ss_base_server_class hand the request to
- * the server's strategy (process_request), instantiate the handler class
- * (finish_request) and log failures (handle_error), as Python's BaseServer
- * does. The serving loops live in serve.c.
+ * A server is an instance of a server class composed with a strategy and
+ * a handler class. When it is created its class is resolved once into a
+ * private copy with every slot filled (class.c), so each ss_server_*
+ * wrapper below is one indirect call, whatever the user's class left NULL.
+ * The class behaviour itself is BaseServer's (base-server.c) and the
+ * transports'; the serving loops live in serve.c.
  */
 #include "core/core.h"
 
@@ -19,119 +15,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-gconstpointer
-ss_server_class_lookup (const SsServerClass *klass, gsize offset)
-{
-  for (; klass != NULL; klass = klass->parent)
-    {
-      gconstpointer slot = G_STRUCT_MEMBER (gconstpointer, klass, offset);
-
-      if (slot != NULL)
-        return slot;
-    }
-  return NULL;
-}
-
-static int
-class_int (const SsServerClass *klass, gsize offset)
-{
-  for (; klass != NULL; klass = klass->parent)
-    {
-      int value = G_STRUCT_MEMBER (int, klass, offset);
-
-      if (value != 0)
-        return value;
-    }
-  return 0;
-}
-
-static gsize
-class_instance_size (const SsServerClass *klass)
-{
-  for (; klass != NULL; klass = klass->parent)
-    if (klass->instance_size != 0)
-      return MAX (klass->instance_size, sizeof (SsServer));
-  return sizeof (SsServer);
-}
-
-/* ------------------------------------------------------------ default slots */
-
-static gboolean
-base_verify_request (SsServer *self, SsRequest *request)
-{
-  return TRUE;
-}
-
-void
-ss__base_server_process_request (SsServer *self, SsRequest *request)
-{
-  self->strategy->ops->process_request (self->strategy, self, request);
-}
-
-static gboolean
-base_finish_request (SsServer *self, SsRequest *request, GError **error)
-{
-  return ss_handler_run (self->handler_class, self, request, error);
-}
-
-static void
-base_handle_error (SsServer *self, SsRequest *request, const GError *error)
-{
-  g_autofree char *who = request != NULL ? ss_address_to_string (&request->client_address)
-                                         : ss_address_to_string (&self->server_address);
-
-  if (request != NULL)
-    g_message ("Exception occurred during processing of request from %s: %s",
-               who, error != NULL ? error->message : "unknown error");
-  else
-    g_message ("Error on server %s: %s", who, error != NULL ? error->message : "unknown error");
-}
-
-static void
-base_handle_timeout (SsServer *self)
-{
-  if (self->strategy->ops->handle_timeout != NULL)
-    self->strategy->ops->handle_timeout (self->strategy, self);
-}
-
-static void
-base_service_actions (SsServer *self)
-{
-  if (self->strategy->ops->service_actions != NULL)
-    self->strategy->ops->service_actions (self->strategy, self);
-}
-
-static void
-base_server_close (SsServer *self)
-{
-}
-
-const SsServerClass ss_base_server_class = {
-  .name = "BaseServer",
-  .parent = NULL,
-  .instance_size = sizeof (SsServer),
-  .server_bind = NULL,
-  .server_activate = NULL,
-  .get_request = NULL,
-  .shutdown_request = NULL,
-  .close_request = NULL,
-  .server_close = base_server_close,
-  .fileno = NULL,
-  .verify_request = base_verify_request,
-  .process_request = ss__base_server_process_request,
-  .finish_request = base_finish_request,
-  .handle_error = base_handle_error,
-  .handle_timeout = base_handle_timeout,
-  .service_actions = base_service_actions,
-};
-
 /* ------------------------------------------------------------ construction */
 
 static SsServer *
-server_alloc (const SsServerClass *klass, const SsAddress *address,
+server_alloc (const SsServerClass *klass, const SsServerClass *resolved, const SsAddress *address,
               const SsHandlerClass *handler_class, SsStrategy *strategy, GError **error)
 {
-  SsServer *self = g_malloc0 (class_instance_size (klass));
+  SsServer *self = g_malloc0 (resolved->instance_size);
 
   self->klass = klass;
   self->handler_class = handler_class;
@@ -142,6 +32,7 @@ server_alloc (const SsServerClass *klass, const SsAddress *address,
   self->max_packet_size = 8192;
   self->timeout = -1.0;
   self->priv = g_new0 (struct SsServerPrivate, 1);
+  self->priv->vtable = *resolved;
   self->priv->wake = (SsWakeFd) SS_WAKE_FD_INIT;
   pthread_mutex_init (&self->priv->lock, NULL);
   pthread_cond_init (&self->priv->is_shut_down_cond, NULL);
@@ -155,22 +46,36 @@ server_alloc (const SsServerClass *klass, const SsAddress *address,
   return self;
 }
 
+/* Resolves @klass into @out, or says why it cannot be used. */
+static gboolean
+resolve_class (const SsServerClass *klass, SsServerClass *out)
+{
+  if (ss__server_class_resolve (klass, out))
+    return TRUE;
+  g_critical ("Server class %s does not derive from ss_base_server_class: give it a "
+              "library class (ss_tcp_server_class, ...) as .parent",
+              klass->name != NULL ? klass->name : "(unnamed)");
+  return FALSE;
+}
+
 SsServer *
 ss_server_new_for_address (const SsServerClass *klass, const SsAddress *address,
                            const SsHandlerClass *handler_class, SsStrategy *strategy,
                            gboolean bind_and_activate, GError **error)
 {
+  SsServerClass resolved;
   SsServer *self;
 
-  if (klass == NULL || address == NULL || handler_class == NULL)
+  if (klass == NULL || address == NULL || handler_class == NULL || !resolve_class (klass, &resolved))
     {
       ss_strategy_free (strategy);
       g_return_val_if_fail (klass != NULL, NULL);
       g_return_val_if_fail (address != NULL, NULL);
       g_return_val_if_fail (handler_class != NULL, NULL);
+      return NULL;
     }
 
-  self = server_alloc (klass, address, handler_class, strategy, error);
+  self = server_alloc (klass, &resolved, address, handler_class, strategy, error);
   if (self == NULL)
     return NULL;
   if (bind_and_activate &&
@@ -188,22 +93,22 @@ ss_server_new (const SsServerClass *klass, const char *address,
                const SsHandlerClass *handler_class, SsStrategy *strategy,
                gboolean bind_and_activate, GError **error)
 {
+  SsServerClass resolved;
   SsAddress parsed;
   gboolean ok;
 
-  if (klass == NULL || address == NULL)
+  if (klass == NULL || address == NULL || !resolve_class (klass, &resolved))
     {
       ss_strategy_free (strategy);
       g_return_val_if_fail (klass != NULL, NULL);
       g_return_val_if_fail (address != NULL, NULL);
+      return NULL;
     }
 
-  if (class_int (klass, G_STRUCT_OFFSET (SsServerClass, address_family)) == AF_UNIX)
+  if (resolved.address_family == AF_UNIX)
     ok = ss_address_parse_unix (address, &parsed, error);
   else
-    ok = ss_address_parse_inet (address,
-                                class_int (klass, G_STRUCT_OFFSET (SsServerClass, socket_type)),
-                                &parsed, error);
+    ok = ss_address_parse_inet (address, resolved.socket_type, &parsed, error);
   if (!ok)
     {
       ss_strategy_free (strategy);
@@ -233,43 +138,30 @@ ss_server_free (SsServer *server)
 
 /* ------------------------------------------------------------ dispatch */
 
-static gboolean
-missing_slot (SsServer *server, const char *slot, GError **error)
+const SsServerClass *
+ss__server_resolved_class (SsServer *server)
 {
-  g_set_error (error, SS_ERROR, SS_ERROR_INVALID_ARGUMENT,
-               "Server class %s has no %s: derive it from a transport class "
-               "(ss_tcp_server_class, ss_udp_server_class, ss_unix_*_server_class)",
-               server->klass->name != NULL ? server->klass->name : "(unnamed)", slot);
-  return FALSE;
+  return &server->priv->vtable;
 }
 
 gboolean
 ss_server_server_bind (SsServer *server, GError **error)
 {
   g_return_val_if_fail (server != NULL, FALSE);
-  if (SS_SLOT (server->klass, server_bind) == NULL)
-    return missing_slot (server, "server_bind", error);
-  return SS_SLOT (server->klass, server_bind) (server, error);
+  return server->priv->vtable.server_bind (server, error);
 }
 
 gboolean
 ss_server_server_activate (SsServer *server, GError **error)
 {
   g_return_val_if_fail (server != NULL, FALSE);
-  if (SS_SLOT (server->klass, server_activate) == NULL)
-    return missing_slot (server, "server_activate", error);
-  return SS_SLOT (server->klass, server_activate) (server, error);
+  return server->priv->vtable.server_activate (server, error);
 }
 
 SsRequest *
 ss__server_get_request_or_none (SsServer *server, GError **error)
 {
-  if (SS_SLOT (server->klass, get_request) == NULL)
-    {
-      missing_slot (server, "get_request", error);
-      return NULL;
-    }
-  return SS_SLOT (server->klass, get_request) (server, error);
+  return server->priv->vtable.get_request (server, error);
 }
 
 SsRequest *
@@ -290,62 +182,56 @@ ss_server_get_request (SsServer *server, GError **error)
 gboolean
 ss__server_overrides_process_request (SsServer *server)
 {
-  return SS_SLOT (server->klass, process_request) != ss__base_server_process_request;
+  return server->priv->vtable.process_request != ss__base_server_process_request;
 }
 
 gboolean
 ss_server_verify_request (SsServer *server, SsRequest *request)
 {
-  return SS_SLOT (server->klass, verify_request) (server, request);
+  return server->priv->vtable.verify_request (server, request);
 }
 
 void
 ss_server_process_request (SsServer *server, SsRequest *request)
 {
-  SS_SLOT (server->klass, process_request) (server, request);
+  server->priv->vtable.process_request (server, request);
 }
 
 gboolean
 ss_server_finish_request (SsServer *server, SsRequest *request, GError **error)
 {
-  return SS_SLOT (server->klass, finish_request) (server, request, error);
+  return server->priv->vtable.finish_request (server, request, error);
 }
 
 void
 ss_server_shutdown_request (SsServer *server, SsRequest *request)
 {
-  void (*slot) (SsServer *, SsRequest *) = SS_SLOT (server->klass, shutdown_request);
-
-  if (slot != NULL)
-    slot (server, request);
+  server->priv->vtable.shutdown_request (server, request);
 }
 
 void
 ss_server_close_request (SsServer *server, SsRequest *request)
 {
-  void (*slot) (SsServer *, SsRequest *) = SS_SLOT (server->klass, close_request);
-
-  if (slot != NULL)
-    slot (server, request);
+  server->priv->vtable.close_request (server, request);
 }
 
 void
 ss_server_handle_error (SsServer *server, SsRequest *request, const GError *error)
 {
   ss__server_count (server, SS__COUNT_ERRORS);
-  SS_SLOT (server->klass, handle_error) (server, request, error);
+  server->priv->vtable.handle_error (server, request, error);
 }
 
 void
 ss_server_handle_timeout (SsServer *server)
 {
-  SS_SLOT (server->klass, handle_timeout) (server);
+  server->priv->vtable.handle_timeout (server);
 }
 
 void
 ss_server_service_actions (SsServer *server)
 {
-  SS_SLOT (server->klass, service_actions) (server);
+  server->priv->vtable.service_actions (server);
 }
 
 static void
@@ -371,10 +257,10 @@ ss_server_server_close (SsServer *server)
   if (server->priv->closed)
     return;
   server->priv->closed = TRUE;
-  datagram = class_int (server->klass, G_STRUCT_OFFSET (SsServerClass, socket_type)) == SOCK_DGRAM;
+  datagram = server->priv->vtable.socket_type == SOCK_DGRAM;
   if (datagram)
     strategy_close (server);
-  SS_SLOT (server->klass, server_close) (server);
+  server->priv->vtable.server_close (server);
   if (!datagram)
     strategy_close (server);
 }
@@ -382,9 +268,7 @@ ss_server_server_close (SsServer *server)
 int
 ss_server_fileno (SsServer *server)
 {
-  int (*slot) (SsServer *) = SS_SLOT (server->klass, fileno);
-
-  return slot != NULL ? slot (server) : server->socket_fd;
+  return server->priv->vtable.fileno (server);
 }
 
 /* ------------------------------------------------------------ helpers */

@@ -18,16 +18,6 @@
 #include <errno.h>
 #include <unistd.h>
 
-/* The socket type of @klass: the first non-zero one up the chain. */
-static int
-class_socket_type (const SsServerClass *klass)
-{
-  for (; klass != NULL; klass = klass->parent)
-    if (klass->socket_type != 0)
-      return klass->socket_type;
-  return SOCK_STREAM;
-}
-
 /* What to tell the user when bind() fails; NULL when we have nothing useful. */
 static const char *
 bind_hint (int family, int errsv)
@@ -75,8 +65,8 @@ set_flag (SsServer *self, int level, int option, const char *name, GError **erro
   return FALSE;
 }
 
-static gboolean
-tcp_server_bind (SsServer *self, GError **error)
+gboolean
+ss__tcp_server_server_bind (SsServer *self, GError **error)
 {
   int family = ss_address_family (&self->server_address);
   gboolean inet = family == AF_INET || family == AF_INET6;
@@ -84,7 +74,7 @@ tcp_server_bind (SsServer *self, GError **error)
 
   if (self->socket_fd < 0)
     {
-      self->socket_fd = socket (family, class_socket_type (self->klass) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+      self->socket_fd = socket (family, ss__server_resolved_class (self)->socket_type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
       if (self->socket_fd < 0)
         {
           g_autofree char *addr = ss_address_to_string (&self->server_address);
@@ -128,8 +118,8 @@ tcp_server_bind (SsServer *self, GError **error)
   return TRUE;
 }
 
-static gboolean
-tcp_server_activate (SsServer *self, GError **error)
+gboolean
+ss__tcp_server_server_activate (SsServer *self, GError **error)
 {
   int backlog = self->request_queue_size > 0 ? self->request_queue_size : SOMAXCONN;
 
@@ -170,8 +160,8 @@ accept_error_is_transient (int errsv)
     }
 }
 
-static SsRequest *
-tcp_get_request (SsServer *self, GError **error)
+SsRequest *
+ss__tcp_server_get_request (SsServer *self, GError **error)
 {
   for (;;)
     {
@@ -209,8 +199,8 @@ tcp_get_request (SsServer *self, GError **error)
     }
 }
 
-static void
-tcp_shutdown_request (SsServer *self, SsRequest *request)
+void
+ss__tcp_server_shutdown_request (SsServer *self, SsRequest *request)
 {
   /* Python: explicitly shutdown. socket.close() merely releases the
    * socket and waits for GC to perform the actual close. Errors (the
@@ -220,8 +210,8 @@ tcp_shutdown_request (SsServer *self, SsRequest *request)
   ss_server_close_request (self, request);
 }
 
-static void
-tcp_close_request (SsServer *self, SsRequest *request)
+void
+ss__tcp_server_close_request (SsServer *self, SsRequest *request)
 {
   (void) self;
   if (request->fd >= 0)
@@ -231,8 +221,8 @@ tcp_close_request (SsServer *self, SsRequest *request)
     }
 }
 
-static void
-tcp_server_close (SsServer *self)
+void
+ss__tcp_server_server_close (SsServer *self)
 {
   if (self->socket_fd >= 0)
     {
@@ -241,8 +231,8 @@ tcp_server_close (SsServer *self)
     }
 }
 
-static int
-tcp_fileno (SsServer *self)
+int
+ss__tcp_server_fileno (SsServer *self)
 {
   return self->socket_fd;
 }
@@ -250,15 +240,17 @@ tcp_fileno (SsServer *self)
 const SsServerClass ss_tcp_server_class = {
   .name = "TCPServer",
   .parent = &ss_base_server_class,
+  .instance_size = sizeof (SsServer),
   .address_family = AF_INET,
   .socket_type = SOCK_STREAM,
-  .server_bind = tcp_server_bind,
-  .server_activate = tcp_server_activate,
-  .get_request = tcp_get_request,
-  .shutdown_request = tcp_shutdown_request,
-  .close_request = tcp_close_request,
-  .server_close = tcp_server_close,
-  .fileno = tcp_fileno,
+  .server_bind = ss__tcp_server_server_bind,
+  .server_activate = ss__tcp_server_server_activate,
+  .get_request = ss__tcp_server_get_request,
+  .shutdown_request = ss__tcp_server_shutdown_request,
+  .close_request = ss__tcp_server_close_request,
+  .server_close = ss__tcp_server_server_close,
+  .fileno = ss__tcp_server_fileno,
+  SS__BASE_SERVER_BEHAVIOUR_SLOTS,
 };
 
 SsServer *

@@ -19,8 +19,8 @@
 
 #define STACK_BUFFER_SIZE 16384
 
-static gboolean
-udp_server_activate (SsServer *self, GError **error)
+gboolean
+ss__udp_server_server_activate (SsServer *self, GError **error)
 {
   (void) self;
   (void) error;
@@ -69,8 +69,8 @@ receive_into (SsServer *self, guint8 *buf, gsize size, GError **error)
     }
 }
 
-static SsRequest *
-udp_get_request (SsServer *self, GError **error)
+SsRequest *
+ss__udp_server_get_request (SsServer *self, GError **error)
 {
   gsize size = self->max_packet_size > 0 ? self->max_packet_size : SS_UDP_DEFAULT_MAX_PACKET_SIZE;
 
@@ -88,16 +88,16 @@ udp_get_request (SsServer *self, GError **error)
     }
 }
 
-static void
-udp_shutdown_request (SsServer *self, SsRequest *request)
+void
+ss__udp_server_shutdown_request (SsServer *self, SsRequest *request)
 {
   /* Python: "No need to shutdown anything." -- but still close_request,
    * so an override of it is called as in Python. */
   ss_server_close_request (self, request);
 }
 
-static void
-udp_close_request (SsServer *self, SsRequest *request)
+void
+ss__udp_server_close_request (SsServer *self, SsRequest *request)
 {
   (void) self;
   (void) request; /* the fd is the server's socket: never close it here */
@@ -106,11 +106,17 @@ udp_close_request (SsServer *self, SsRequest *request)
 const SsServerClass ss_udp_server_class = {
   .name = "UDPServer",
   .parent = &ss_tcp_server_class,
+  .instance_size = sizeof (SsServer),
+  .address_family = AF_INET,
   .socket_type = SOCK_DGRAM,
-  .server_activate = udp_server_activate,
-  .get_request = udp_get_request,
-  .shutdown_request = udp_shutdown_request,
-  .close_request = udp_close_request,
+  .server_bind = ss__tcp_server_server_bind,          /* TCPServer's */
+  .server_activate = ss__udp_server_server_activate,
+  .get_request = ss__udp_server_get_request,
+  .shutdown_request = ss__udp_server_shutdown_request,
+  .close_request = ss__udp_server_close_request,
+  .server_close = ss__tcp_server_server_close,        /* TCPServer's */
+  .fileno = ss__tcp_server_fileno,                    /* TCPServer's */
+  SS__BASE_SERVER_BEHAVIOUR_SLOTS,
 };
 
 SsServer *

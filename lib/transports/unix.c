@@ -112,7 +112,7 @@ unix_server_bind (SsServer *self, const SsServerClass *parent, GError **error)
     }
   if (!check_path_free (self, error))
     return FALSE;
-  if (!SS_SLOT (parent, server_bind) (self, error))
+  if (!parent->server_bind (self, error))
     return FALSE;
   /* From here on the file is ours: record it first so that a failing
    * chmod still has it removed by server_close. */
@@ -142,7 +142,7 @@ remove_socket_file (SsServer *self)
 static void
 unix_server_close (SsServer *self, const SsServerClass *parent)
 {
-  SS_SLOT (parent, server_close) (self);
+  parent->server_close (self);
   remove_socket_file (self);
 }
 
@@ -173,17 +173,33 @@ unix_datagram_server_close (SsServer *self)
 const SsServerClass ss_unix_stream_server_class = {
   .name = "UnixStreamServer",
   .parent = &ss_tcp_server_class,
+  .instance_size = sizeof (SsServer),
   .address_family = AF_UNIX,
+  .socket_type = SOCK_STREAM,
   .server_bind = unix_stream_server_bind,
+  .server_activate = ss__tcp_server_server_activate,   /* TCPServer's, and so on */
+  .get_request = ss__tcp_server_get_request,
+  .shutdown_request = ss__tcp_server_shutdown_request,
+  .close_request = ss__tcp_server_close_request,
   .server_close = unix_stream_server_close,
+  .fileno = ss__tcp_server_fileno,
+  SS__BASE_SERVER_BEHAVIOUR_SLOTS,
 };
 
 const SsServerClass ss_unix_datagram_server_class = {
   .name = "UnixDatagramServer",
   .parent = &ss_udp_server_class,
+  .instance_size = sizeof (SsServer),
   .address_family = AF_UNIX,
+  .socket_type = SOCK_DGRAM,
   .server_bind = unix_datagram_server_bind,
+  .server_activate = ss__udp_server_server_activate,   /* UDPServer's, and so on */
+  .get_request = ss__udp_server_get_request,
+  .shutdown_request = ss__udp_server_shutdown_request,
+  .close_request = ss__udp_server_close_request,
   .server_close = unix_datagram_server_close,
+  .fileno = ss__tcp_server_fileno,
+  SS__BASE_SERVER_BEHAVIOUR_SLOTS,
 };
 
 SsServer *
