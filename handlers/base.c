@@ -1,9 +1,11 @@
-/* base.c: BaseRequestHandler, the class chain, and running one handler.
+/* base.c: BaseRequestHandler, the class lookups, and running one handler.
  *
  * A handler class is a static const vtable naming its parent; a slot left
- * NULL (or an attribute left 0) is inherited, so dispatch walks the chain
- * to the first class that fills it. BaseRequestHandler is the root and
- * fills every slot with "do nothing, successfully", so the walk always ends.
+ * NULL (or an attribute holding SS_INHERIT) is inherited from the nearest
+ * class in the chain that sets it (ss_class_chain_find, class.h).
+ * BaseRequestHandler is the root and fills every slot with "do nothing,
+ * successfully" and every attribute with Python's default, so a lookup
+ * from any class derived from it always finds something.
  *
  * ss_handler_run is Python's
  *
@@ -19,30 +21,28 @@
  * setup failed half-way) and free. The instance is heap-allocated at the
  * size the class declares (a user's struct may be large), zeroed.
  */
-#include "config.h"
+#include "handlers-private.h"
 
-#include <socketserver/socketserver.h>
-
-static gboolean
-base_setup (SsRequestHandler *self, GError **error)
+gboolean
+ss__base_request_handler_setup (SsRequestHandler *self, GError **error)
 {
   return TRUE;
 }
 
-static gboolean
-base_handle (SsRequestHandler *self, GError **error)
+gboolean
+ss__base_request_handler_handle (SsRequestHandler *self, GError **error)
 {
   return TRUE;
 }
 
-static gboolean
-base_finish (SsRequestHandler *self, GError **error)
+gboolean
+ss__base_request_handler_finish (SsRequestHandler *self, GError **error)
 {
   return TRUE;
 }
 
-static void
-base_dispose (SsRequestHandler *self)
+void
+ss__base_request_handler_dispose (SsRequestHandler *self)
 {
 }
 
@@ -50,33 +50,36 @@ const SsHandlerClass ss_base_request_handler_class = {
   .name = "BaseRequestHandler",
   .parent = NULL,
   .instance_size = sizeof (SsRequestHandler),
-  .setup = base_setup,
-  .handle = base_handle,
-  .finish = base_finish,
-  .dispose = base_dispose,
+  .magic = SS_HANDLER_CLASS_MAGIC,
+  .setup = ss__base_request_handler_setup,
+  .handle = ss__base_request_handler_handle,
+  .finish = ss__base_request_handler_finish,
+  .dispose = ss__base_request_handler_dispose,
   .rbufsize = -1,   /* default buffer (8192) */
   .wbufsize = 0,    /* unbuffered wfile */
-  .timeout = -1,    /* no socket timeout (Python: None) */
+  .timeout = SS_TIMEOUT_NONE,
   .disable_nagle_algorithm = FALSE,
 };
 
-/* The first non-NULL slot at @offset from @klass up through its parents. */
-static gconstpointer
-handler_class_lookup (const SsHandlerClass *klass, gsize offset)
+gconstpointer
+ss_handler_class_lookup (const SsHandlerClass *klass, gsize offset)
 {
-  for (; klass != NULL; klass = klass->parent)
-    {
-      gconstpointer slot = G_STRUCT_MEMBER (gconstpointer, klass, offset);
-
-      if (slot != NULL)
-        return slot;
-    }
-  return NULL;
+  g_return_val_if_fail (klass != NULL, NULL);
+  return ss_class_chain_find_slot (klass, G_STRUCT_OFFSET (SsHandlerClass, parent), offset);
 }
 
-#define HANDLER_SLOT(klass, slot) \
-  ((__typeof__ (((SsHandlerClass *) 0)->slot)) \
-   handler_class_lookup ((klass), G_STRUCT_OFFSET (SsHandlerClass, slot)))
+#define HANDLER_SLOT(klass, slot) SS_HANDLER_CLASS_SLOT (klass, slot)
+
+/* The attribute of @type at @offset from the nearest class that sets it;
+ * @fallback (Python's default) when none does. */
+#define HANDLER_ATTRIBUTE(klass, type, field, fallback)                                    \
+  G_STMT_START {                                                                          \
+    static const type inherit = SS_INHERIT;                                               \
+    const type *value = ss_class_chain_find ((klass), G_STRUCT_OFFSET (SsHandlerClass, parent), \
+                                             G_STRUCT_OFFSET (SsHandlerClass, field),     \
+                                             sizeof (type), &inherit);                    \
+    return value != NULL ? *value : (fallback);                                           \
+  } G_STMT_END
 
 /* A slot that returned FALSE without saying why still needs an error for
  * handle_error to report. */
@@ -115,46 +118,48 @@ ss_request_handler_finish (SsRequestHandler *self, GError **error)
 gsize
 ss_handler_class_instance_size (const SsHandlerClass *klass)
 {
-  for (; klass != NULL; klass = klass->parent)
-    if (klass->instance_size != 0)
-      return klass->instance_size;
-  return sizeof (SsRequestHandler);
+  static const gsize inherit = 0;
+  const gsize *size = ss_class_chain_find (klass, G_STRUCT_OFFSET (SsHandlerClass, parent),
+                                           G_STRUCT_OFFSET (SsHandlerClass, instance_size),
+                                           sizeof (gsize), &inherit);
+
+  return size != NULL ? *size : sizeof (SsRequestHandler);
+}
+
+const SsHandlerClass *
+ss_handler_class_find_unmarked (const SsHandlerClass *klass)
+{
+  static const guint32 marked = SS_HANDLER_CLASS_MAGIC;
+  const guint8 *field = ss_class_chain_find (klass, G_STRUCT_OFFSET (SsHandlerClass, parent),
+                                             G_STRUCT_OFFSET (SsHandlerClass, magic),
+                                             sizeof (guint32), &marked);
+
+  return field != NULL ? (const SsHandlerClass *) (field - G_STRUCT_OFFSET (SsHandlerClass, magic))
+                       : NULL;
 }
 
 gssize
 ss_handler_class_rbufsize (const SsHandlerClass *klass)
 {
-  for (; klass != NULL; klass = klass->parent)
-    if (klass->rbufsize != 0)
-      return klass->rbufsize;
-  return -1;
+  HANDLER_ATTRIBUTE (klass, gssize, rbufsize, -1);
 }
 
 gssize
 ss_handler_class_wbufsize (const SsHandlerClass *klass)
 {
-  for (; klass != NULL; klass = klass->parent)
-    if (klass->wbufsize != 0)
-      return klass->wbufsize;
-  return 0;
+  HANDLER_ATTRIBUTE (klass, gssize, wbufsize, 0);
 }
 
 double
 ss_handler_class_timeout (const SsHandlerClass *klass)
 {
-  for (; klass != NULL; klass = klass->parent)
-    if (klass->timeout != 0)
-      return klass->timeout;
-  return -1;
+  HANDLER_ATTRIBUTE (klass, double, timeout, SS_TIMEOUT_NONE);
 }
 
 gboolean
 ss_handler_class_disable_nagle (const SsHandlerClass *klass)
 {
-  for (; klass != NULL; klass = klass->parent)
-    if (klass->disable_nagle_algorithm)
-      return TRUE;
-  return FALSE;
+  HANDLER_ATTRIBUTE (klass, gboolean, disable_nagle_algorithm, FALSE);
 }
 
 /* finish failed after handle had already failed: the caller reports the

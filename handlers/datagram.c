@@ -15,15 +15,13 @@
  * nothing (a client waiting for an answer gets one). The packet belongs to
  * the request and the socket to the server: neither is freed here.
  */
-#include "config.h"
-
-#include <socketserver/socketserver.h>
+#include "handlers-private.h"
 
 #include <errno.h>
 #include <sys/socket.h>
 
-static gboolean
-datagram_setup (SsRequestHandler *handler, GError **error)
+gboolean
+ss__datagram_request_handler_setup (SsRequestHandler *handler, GError **error)
 {
   SsDatagramRequestHandler *self = (SsDatagramRequestHandler *) handler;
   SsRequest *request = handler->request;
@@ -36,8 +34,8 @@ datagram_setup (SsRequestHandler *handler, GError **error)
   return TRUE;
 }
 
-static gboolean
-datagram_finish (SsRequestHandler *handler, GError **error)
+gboolean
+ss__datagram_request_handler_finish (SsRequestHandler *handler, GError **error)
 {
   SsDatagramRequestHandler *self = (SsDatagramRequestHandler *) handler;
   const SsAddress *client = handler->client_address;
@@ -67,8 +65,8 @@ datagram_finish (SsRequestHandler *handler, GError **error)
     }
 }
 
-static void
-datagram_dispose (SsRequestHandler *handler)
+void
+ss__datagram_request_handler_dispose (SsRequestHandler *handler)
 {
   SsDatagramRequestHandler *self = (SsDatagramRequestHandler *) handler;
 
@@ -81,8 +79,10 @@ const SsHandlerClass ss_datagram_request_handler_class = {
   .name = "DatagramRequestHandler",
   .parent = &ss_base_request_handler_class,
   .instance_size = sizeof (SsDatagramRequestHandler),
-  .setup = datagram_setup,
-  .handle = NULL,   /* BaseRequestHandler's: the user's class supplies it */
-  .finish = datagram_finish,
-  .dispose = datagram_dispose,
+  .setup = ss__datagram_request_handler_setup,
+  .handle = ss__base_request_handler_handle,   /* BaseRequestHandler's: the user's class supplies it */
+  .finish = ss__datagram_request_handler_finish,
+  .dispose = ss__datagram_request_handler_dispose,
+  /* Stream attributes mean nothing for a datagram: BaseRequestHandler's. */
+  SS_HANDLER_CLASS_ATTRIBUTES_INHERIT,
 };

@@ -12,9 +12,7 @@
  * datagram echo writes the packet to wfile, which DatagramRequestHandler's
  * finish sends back to the client.
  */
-#include "config.h"
-
-#include <socketserver/socketserver.h>
+#include "handlers-private.h"
 
 static gboolean
 stream_echo_handle (SsRequestHandler *handler, GError **error)
@@ -41,7 +39,11 @@ const SsHandlerClass ss_stream_echo_handler_class = {
   .name = "StreamEchoHandler",
   .parent = &ss_stream_request_handler_class,
   .instance_size = sizeof (SsStreamRequestHandler),
+  .setup = ss__stream_request_handler_setup,
   .handle = stream_echo_handle,
+  .finish = ss__stream_request_handler_finish,
+  .dispose = ss__stream_request_handler_dispose,
+  SS_HANDLER_CLASS_ATTRIBUTES_INHERIT,
 };
 
 static gboolean
@@ -56,5 +58,9 @@ const SsHandlerClass ss_datagram_echo_handler_class = {
   .name = "DatagramEchoHandler",
   .parent = &ss_datagram_request_handler_class,
   .instance_size = sizeof (SsDatagramRequestHandler),
+  .setup = ss__datagram_request_handler_setup,
   .handle = datagram_echo_handle,
+  .finish = ss__datagram_request_handler_finish,
+  .dispose = ss__datagram_request_handler_dispose,
+  SS_HANDLER_CLASS_ATTRIBUTES_INHERIT,
 };

@@ -25,9 +25,7 @@
  * files is dispose's job here, because dispose also runs when setup failed
  * half-way.
  */
-#include "config.h"
-
-#include <socketserver/socketserver.h>
+#include "handlers-private.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -75,8 +73,8 @@ apply_nodelay (SsStreamRequestHandler *self, GError **error)
   return TRUE;
 }
 
-static gboolean
-stream_setup (SsRequestHandler *handler, GError **error)
+gboolean
+ss__stream_request_handler_setup (SsRequestHandler *handler, GError **error)
 {
   SsStreamRequestHandler *self = (SsStreamRequestHandler *) handler;
   const SsHandlerClass *klass = handler->klass;
@@ -89,13 +87,17 @@ stream_setup (SsRequestHandler *handler, GError **error)
     return FALSE;
   if (ss_handler_class_disable_nagle (klass) && !apply_nodelay (self, error))
     return FALSE;
-  self->rfile = ss_rfile_new_socket (self->connection, rbufsize > 0 ? (gsize) rbufsize : 0);
+  /* rbufsize: < 0 the default buffer, 0 unbuffered (Python's raw socket
+   * file: a read never takes more than asked, so a readline reads byte by
+   * byte and leaves what follows the line in the socket), N bytes. */
+  self->rfile = ss_rfile_new_socket (self->connection,
+                                     rbufsize < 0 ? 0 : rbufsize == 0 ? 1 : (gsize) rbufsize);
   self->wfile = ss_wfile_new_socket (self->connection, wbufsize > 0 ? (gsize) wbufsize : 0);
   return TRUE;
 }
 
-static gboolean
-stream_finish (SsRequestHandler *handler, GError **error)
+gboolean
+ss__stream_request_handler_finish (SsRequestHandler *handler, GError **error)
 {
   SsStreamRequestHandler *self = (SsStreamRequestHandler *) handler;
   GError *flush_error = NULL;
@@ -110,8 +112,8 @@ stream_finish (SsRequestHandler *handler, GError **error)
   return TRUE;
 }
 
-static void
-stream_dispose (SsRequestHandler *handler)
+void
+ss__stream_request_handler_dispose (SsRequestHandler *handler)
 {
   SsStreamRequestHandler *self = (SsStreamRequestHandler *) handler;
 
@@ -124,8 +126,14 @@ const SsHandlerClass ss_stream_request_handler_class = {
   .name = "StreamRequestHandler",
   .parent = &ss_base_request_handler_class,
   .instance_size = sizeof (SsStreamRequestHandler),
-  .setup = stream_setup,
-  .handle = NULL,   /* BaseRequestHandler's: the user's class supplies it */
-  .finish = stream_finish,
-  .dispose = stream_dispose,
+  .magic = SS_HANDLER_CLASS_MAGIC,
+  .setup = ss__stream_request_handler_setup,
+  .handle = ss__base_request_handler_handle,   /* BaseRequestHandler's: the user's class supplies it */
+  .finish = ss__stream_request_handler_finish,
+  .dispose = ss__stream_request_handler_dispose,
+  /* Python's StreamRequestHandler class attributes. */
+  .rbufsize = -1,
+  .wbufsize = 0,
+  .timeout = SS_TIMEOUT_NONE,
+  .disable_nagle_algorithm = FALSE,
 };

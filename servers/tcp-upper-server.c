@@ -85,10 +85,10 @@ my_tcp_dispose (SsRequestHandler *handler)
   ss_stream_request_handler_class.dispose (handler); /* super() */
 }
 
-static SS_DEFINE_HANDLER_CLASS (MyTCPHandler, my_tcp_handler_class,
-                                ss_stream_request_handler_class,
-                                .handle = my_tcp_handle,
-                                .dispose = my_tcp_dispose);
+SS_DEFINE_HANDLER_CLASS (MyTCPHandler, my_tcp_handler_class,
+                         ss_stream_request_handler_class,
+                         .handle = my_tcp_handle,
+                         .dispose = my_tcp_dispose);
 
 int
 main (int argc, char **argv)

@@ -88,9 +88,9 @@ my_udp_handle (SsRequestHandler *handler, GError **error)
   return ss_wfile_write (self->base.wfile, data->data, data->len, error);
 }
 
-static SS_DEFINE_HANDLER_CLASS (MyUDPHandler, my_udp_handler_class,
-                                ss_datagram_request_handler_class,
-                                .handle = my_udp_handle);
+SS_DEFINE_HANDLER_CLASS (MyUDPHandler, my_udp_handler_class,
+                         ss_datagram_request_handler_class,
+                         .handle = my_udp_handle);
 
 int
 main (int argc, char **argv)

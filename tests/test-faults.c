@@ -191,12 +191,8 @@ logs_wait (const char *const *needles, guint want, double timeout_s)
 static void
 marking_handle_error (SsServer *server, SsRequest *request, const GError *error)
 {
-  void (*parent) (SsServer *, SsRequest *, const GError *) =
-    (void (*) (SsServer *, SsRequest *, const GError *))
-    ss_server_class_lookup (&ss_tcp_server_class, G_STRUCT_OFFSET (SsServerClass, handle_error));
-
   mark (g_error_matches (error, SS_ERROR, SS_ERROR_CLOSED) ? MARK_ERROR_CLOSED : MARK_ERROR_OTHER);
-  parent (server, request, error);
+  ss_tcp_server_class.handle_error (server, request, error); /* super() */
 }
 
 static const SsServerClass marking_tcp_server_class = {
@@ -233,9 +229,9 @@ big_reply_handle (SsRequestHandler *handler, GError **error)
   return ss_wfile_write (self->wfile, big_reply, BIG_REPLY_SIZE, error);
 }
 
-static SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, big_reply_handler_class,
-                                ss_stream_request_handler_class,
-                                .handle = big_reply_handle);
+SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, big_reply_handler_class,
+                         ss_stream_request_handler_class,
+                         .handle = big_reply_handle);
 
 /* A stream handler driven by the client's first line: "fail" makes handle
  * return a GError, "abort" and "segv" crash the process (for forking
@@ -276,15 +272,15 @@ scripted_finish (SsRequestHandler *handler, GError **error)
   return ss_stream_request_handler_class.finish (handler, error); /* super() */
 }
 
-static SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, scripted_handler_class,
-                                ss_stream_request_handler_class,
-                                .handle = scripted_handle,
-                                .finish = scripted_finish);
+SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, scripted_handler_class,
+                         ss_stream_request_handler_class,
+                         .handle = scripted_handle,
+                         .finish = scripted_finish);
 
 /* Stream echo with a 0.5 s socket timeout (StreamRequestHandler.timeout). */
-static SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, timeout_echo_handler_class,
-                                ss_stream_echo_handler_class,
-                                .timeout = 0.5);
+SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, timeout_echo_handler_class,
+                         ss_stream_echo_handler_class,
+                         .timeout = 0.5);
 
 /* ------------------------------------------------------------------ clients */
 
@@ -1183,9 +1179,9 @@ recording_datagram_handle (SsRequestHandler *handler, GError **error)
   return ss_wfile_write (self->wfile, self->packet, self->packet_len, error);
 }
 
-static SS_DEFINE_HANDLER_CLASS (SsDatagramRequestHandler, recording_datagram_handler_class,
-                                ss_datagram_request_handler_class,
-                                .handle = recording_datagram_handle);
+SS_DEFINE_HANDLER_CLASS (SsDatagramRequestHandler, recording_datagram_handler_class,
+                         ss_datagram_request_handler_class,
+                         .handle = recording_datagram_handle);
 
 static const char *const dgram_transports[] = { "udp", "unix-dgram" };
 

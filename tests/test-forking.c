@@ -60,9 +60,9 @@ child_handle (SsRequestHandler *handler, GError **error)
     }
 }
 
-static SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, child_handler_class,
-                                ss_stream_request_handler_class,
-                                .handle = child_handle);
+SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, child_handler_class,
+                         ss_stream_request_handler_class,
+                         .handle = child_handle);
 
 static SsServer *
 new_forking_server (const char *transport)

@@ -116,9 +116,9 @@ rec_dispose (SsRequestHandler *self)
   ss_base_request_handler_class.dispose (self);
 }
 
-static SS_DEFINE_HANDLER_CLASS (Recorder, recorder_class, ss_base_request_handler_class,
-                                .setup = rec_setup, .handle = rec_handle,
-                                .finish = rec_finish, .dispose = rec_dispose);
+SS_DEFINE_HANDLER_CLASS (Recorder, recorder_class, ss_base_request_handler_class,
+                         .setup = rec_setup, .handle = rec_handle,
+                         .finish = rec_finish, .dispose = rec_dispose);
 
 /* Runs @klass over a fresh socketpair request; returns the result and
  * hands back the error. */
@@ -262,8 +262,8 @@ big_handle (SsRequestHandler *handler, GError **error)
   return TRUE;
 }
 
-static SS_DEFINE_HANDLER_CLASS (BigHandler, big_class, ss_base_request_handler_class,
-                                .handle = big_handle);
+SS_DEFINE_HANDLER_CLASS (BigHandler, big_class, ss_base_request_handler_class,
+                         .handle = big_handle);
 
 START_TEST (test_lifecycle_instance_size)
 {
@@ -286,13 +286,13 @@ typedef struct {
   SsStreamRequestHandler base;
 } TunedHandler;
 
-static SS_DEFINE_HANDLER_CLASS (TunedHandler, tuned_class, ss_stream_request_handler_class,
-                                .rbufsize = 100, .wbufsize = 200, .timeout = 1.5,
-                                .disable_nagle_algorithm = TRUE);
+SS_DEFINE_HANDLER_CLASS (TunedHandler, tuned_class, ss_stream_request_handler_class,
+                         .rbufsize = 100, .wbufsize = 200, .timeout = 1.5,
+                         .disable_nagle_algorithm = TRUE);
 
 /* Derives from tuned_class and sets nothing: inherits everything. */
 static const SsHandlerClass tuned_child_class = {
-  .name = "TunedChild", .parent = &tuned_class,
+  .name = "TunedChild", .parent = &tuned_class, SS_HANDLER_CLASS_ATTRIBUTES_INHERIT,
 };
 
 START_TEST (test_classes_attributes)
@@ -338,9 +338,9 @@ upper_line_handle (SsRequestHandler *handler, GError **error)
   return ss_wfile_write (self->wfile, line->str, line->len, error);
 }
 
-static SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, upper_line_class,
-                                ss_stream_request_handler_class,
-                                .handle = upper_line_handle);
+SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, upper_line_class,
+                         ss_stream_request_handler_class,
+                         .handle = upper_line_handle);
 
 START_TEST (test_classes_inherit_setup_finish)
 {
@@ -383,8 +383,8 @@ typedef struct {
   SsStreamRequestHandler base;
 } BufferedHandler;
 
-static SS_DEFINE_HANDLER_CLASS (BufferedHandler, buffered_class, ss_stream_request_handler_class,
-                                .wbufsize = 65536, .handle = buffered_handle);
+SS_DEFINE_HANDLER_CLASS (BufferedHandler, buffered_class, ss_stream_request_handler_class,
+                         .wbufsize = 65536, .handle = buffered_handle);
 
 START_TEST (test_stream_wbufsize_flushed_in_finish)
 {
@@ -439,8 +439,8 @@ typedef struct {
   SsStreamRequestHandler base;
 } TimeoutHandler;
 
-static SS_DEFINE_HANDLER_CLASS (TimeoutHandler, timeout_class, ss_stream_request_handler_class,
-                                .timeout = 0.2, .handle = read_line_handle);
+SS_DEFINE_HANDLER_CLASS (TimeoutHandler, timeout_class, ss_stream_request_handler_class,
+                         .timeout = 0.2, .handle = read_line_handle);
 
 START_TEST (test_stream_timeout)
 {
@@ -475,8 +475,8 @@ typedef struct {
   SsStreamRequestHandler base;
 } NoDelayHandler;
 
-static SS_DEFINE_HANDLER_CLASS (NoDelayHandler, nodelay_class, ss_stream_request_handler_class,
-                                .disable_nagle_algorithm = TRUE, .handle = nodelay_handle);
+SS_DEFINE_HANDLER_CLASS (NoDelayHandler, nodelay_class, ss_stream_request_handler_class,
+                         .disable_nagle_algorithm = TRUE, .handle = nodelay_handle);
 
 START_TEST (test_stream_disable_nagle)
 {
@@ -570,8 +570,8 @@ typedef struct {
   SsDatagramRequestHandler base;
 } DgramRw;
 
-static SS_DEFINE_HANDLER_CLASS (DgramRw, dgram_rw_class, ss_datagram_request_handler_class,
-                                .handle = dgram_rw_handle);
+SS_DEFINE_HANDLER_CLASS (DgramRw, dgram_rw_class, ss_datagram_request_handler_class,
+                         .handle = dgram_rw_handle);
 
 START_TEST (test_datagram_reply_one_datagram)
 {
@@ -744,8 +744,8 @@ typedef struct {
   SsStreamRequestHandler base;
 } FailHandler;
 
-static SS_DEFINE_HANDLER_CLASS (FailHandler, fail_class, ss_stream_request_handler_class,
-                                .wbufsize = 4096, .handle = fail_handle);
+SS_DEFINE_HANDLER_CLASS (FailHandler, fail_class, ss_stream_request_handler_class,
+                         .wbufsize = 4096, .handle = fail_handle);
 
 static int handle_error_calls;
 

@@ -32,7 +32,7 @@ rec_verify_request (SsServer *server, SsRequest *request)
   RecServer *self = (RecServer *) server;
 
   __atomic_fetch_add (&self->verified, 1, __ATOMIC_SEQ_CST);
-  return !self->refuse && ss_tcp_server_class.parent->verify_request (server, request);
+  return !self->refuse && ss_tcp_server_class.verify_request (server, request); /* super() */
 }
 
 static void
@@ -70,7 +70,7 @@ static void
 rec_process_request (SsServer *server, SsRequest *request)
 {
   ((RecServer *) server)->processed++;
-  ss_base_server_class.process_request (server, request); /* super() */
+  ss_tcp_server_class.process_request (server, request); /* super() */
 }
 
 static const SsServerClass rec_server_class = {
@@ -97,8 +97,8 @@ count_handle (SsRequestHandler *handler, GError **error)
   __atomic_fetch_add (&handled, 1, __ATOMIC_SEQ_CST);
   return ss_wfile_write_string (self->wfile, "hi\n", error);
 }
-SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, count_handler_class,
-                         ss_stream_request_handler_class, .handle = count_handle);
+SS_DEFINE_HANDLER_CLASS_EXTERN (SsStreamRequestHandler, count_handler_class,
+                                ss_stream_request_handler_class, .handle = count_handle);
 
 static gboolean
 failing_handle (SsRequestHandler *handler, GError **error)
@@ -106,8 +106,8 @@ failing_handle (SsRequestHandler *handler, GError **error)
   g_set_error (error, SS_ERROR, SS_ERROR_HANDLER, "the handler refused politely");
   return FALSE;
 }
-SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, failing_handler_class,
-                         ss_stream_request_handler_class, .handle = failing_handle);
+SS_DEFINE_HANDLER_CLASS_EXTERN (SsStreamRequestHandler, failing_handler_class,
+                                ss_stream_request_handler_class, .handle = failing_handle);
 
 static gboolean
 shutdown_handle (SsRequestHandler *handler, GError **error)
@@ -115,8 +115,8 @@ shutdown_handle (SsRequestHandler *handler, GError **error)
   ss_server_shutdown (handler->server);
   return TRUE;
 }
-SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, shutdown_handler_class,
-                         ss_stream_request_handler_class, .handle = shutdown_handle);
+SS_DEFINE_HANDLER_CLASS_EXTERN (SsStreamRequestHandler, shutdown_handler_class,
+                                ss_stream_request_handler_class, .handle = shutdown_handle);
 
 static RecServer *
 rec_server_new (const SsHandlerClass *handler)

@@ -156,9 +156,9 @@ picky_handle (SsRequestHandler *handler, GError **error)
     }
 }
 
-static SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, picky_handler_class,
-                                ss_stream_request_handler_class,
-                                .handle = picky_handle);
+SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, picky_handler_class,
+                         ss_stream_request_handler_class,
+                         .handle = picky_handle);
 
 typedef struct {
   SsServer base;   /* the parent instance, first member */

@@ -235,7 +235,7 @@ slow_verify_request (SsServer *server, SsRequest *request)
       slow_verify.held--;
     }
   pthread_mutex_unlock (&slow_verify.lock);
-  return ss_tcp_server_class.parent->verify_request (server, request); /* super() */
+  return ss_tcp_server_class.verify_request (server, request); /* super() */
 }
 
 static const SsServerClass slow_verify_server_class = {

@@ -49,6 +49,12 @@ SS_API gconstpointer ss_class_chain_find (gconstpointer klass, gsize parent_offs
                                           gsize field_offset, gsize field_size,
                                           gconstpointer inherit);
 
+/* The slot (a function pointer, as a gconstpointer) at @slot_offset of the
+ * nearest class from @klass up that fills it, or NULL: the chain walk for
+ * slots, which ss_server_class_lookup and ss_handler_class_lookup are. */
+SS_API gconstpointer ss_class_chain_find_slot (gconstpointer klass, gsize parent_offset,
+                                               gsize slot_offset);
+
 /* Designated initializers that override an earlier one in the same list
  * are how SS_DEFINE_HANDLER_CLASS presets SS_INHERIT; these silence the
  * compilers' warning about exactly that, around the definition only. */

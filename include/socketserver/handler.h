@@ -7,7 +7,9 @@
  * A failure anywhere goes to the server's handle_error.
  *
  * A user's handler embeds its base as the first member and overrides only
- * what differs; slots left NULL are inherited from the parent class:
+ * what differs; slots left NULL are inherited from the parent class, and
+ * an override calls its parent's slot by name for super() (every slot of
+ * every class the library exports is filled; class.h):
  *
  *     typedef struct {
  *       SsStreamRequestHandler base;   // the base, first member
@@ -21,15 +23,33 @@
  *       ...ss_rfile_readline (self->base.rfile, line, 10000, error)...
  *     }
  *
+ *     static gboolean
+ *     upper_finish (SsRequestHandler *handler, GError **error)
+ *     {
+ *       ...
+ *       return ss_stream_request_handler_class.finish (handler, error); // super()
+ *     }
+ *
  *     SS_DEFINE_HANDLER_CLASS (UpperHandler, upper_handler_class,
  *                              ss_stream_request_handler_class,
- *                              .handle = upper_handle);
+ *                              .handle = upper_handle, .finish = upper_finish,
+ *                              .timeout = 0, .wbufsize = 0);
+ *
+ * Class attributes are Python's: a class that names one sets it, whatever
+ * its parent set (timeout = 0, wbufsize = 0, disable_nagle_algorithm =
+ * FALSE are values); one it does not name holds SS_INHERIT and inherits.
+ * A class written as a plain initializer instead of SS_DEFINE_HANDLER_CLASS
+ * starts from SS_HANDLER_CLASS_ATTRIBUTES_INHERIT; one that does not would
+ * have 0 -- a real value -- in every attribute it does not name, so
+ * ss_server_new refuses a handler class whose chain holds such a class
+ * (a critical naming it), rather than run it with timeout 0.
  */
 #pragma once
 
 #include "api.h"
 
 #include <glib.h>
+#include "class.h"
 #include "server.h"
 #include "rfile.h"
 #include "wfile.h"
@@ -41,7 +61,8 @@ typedef struct _SsRequestHandler SsRequestHandler;
 struct _SsHandlerClass {
   const char *name;
   const SsHandlerClass *parent;   /* NULL only for ss_base_request_handler_class */
-  gsize instance_size;            /* sizeof the instance struct; 0 = inherit */
+  gsize instance_size;            /* sizeof the instance struct; 0 = inherit (never a real size) */
+  guint32 magic;                  /* SS_HANDLER_CLASS_MAGIC: set by SS_HANDLER_CLASS_ATTRIBUTES_INHERIT */
 
   gboolean (*setup)  (SsRequestHandler *self, GError **error);
   gboolean (*handle) (SsRequestHandler *self, GError **error);
@@ -50,12 +71,26 @@ struct _SsHandlerClass {
    * A subclass that overrides it calls its parent's. */
   void     (*dispose) (SsRequestHandler *self);
 
-  /* StreamRequestHandler's class attributes; 0 = inherit from the parent. */
-  gssize rbufsize;                 /* rfile buffer; < 0 = default (8192) */
-  gssize wbufsize;                 /* wfile buffer; 0 = unbuffered (sendall per write) */
-  double timeout;                  /* seconds for each socket read/write; < 0 = none */
-  gboolean disable_nagle_algorithm; /* TCP_NODELAY on the connection */
+  /* StreamRequestHandler's class attributes, Python's values (its
+   * defaults in brackets); SS_INHERIT = the parent's. */
+  gssize rbufsize;                 /* rfile buffer: -1 default (8192), 0 unbuffered, N bytes [-1] */
+  gssize wbufsize;                 /* wfile buffer: 0 unbuffered (sendall per write), N bytes [0] */
+  double timeout;                  /* seconds for each socket read and write; SS_TIMEOUT_NONE
+                                    * (Python None) waits forever; 0 fails any read or write
+                                    * that would block [none] */
+  gboolean disable_nagle_algorithm; /* TCP_NODELAY on the connection [FALSE] */
 };
+
+/* Python's timeout = None. */
+#define SS_TIMEOUT_NONE (-1.0)
+
+/* Every attribute set to SS_INHERIT, to start a class initializer with;
+ * it also marks the class as one whose attributes mean what they say. */
+#define SS_HANDLER_CLASS_MAGIC 0x53534843u /* "SSHC" */
+#define SS_HANDLER_CLASS_ATTRIBUTES_INHERIT                              \
+  .magic = SS_HANDLER_CLASS_MAGIC,                                       \
+  .rbufsize = SS_INHERIT, .wbufsize = SS_INHERIT, .timeout = SS_INHERIT, \
+  .disable_nagle_algorithm = SS_INHERIT
 
 /* The instance: first member of every handler instance. */
 struct _SsRequestHandler {
@@ -65,14 +100,34 @@ struct _SsRequestHandler {
   const SsAddress *client_address;  /* self.client_address (&request->client_address) */
 };
 
-/* Defines `const SsHandlerClass VAR` for instance struct TYPE deriving from
- * PARENT (a class variable), with the overriding slots as designated
- * initializers. */
-#define SS_DEFINE_HANDLER_CLASS(TYPE, VAR, PARENT, ...)                \
-  const SsHandlerClass VAR = {                                         \
-    .name = #TYPE, .parent = &(PARENT), .instance_size = sizeof (TYPE), \
-    __VA_ARGS__                                                        \
-  }
+/* Defines `static const SsHandlerClass VAR` for instance struct TYPE
+ * deriving from PARENT (a class variable), with the overriding slots and
+ * the attributes it sets as designated initializers; every other
+ * attribute inherits. Used at file scope, ending with a semicolon:
+ *
+ *     SS_DEFINE_HANDLER_CLASS (EchoHandler, echo_handler_class,
+ *                              ss_stream_request_handler_class,
+ *                              .handle = echo_handle, .timeout = 10);
+ *
+ * SS_DEFINE_HANDLER_CLASS_EXTERN defines it with external linkage, for a
+ * class other files use (declare it there as extern const SsHandlerClass).
+ * (The storage class is part of the macro because the compiler's warning
+ * about the preset attributes being overridden is silenced around the
+ * definition, and GCC accepts that only between declarations.) */
+#define SS__DEFINE_HANDLER_CLASS(STORAGE, TYPE, VAR, PARENT, ...)        \
+  SS_BEGIN_IGNORE_OVERRIDE_INIT                                          \
+  STORAGE const SsHandlerClass VAR = {                                   \
+    .name = #TYPE, .parent = &(PARENT), .instance_size = sizeof (TYPE),   \
+    SS_HANDLER_CLASS_ATTRIBUTES_INHERIT,                                 \
+    __VA_ARGS__                                                          \
+  };                                                                     \
+  SS_END_IGNORE_OVERRIDE_INIT                                            \
+  _Static_assert (sizeof (TYPE) >= sizeof (SsRequestHandler),            \
+                  #TYPE " must embed its base handler as its first member")
+#define SS_DEFINE_HANDLER_CLASS(TYPE, VAR, PARENT, ...) \
+  SS__DEFINE_HANDLER_CLASS (static, TYPE, VAR, PARENT, __VA_ARGS__)
+#define SS_DEFINE_HANDLER_CLASS_EXTERN(TYPE, VAR, PARENT, ...) \
+  SS__DEFINE_HANDLER_CLASS (, TYPE, VAR, PARENT, __VA_ARGS__)
 
 /* BaseRequestHandler: setup, handle and finish do nothing. */
 SS_API const SsHandlerClass ss_base_request_handler_class;
@@ -105,7 +160,22 @@ SS_API gboolean ss_request_handler_setup  (SsRequestHandler *self, GError **erro
 SS_API gboolean ss_request_handler_handle (SsRequestHandler *self, GError **error);
 SS_API gboolean ss_request_handler_finish (SsRequestHandler *self, GError **error);
 
-/* Resolved class attributes (walking parents). */
+/* The slot at byte @offset of SsHandlerClass from @klass or its nearest
+ * ancestor that fills it (transfer none): super() for a class deriving from
+ * a user's class. Use it through SS_HANDLER_CLASS_SLOT. */
+SS_API gconstpointer ss_handler_class_lookup (const SsHandlerClass *klass, gsize offset);
+
+/* SS_HANDLER_CLASS_SLOT (&my_handler_class, handle) (handler, error). */
+#define SS_HANDLER_CLASS_SLOT(klass, slot) \
+  ((__typeof__ (((SsHandlerClass *) 0)->slot)) ss_handler_class_lookup ((klass), G_STRUCT_OFFSET (SsHandlerClass, slot)))
+
+/* The first class from @klass up its chain that was not defined with
+ * SS_DEFINE_HANDLER_CLASS or SS_HANDLER_CLASS_ATTRIBUTES_INHERIT (its
+ * attributes would be 0 by accident), or NULL when there is none. */
+SS_API const SsHandlerClass *ss_handler_class_find_unmarked (const SsHandlerClass *klass);
+
+/* Resolved class attributes (the nearest class in the chain that sets
+ * each; Python's defaults when none does). */
 SS_API gsize  ss_handler_class_instance_size (const SsHandlerClass *klass);
 SS_API gssize ss_handler_class_rbufsize (const SsHandlerClass *klass);
 SS_API gssize ss_handler_class_wbufsize (const SsHandlerClass *klass);

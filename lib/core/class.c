@@ -25,15 +25,20 @@ ss_class_chain_find (gconstpointer klass, gsize parent_offset, gsize field_offse
 }
 
 gconstpointer
-ss_server_class_lookup (const SsServerClass *klass, gsize offset)
+ss_class_chain_find_slot (gconstpointer klass, gsize parent_offset, gsize slot_offset)
 {
   static const gconstpointer inherit = NULL;
-  const gconstpointer *slot;
+  const gconstpointer *slot = ss_class_chain_find (klass, parent_offset, slot_offset,
+                                                   sizeof (gconstpointer), &inherit);
 
-  g_return_val_if_fail (klass != NULL, NULL);
-  slot = ss_class_chain_find (klass, G_STRUCT_OFFSET (SsServerClass, parent), offset,
-                              sizeof (gconstpointer), &inherit);
   return slot != NULL ? *slot : NULL;
+}
+
+gconstpointer
+ss_server_class_lookup (const SsServerClass *klass, gsize offset)
+{
+  g_return_val_if_fail (klass != NULL, NULL);
+  return ss_class_chain_find_slot (klass, G_STRUCT_OFFSET (SsServerClass, parent), offset);
 }
 
 /* A server class's int attribute (family, socket type): 0 inherits. */

@@ -58,6 +58,23 @@ resolve_class (const SsServerClass *klass, SsServerClass *out)
   return FALSE;
 }
 
+/* A handler class written as a plain initializer without
+ * SS_HANDLER_CLASS_ATTRIBUTES_INHERIT would run with timeout 0 and every
+ * other unnamed attribute 0: refused, loudly. */
+static gboolean
+check_handler_class (const SsHandlerClass *klass)
+{
+  const SsHandlerClass *unmarked = ss_handler_class_find_unmarked (klass);
+
+  if (unmarked == NULL)
+    return TRUE;
+  g_critical ("Handler class %s was not defined with SS_DEFINE_HANDLER_CLASS: its attributes "
+              "it does not name would be 0, not inherited; define it with the macro, or start "
+              "its initializer with SS_HANDLER_CLASS_ATTRIBUTES_INHERIT",
+              unmarked->name != NULL ? unmarked->name : "(unnamed)");
+  return FALSE;
+}
+
 SsServer *
 ss_server_new_for_address (const SsServerClass *klass, const SsAddress *address,
                            const SsHandlerClass *handler_class, SsStrategy *strategy,
@@ -66,7 +83,8 @@ ss_server_new_for_address (const SsServerClass *klass, const SsAddress *address,
   SsServerClass resolved;
   SsServer *self;
 
-  if (klass == NULL || address == NULL || handler_class == NULL || !resolve_class (klass, &resolved))
+  if (klass == NULL || address == NULL || handler_class == NULL || !resolve_class (klass, &resolved)
+      || !check_handler_class (handler_class))
     {
       ss_strategy_free (strategy);
       g_return_val_if_fail (klass != NULL, NULL);

@@ -69,8 +69,8 @@ typedef struct {
   SsDatagramRequestHandler base;
 } FuzzHandler;
 
-static SS_DEFINE_HANDLER_CLASS (FuzzHandler, fuzz_handler_class, ss_datagram_request_handler_class,
-                                .handle = fuzz_handle);
+SS_DEFINE_HANDLER_CLASS (FuzzHandler, fuzz_handler_class, ss_datagram_request_handler_class,
+                         .handle = fuzz_handle);
 
 static SsServer *server;
 static int client = -1;
