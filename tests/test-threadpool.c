@@ -364,6 +364,68 @@ START_TEST (test_starvation_handoff_mode)
 }
 END_TEST
 
+/* ------------------------------------------------------------ hooks in accept mode */
+
+/* A server class that overrides process_request, as a Python subclass
+ * would: in accept mode the worker that took the request calls the
+ * override (once per request); super() hands the request to the pool. */
+static struct {
+  guint verified;    /* atomic */
+  guint processed;   /* atomic */
+  gboolean inline_run;
+} hooks;
+
+static gboolean
+hooks_verify_request (SsServer *server, SsRequest *request)
+{
+  __atomic_fetch_add (&hooks.verified, 1, __ATOMIC_SEQ_CST);
+  return ss_tcp_server_class.verify_request (server, request); /* super() */
+}
+
+static void
+hooks_process_request (SsServer *server, SsRequest *request)
+{
+  __atomic_fetch_add (&hooks.processed, 1, __ATOMIC_SEQ_CST);
+  if (hooks.inline_run)
+    ss_server_run_request (server, request);   /* runs it here, no super() */
+  else
+    ss_tcp_server_class.process_request (server, request); /* super() */
+}
+
+static const SsServerClass hooks_server_class = {
+  .name = "HooksServer",
+  .parent = &ss_tcp_server_class,
+  .verify_request = hooks_verify_request,
+  .process_request = hooks_process_request,
+};
+
+START_TEST (test_process_request_override_in_accept_mode)
+{
+  enum { N = 20 };
+  SsServer *server;
+  TestServer *ts;
+  int *fds;
+
+  hooks.verified = hooks.processed = 0;
+  hooks.inline_run = _i == 1;
+  server = new_pool_server_of_class (&hooks_server_class, 2, 30, 2);
+  ts = test_server_start (server);
+  fds = open_and_send (server, N);
+  expect_replies (fds, N);
+  close_all (fds, N);
+  ss_server_shutdown (server);
+  g_thread_join (ts->thread);
+  ck_assert (ts->ok);
+  ss_server_server_close (server);
+  ck_assert_uint_eq (__atomic_load_n (&hooks.verified, __ATOMIC_SEQ_CST), N);
+  ck_assert_uint_eq (__atomic_load_n (&hooks.processed, __ATOMIC_SEQ_CST), N);
+  ck_assert_uint_eq (stats_of (server).served, N);
+  ck_assert_uint_eq (stats_of (server).queued, 0);
+  ss_server_free (server);
+  g_free (ts);
+}
+END_TEST
+
 /* ------------------------------------------------------------ bounds */
 
 /* Reads a reply from whichever held connection is served, closes it, and
@@ -652,6 +714,11 @@ make_suite (void)
   tcase_add_test (tc, test_sleeping_workers_take_a_stalled_backlog);
   tcase_add_test (tc, test_slow_verify_does_not_stall_the_pool);
   tcase_add_test (tc, test_starvation_handoff_mode);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("/threadpool/hooks");
+  tcase_set_timeout (tc, 30);
+  tcase_add_loop_test (tc, test_process_request_override_in_accept_mode, 0, 2);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("/threadpool/bounds");

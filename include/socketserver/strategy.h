@@ -9,8 +9,9 @@
  * A strategy may also take over accepting while serve_forever runs
  * (start_serving/stop_serving): the thread pool lets its idle workers
  * accept in turn, which saves a hand-off wake-up per request. It must still
- * call get_request, verify_request and process_request through the server
- * (ss_server_handle_pending), so every hook keeps working.
+ * call get_request and verify_request through the server, and a user's
+ * process_request override when the class has one, so every hook keeps
+ * working.
  */
 #pragma once
 

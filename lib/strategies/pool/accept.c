@@ -5,11 +5,11 @@
  * workers accept in turn. Each waits on the listening socket in its own
  * epoll set holding it with EPOLLEXCLUSIVE, so the kernel wakes one of
  * them per connection (no thundering herd) and no hand-off wake-up is
- * paid. A worker that wakes calls ss_server_handle_pending (server, 1), so
- * get_request, verify_request and a user's process_request all still run;
- * the pool's process_request sees it is on a worker inside that call and
- * hands the request back to the worker (pool.c), which runs it once
- * handle_pending returns. When the last
+ * paid. A worker that wakes takes one verified request
+ * (ss__server_take_request: get_request, then verify_request) and runs it
+ * itself; only when the server's class overrides process_request does the
+ * request go to ss_server_process_request instead, as Python would call
+ * it (its super() hands the request to the pool's queue). When the last
  * idle worker becomes busy and fewer than max_workers exist, it spawns
  * one first (policy.c).
  *
@@ -141,11 +141,33 @@ wait_for_work (PoolWorker *w, int listen_fd)
     }
 }
 
+/* Takes one request off the socket (NULL: none, refused, or failed).
+ * Called without the lock. */
+static SsRequest *
+take_request (SsThreadPool *pool, SsServer *server)
+{
+  SsRequest *request = NULL;
+  gboolean took = FALSE;
+  double paused;
+
+  if (ss__server_accept_paused_for (server) == 0)
+    request = ss__server_take_request (server, &took);
+  if (!took && (paused = ss__server_accept_paused_for (server)) > 0)
+    {
+      /* Out of fds: the socket stays readable, so wait out the core's
+       * pause (or a stop) instead of spinning. */
+      struct pollfd pfd = { .fd = pool->control_efd.read_fd, .events = POLLIN };
+
+      poll (&pfd, 1, (int) (paused * 1000) + 1);
+    }
+  return request;
+}
+
 gboolean
 ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
 {
   int listen_fd = ss_server_fileno (server);
-  SsRequest *request;
+  SsRequest *request = NULL;
   gboolean ready;
 
   pool->counts.sentinel_wanted = FALSE;   /* we watch the socket now */
@@ -154,39 +176,23 @@ ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
   pthread_mutex_unlock (&pool->lock);
 
   ready = wait_for_work (w, listen_fd);
-  /* Out of epoll_wait: accept and the hooks (get_request, verify_request,
-   * process_request) may take long, so the sentinel watches from now. */
+  /* Out of epoll_wait: accept and the hooks (get_request, verify_request)
+   * may take long, so the sentinel watches from now. */
   pthread_mutex_lock (&pool->lock);
   pool->counts.on_socket--;
   ss__pool_watch_backlog_unlocked (pool);
   pthread_mutex_unlock (&pool->lock);
 
-  w->in_pending = TRUE;
   if (ready)
-    {
-      double paused;
-
-      if (ss_server_handle_pending (server, 1) == 0 &&
-          (paused = ss__server_accept_paused_for (server)) > 0)
-        {
-          /* Out of fds: the socket stays readable, so wait out the
-           * core's pause (or a stop) instead of spinning. */
-          struct pollfd pfd = { .fd = pool->control_efd.read_fd, .events = POLLIN };
-
-          poll (&pfd, 1, (int) (paused * 1000) + 1);
-        }
-    }
-  w->in_pending = FALSE;
+    request = take_request (pool, server);
 
   pthread_mutex_lock (&pool->lock);
   pool->in_accept--;
   ss__pool_notify_state_unlocked (pool);
-  request = w->stash;
-  w->stash = NULL;
   if (request == NULL)
     return FALSE;
   __atomic_add_fetch (&pool->accepts, 1, __ATOMIC_RELAXED);
-  ss__pool_run_request (pool, server, request);
+  ss__pool_run_request (pool, server, request, ss__server_overrides_process_request (server));
   return TRUE;
 }
 

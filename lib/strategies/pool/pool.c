@@ -29,9 +29,6 @@
 
 static const SsStrategyOps pool_ops;
 
-/* The worker this thread is, if it is one (for process_request in accept mode). */
-static __thread PoolWorker *current_worker;
-
 gboolean
 ss_is_thread_pool_strategy (const SsStrategy *strategy)
 {
@@ -88,7 +85,8 @@ grow_unlocked (SsThreadPool *pool)
 /* ------------------------------------------------------------ the worker */
 
 void
-ss__pool_run_request (SsThreadPool *pool, SsServer *server, SsRequest *request)
+ss__pool_run_request (SsThreadPool *pool, SsServer *server, SsRequest *request,
+                      gboolean call_process_request)
 {
   gint64 before, start;
   guint n;
@@ -99,10 +97,18 @@ ss__pool_run_request (SsThreadPool *pool, SsServer *server, SsRequest *request)
 
   ss__pool_spawn_or_log (pool, server, n);
   start = g_get_monotonic_time ();
-  ss_server_run_request (server, request);
+  if (call_process_request)
+    ss_server_process_request (server, request);
+  else
+    ss_server_run_request (server, request);
 
   pthread_mutex_lock (&pool->lock);
   pool->counts.busy--;
+  ss__pool_notify_state_unlocked (pool);
+  /* The override usually hands the request on at once (super()): only the
+   * pool's own runs say how long requests take. */
+  if (call_process_request)
+    return;
   before = pool->counts.request_us_avg;
   pool->counts.request_us_avg =
     ss__pool_next_request_avg (before, g_get_monotonic_time () - start);
@@ -113,7 +119,6 @@ ss__pool_run_request (SsThreadPool *pool, SsServer *server, SsRequest *request)
         pthread_cond_broadcast (&pool->work_cond);
       ss__pool_unpark_sentinel_unlocked (pool);
     }
-  ss__pool_notify_state_unlocked (pool);
 }
 
 /* What an idle worker does in accept mode. Lock held; drops it while
@@ -145,7 +150,6 @@ ss__pool_worker_main (void *data)
   SsThreadPool *pool = w->pool;
   SsServer *server;
 
-  current_worker = w;
   pthread_mutex_lock (&pool->lock);
   server = pool->server;
   for (;;)
@@ -160,7 +164,7 @@ ss__pool_worker_main (void *data)
       request = dequeue_unlocked (pool);
       if (request != NULL)
         {
-          ss__pool_run_request (pool, server, request);
+          ss__pool_run_request (pool, server, request, FALSE);
           if (ss__pool_should_retire (&pool->counts))
             break;
           continue;
@@ -197,7 +201,6 @@ ss__pool_worker_main (void *data)
   if (pool->counts.waiting > 0 && ss__pool_should_retire (&pool->counts))
     pthread_cond_signal (&pool->work_cond);
   pthread_mutex_unlock (&pool->lock);
-  current_worker = NULL;
   return NULL;
 }
 
@@ -207,19 +210,13 @@ static void
 pool_process_request (SsStrategy *strategy, SsServer *server, SsRequest *request)
 {
   SsThreadPool *pool = (SsThreadPool *) strategy;
-  PoolWorker *w = current_worker;
   guint n;
 
-  /* Accept mode: a worker's own handle_pending called us; hand the request
-   * back so it runs on that worker, with no queue and no wake-up. */
-  if (w != NULL && w->pool == pool && w->in_pending && w->stash == NULL)
-    {
-      w->stash = request;
-      return;
-    }
-
   pthread_mutex_lock (&pool->lock);
-  if (pool->counts.stopping)
+  /* Closing: with block_on_close a request still reaches the queue while
+   * a worker is left to drain it (a user's process_request calling super()
+   * on a worker); otherwise it is shut down unprocessed. */
+  if (pool->counts.stopping && (!pool->block_on_close || pool->counts.workers == 0))
     {
       pool->rejected++;
       pthread_mutex_unlock (&pool->lock);

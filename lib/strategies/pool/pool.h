@@ -120,10 +120,7 @@ struct _PoolWorker {
   pthread_t thread;   /* written by pthread_create; read by joiners only once `joinable` */
   gboolean joinable;  /* (lock) `thread` is valid: the spawner registered it */
   gboolean exited;    /* (lock) the worker left its loop and touches nothing any more */
-  /* Thread-private (only the worker itself touches these): */
-  int epfd;           /* accept mode's epoll set; -1 until first needed */
-  gboolean in_pending;/* inside ss_server_handle_pending */
-  SsRequest *stash;   /* the request the pool's process_request handed back */
+  int epfd;           /* accept mode's epoll set (thread-private); -1 until first needed */
 };
 
 /* Counts @n workers as spawned (lock held); the caller creates them with
@@ -164,9 +161,13 @@ void ss__pool_worker_close_epoll (PoolWorker *w);
 
 /* ------------------------------------------------------------ pool.c */
 
-/* Runs @request on this worker. Called with the lock held and returns
- * with it held; drops it around the request (and any spawning). */
-void ss__pool_run_request (SsThreadPool *pool, SsServer *server, SsRequest *request);
+/* Runs @request on this worker, counted busy. With @call_process_request
+ * (a request taken off the socket by a server whose class overrides
+ * process_request) it calls that override instead, which owns the
+ * request from then on. Called with the lock held and returns with it
+ * held; drops it around the request (and any spawning). */
+void ss__pool_run_request (SsThreadPool *pool, SsServer *server, SsRequest *request,
+                           gboolean call_process_request);
 
 /* ------------------------------------------------------------ the pool */
 
