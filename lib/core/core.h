@@ -8,10 +8,11 @@
  */
 #pragma once
 
+#include "io/fd.h"   /* first: common.h's config.h must precede every system header */
+
 #include <pthread.h>
 #include <sys/types.h>
 
-#include "io/fd.h"
 #include "strategies/strategy-private.h"
 #include "transports/transport-private.h"
 
@@ -41,6 +42,9 @@ struct SsServerPrivate {
 /* Wakes serve_forever and any thread polling the wake fd. */
 void ss__server_wake (SsServer *server);
 gboolean ss__server_shutdown_requested (SsServer *server);
+/* What ss_server_shutdown asks for, without waiting for serve_forever to
+ * return: for a thread that must stay free to act again (signals.c). */
+void ss__server_request_shutdown (SsServer *server);
 /* Drains the wake fd so a later serve_forever can sleep again. */
 void ss__server_wake_reset (SsServer *server);
 

@@ -260,6 +260,17 @@ ss_server_serve_forever (SsServer *server, double poll_interval, GError **error)
 }
 
 void
+ss__server_request_shutdown (SsServer *server)
+{
+  struct SsServerPrivate *priv = server->priv;
+
+  pthread_mutex_lock (&priv->lock);
+  __atomic_store_n (&priv->shutdown_request, TRUE, __ATOMIC_RELEASE);
+  ss__server_wake (server);
+  pthread_mutex_unlock (&priv->lock);
+}
+
+void
 ss_server_shutdown (SsServer *server)
 {
   struct SsServerPrivate *priv;
