@@ -11,7 +11,10 @@
  * is "Serving on HOST port PORT ..." or "Serving on PATH ...", with the real
  * port when port 0 was asked for. Stream transports echo lines (readline
  * limit 64 KiB, so a longer line comes back in pieces), datagram transports
- * echo datagrams. SIGINT or SIGTERM shut the server down and exit 0.
+ * echo datagrams. SIGINT or SIGTERM shut the server down and exit 0 once
+ * the open requests have ended; a second SIGINT or SIGTERM while they have
+ * not exits 1 at once with a log line on stderr. A forked child (forking
+ * strategy) ends on SIGTERM like any process.
  *
  * Every failure is one line on stderr, "ss-echo: <message>", and an exit
  * status: 2 for a usage error (bad flag, bad value, malformed address),
@@ -108,10 +111,12 @@ parse_options (int *argc, char ***argv, Options *o, GError **error)
   g_option_context_set_summary (context,
       "Echo every line (stream transports) or datagram (datagram transports) back to its sender.\n"
       "The first line on stdout is \"Serving on HOST port PORT ...\" or \"Serving on PATH ...\".\n"
-      "SIGINT or SIGTERM stop the server (exit status 0).");
+      "SIGINT or SIGTERM stop the server (exit status 0) when the open connections end;\n"
+      "a second one exits at once (exit status 1).");
   g_option_context_set_description (context,
       "Exit status: 0 after SIGINT/SIGTERM, 1 when the server cannot run (address in use,\n"
-      "unresolvable host, permission), 2 for a usage error (bad flag or value).");
+      "unresolvable host, permission) or after a second SIGINT/SIGTERM, 2 for a usage\n"
+      "error (bad flag or value).");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, argc, argv, error))
     return FALSE;
@@ -236,8 +241,8 @@ make_server (const Options *o, int *status, GError **error)
   return server;
 }
 
-/* Signals are taken by a watcher thread: blocked here, before serve_forever
- * starts any strategy thread, so every thread inherits the mask. */
+/* Signals are taken by the library's watch (signals.h): the first asks the
+ * server to stop, a second ends the process with status 1. */
 static int
 serve (SsServer *server)
 {

@@ -453,6 +453,119 @@ START_TEST (test_signal_unix_cleanup)
 }
 END_TEST
 
+/* The pids whose parent is @parent (from /proc/PID/stat's fourth field). */
+static GArray *
+children_of (GPid parent)
+{
+  GArray *pids = g_array_new (FALSE, FALSE, sizeof (int));
+  GDir *proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  ck_assert_ptr_nonnull (proc);
+  while ((name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%s/stat", name);
+      g_autofree char *stat = NULL;
+      const char *after_comm;
+      int ppid = 0;
+
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &stat, NULL, NULL))
+        continue;
+      /* "PID (COMM) STATE PPID ...": COMM may hold spaces, so from the last ')'. */
+      after_comm = strrchr (stat, ')');
+      if (after_comm != NULL && sscanf (after_comm + 1, " %*c %d", &ppid) == 1 && ppid == (int) parent)
+        {
+          int pid = atoi (name);
+
+          g_array_append_val (pids, pid);
+        }
+    }
+  g_dir_close (proc);
+  return pids;
+}
+
+/* The mask of signals @pid blocks, from /proc/PID/status ("SigBlk:"). */
+static guint64
+signals_blocked_by (int pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", pid);
+  g_autofree char *status = NULL;
+  const char *line;
+
+  ck_assert_msg (g_file_get_contents (path, &status, NULL, NULL), "no %s", path);
+  line = strstr (status, "\nSigBlk:");
+  ck_assert_ptr_nonnull (line);
+  return g_ascii_strtoull (line + strlen ("\nSigBlk:"), NULL, 16);
+}
+
+#define SIGBIT(sig) (G_GUINT64_CONSTANT (1) << ((sig) - 1))
+
+/* Issue 13: a forked child of ss-echo must not inherit SIGINT/SIGTERM
+ * blocked (it has no watcher thread to take them): SIGTERM ends it, and
+ * its client sees the connection close. The parent serves on. */
+START_TEST (test_signal_forking_child)
+{
+  Program *p = echo_start ("tcp", "forking", NULL);
+  int fd = client_connect (p, SOCK_STREAM);
+  g_autofree char *line = NULL;
+  g_autoptr (GArray) kids = NULL;
+  int child;
+  GString *got;
+
+  test_send_all (fd, "held\n", 5);
+  line = test_recv_line (fd);
+  ck_assert_str_eq (line != NULL ? line : "(EOF)", "held\n");
+  kids = children_of (p->pid);
+  ck_assert_msg (kids->len == 1, "ss-echo has %u children, want the one serving us", kids->len);
+  child = g_array_index (kids, int, 0);
+  ck_assert_msg ((signals_blocked_by (child) & (SIGBIT (SIGINT) | SIGBIT (SIGTERM))) == 0,
+                 "the forked child blocks SIGINT/SIGTERM: SigBlk %" G_GINT64_MODIFIER "x",
+                 signals_blocked_by (child));
+
+  ck_assert_int_eq (kill (child, SIGTERM), 0);
+  got = test_recv_all (fd, 64);   /* EOF once the child is gone (10 s timeout otherwise) */
+  ck_assert_uint_eq (got->len, 0);
+  g_string_free (got, TRUE);
+  close (fd);
+
+  echo_exchange (p, "tcp", 1);   /* the parent is unharmed */
+  program_stop (p, SIGTERM);
+}
+END_TEST
+
+/* Issue 13: with a client holding its connection open, the first signal
+ * only asks the server to shut down (it waits for that request); a second
+ * SIGINT/SIGTERM ends the process at once with status 1 and a log line,
+ * as pressing Ctrl-C twice does. */
+START_TEST (test_signal_twice)
+{
+  static const struct { const char *strategy; int sig; } cases[] = {
+    { "sync", SIGINT }, { "threading", SIGINT }, { "threadpooling", SIGINT },
+    { "forking", SIGINT }, { "sync", SIGTERM }, { "threading", SIGTERM },
+  };
+  Program *p = echo_start ("tcp", cases[_i].strategy, NULL);
+  int fd = client_connect (p, SOCK_STREAM);
+  g_autofree char *line = NULL;
+
+  test_send_all (fd, "idle\n", 5);
+  line = test_recv_line (fd);
+  ck_assert_str_eq (line != NULL ? line : "(EOF)", "idle\n");
+
+  ck_assert_int_eq (kill (p->pid, cases[_i].sig), 0);
+  g_usleep ((gulong) (200 * 1000 * scale ()));   /* the first one has been taken */
+  ck_assert_int_eq (kill (p->pid, cases[_i].sig), 0);
+  ck_assert_msg (program_wait (p, 5), "%s: still running 5 s after a second signal %d",
+                 cases[_i].strategy, cases[_i].sig);
+  ck_assert_msg (WIFEXITED (p->status) && WEXITSTATUS (p->status) == 1,
+                 "%s: after two signals %d: status 0x%x, stderr: %s", cases[_i].strategy,
+                 cases[_i].sig, p->status, p->err->str);
+  ck_assert_msg (strstr (p->err->str, "second") != NULL,
+                 "%s: no log line about the second signal on stderr: \"%s\"",
+                 cases[_i].strategy, p->err->str);
+  close (fd);
+}
+END_TEST
+
 /* ------------------------------------------------------------ /errors */
 
 /* Runs ss-echo with @args, expects exit @status and exactly one stderr line
@@ -746,6 +859,8 @@ make_suite (void)
   tc = tcase (s, "/programs/signals", 30);
   tcase_add_loop_test (tc, test_signal_exit, 0, 6);
   tcase_add_test (tc, test_signal_unix_cleanup);
+  tcase_add_test (tc, test_signal_forking_child);
+  tcase_add_loop_test (tc, test_signal_twice, 0, 6);
 
   tc = tcase (s, "/programs/errors", 30);
   tcase_add_loop_test (tc, test_error_usage, 0, 10);

@@ -758,7 +758,12 @@ START_TEST (test_signal_stops_server)
   TestServer *ts;
 
   ck_assert_msg (watch != NULL, "%s", error ? error->message : "?");
-  ck_assert (thread_mask_blocks (SIGINT) && thread_mask_blocks (SIGTERM));
+  /* Issue 13: the watch no longer blocks the two signals (every thread and
+   * child inherited that mask); it takes them with a handler instead. A
+   * TSan build still blocks them here (signals.c says why). */
+#if !defined(__SANITIZE_THREAD__)
+  ck_assert (!thread_mask_blocks (SIGINT) && !thread_mask_blocks (SIGTERM));
+#endif
   ts = test_server_start (server);
   test_echo_once (ts->server, "before the signal\n");
   ck_assert_int_eq (ss_signal_watch_signal (watch), 0);

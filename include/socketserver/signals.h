@@ -1,9 +1,23 @@
 /* signals.h: stop a server cleanly on SIGINT / SIGTERM.
  *
- * No work is done in a signal handler: the signals are blocked in the
- * calling thread (and so in every thread it creates afterwards) and a
- * watcher thread takes them with sigwait(), then calls ss_server_shutdown().
- * Call it before serve_forever and before any strategy thread exists.
+ * The watch installs a SIGINT/SIGTERM handler that only writes a byte to a
+ * pipe; a watcher thread reads it and asks the server to shut down, as
+ * ss_server_shutdown() would (it does not wait for serve_forever to
+ * return). A second SIGINT or SIGTERM while the watch is alive ends the
+ * process at once with exit status 1 and a log line: the first one is then
+ * waiting for requests that do not end (a client holding its connection
+ * open), and a user pressing Ctrl-C twice wants out.
+ *
+ * Nothing of the watch reaches other processes: forked children (the
+ * forking strategy's, a handler's own fork) get the program's dispositions
+ * back, and programs a handler runs (exec, system, posix_spawn) start with
+ * the program's signal mask and default dispositions, so SIGTERM stops
+ * them as it would have without the watch. The watch may be created at any
+ * time, also after strategy threads exist; it unblocks SIGINT and SIGTERM
+ * in the calling thread (so a program that blocked them to keep an early
+ * signal pending until the watch exists gets it now) and re-blocks them in
+ * ss_signal_watch_free if they were blocked before. System calls that a
+ * signal interrupts are restarted (SA_RESTART) where the kernel can.
  */
 #pragma once
 
@@ -16,18 +30,21 @@ G_BEGIN_DECLS
 typedef struct _SsSignalWatch SsSignalWatch;
 
 /* Returns: (transfer full): a watch to pass to ss_signal_watch_free after
- * serve_forever has returned. */
+ * serve_forever has returned, in the process that created it (a forked
+ * child has no watcher thread: it must not free the parent's watch). At
+ * most 16 watches may be alive in a process. */
 SS_API SsSignalWatch *ss_server_shutdown_on_signals (SsServer *server, GError **error);
 
 /* The signal that stopped the server, or 0. */
 SS_API int ss_signal_watch_signal (SsSignalWatch *watch);
 
+/* Stops watching and puts the program's dispositions back; never shuts
+ * the server down. */
 SS_API void ss_signal_watch_free (SsSignalWatch *watch);
 
 /* serve_forever until SIGINT or SIGTERM (or ss_server_shutdown): the
  * watch above around one serve_forever, for a program's main(), where
- * Python's would catch KeyboardInterrupt. Call it before the program has
- * started other threads. */
+ * Python's would catch KeyboardInterrupt. */
 SS_API gboolean ss_server_serve_until_signalled (SsServer *server, double poll_interval, GError **error);
 
 G_END_DECLS

@@ -20,9 +20,14 @@
  * ours from the peek; then collect scans our pids one by one, and a
  * blocking wait sleeps 10 ms between scans instead of spinning.
  *
- * Children inherit the parent's signal mask and dispositions unchanged, as
- * Python's do; a program that installs SIGINT/SIGTERM handlers (signals.h)
- * gets them in its children too.
+ * Signals: a child gets the program's own signal mask and dispositions.
+ * A signal watch (signals.h) leaves no trace in it: the watch blocks
+ * nothing outside its creating thread, and its pthread_atfork hook puts the
+ * program's dispositions back in every child, so SIGTERM ends a child that
+ * the program did not teach otherwise. (Python's children inherit the
+ * parent's handlers -- KeyboardInterrupt included -- never a blocked mask;
+ * ours cannot keep the watch's handler, since its watcher thread is not
+ * copied by fork.)
  */
 #include "strategies/strategy-private.h"
 
