@@ -19,12 +19,16 @@ typedef struct _SsRequest SsRequest;
 
 struct _SsRequest {
   int fd;                    /* stream: the connected socket, owned by the request;
-                              * datagram: the server's socket, borrowed (never closed here) */
+                              * datagram: the server's socket, borrowed (never closed here;
+                              * open at least as long as the request) */
   gboolean is_datagram;
   SsAddress client_address;  /* the peer; for Unix sockets often unnamed */
   gboolean truncated;        /* datagram only: the packet was longer than max_packet_size */
   gsize packet_len;          /* datagram only: bytes in packet */
   guint8 *packet;            /* datagram only: points into this allocation (or NULL) */
+  gpointer socket_hold;      /* private: a datagram request taken by the server keeps the
+                              * server's socket open until it is freed, so a reply after
+                              * server_close can never go out on a reused fd number */
 };
 
 /* Allocates a stream request owning @fd. */

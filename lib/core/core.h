@@ -16,6 +16,16 @@
 #include "strategies/strategy-private.h"
 #include "transports/transport-private.h"
 
+/* A datagram server's socket shared by the server and every request
+ * taken off it: closed when the last of them lets go (request.c). */
+typedef struct {
+  int fd;
+  gint refs;  /* (atomic) */
+} SsSocketHold;
+
+/* Drops one reference; the last closes the fd. */
+void ss__socket_hold_release (SsSocketHold *hold);
+
 struct SsServerPrivate {
   SsServerClass vtable;            /* the server's class, every slot resolved (class.c) */
   pthread_mutex_t lock;            /* guards the fields below marked (lock) */
@@ -24,8 +34,9 @@ struct SsServerPrivate {
   gboolean shutdown_request;       /* (lock) shutdown() was asked for */
   pthread_t serving_thread;        /* (lock) valid while serving */
   SsWakeFd wake;                   /* readable from shutdown() until serve_forever returns */
-  gboolean closed;                 /* server_close has run */
+  gboolean closed;                 /* (atomic) server_close has begun */
   gpointer transport_state;        /* ss__server_transport_state; g_free'd with the server */
+  SsSocketHold *socket_hold;       /* (lock) datagram servers: the socket, shared with requests */
 
   /* Counters: atomics, read by ss_server_get_stats. */
   guint64 served;

@@ -2,10 +2,18 @@
  *
  * A datagram's bytes live in the same allocation as the record, so a
  * request is one malloc whatever its kind and one free at the end.
+ *
+ * A datagram request replies on the server's own socket, and may still run
+ * after server_close (daemon threads, block_on_close FALSE). Had the close
+ * released the fd number, the program's next socket would get it and
+ * receive the reply (seen: a TCP peer got a UDP client's bytes). So the
+ * server and every datagram request it took share the socket through a
+ * reference count, and the last one to let go closes it.
  */
 #include "core/core.h"
 
 #include <string.h>
+#include <unistd.h>
 
 SsRequest *
 ss_request_new_stream (int fd, const SsAddress *client)
@@ -39,5 +47,18 @@ ss_request_new_datagram (int server_fd, const SsAddress *client,
 void
 ss_request_free (SsRequest *request)
 {
+  if (request == NULL)
+    return;
+  if (request->socket_hold != NULL)
+    ss__socket_hold_release (request->socket_hold);
   g_free (request);
+}
+
+void
+ss__socket_hold_release (SsSocketHold *hold)
+{
+  if (!g_atomic_int_dec_and_test (&hold->refs))
+    return;
+  close (hold->fd);
+  g_free (hold);
 }

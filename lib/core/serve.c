@@ -230,7 +230,7 @@ ss_server_serve_forever (SsServer *server, double poll_interval, GError **error)
                            "serve_forever is already running on this server in another thread");
       return FALSE;
     }
-  if (priv->closed || server->socket_fd < 0)
+  if (__atomic_load_n (&priv->closed, __ATOMIC_ACQUIRE) || server->socket_fd < 0)
     {
       pthread_mutex_unlock (&priv->lock);
       g_set_error_literal (error, SS_ERROR, SS_ERROR_INVALID_ARGUMENT,

@@ -272,9 +272,11 @@ ss_server_server_close (SsServer *server)
   gboolean datagram;
 
   g_return_if_fail (server != NULL);
-  if (server->priv->closed)
+  /* Once, whichever of several threads calling at once gets here first;
+   * the others return at once (they must not wait: one of them may be a
+   * handler the first one's strategy close is waiting for). */
+  if (__atomic_exchange_n (&server->priv->closed, TRUE, __ATOMIC_ACQ_REL))
     return;
-  server->priv->closed = TRUE;
   datagram = server->priv->vtable.socket_type == SOCK_DGRAM;
   if (datagram)
     strategy_close (server);
@@ -320,6 +322,53 @@ ss__server_count (SsServer *server, SsCounter counter)
                   : counter == SS__COUNT_ERRORS ? &priv->errors : &priv->rejected;
 
   __atomic_fetch_add (slot, 1, __ATOMIC_RELAXED);
+}
+
+void
+ss__server_hold_socket (SsServer *server, SsRequest *request)
+{
+  struct SsServerPrivate *priv = server->priv;
+  SsSocketHold *hold;
+
+  pthread_mutex_lock (&priv->lock);
+  hold = priv->socket_hold;
+  if (hold == NULL && server->socket_fd >= 0)
+    {
+      /* The server's own reference, dropped by ss__server_close_socket. */
+      hold = priv->socket_hold = g_new0 (SsSocketHold, 1);
+      hold->fd = server->socket_fd;
+      hold->refs = 1;
+    }
+  if (hold != NULL && hold->fd == request->fd)
+    {
+      g_atomic_int_inc (&hold->refs);
+      request->socket_hold = hold;
+    }
+  pthread_mutex_unlock (&priv->lock);
+}
+
+void
+ss__server_close_socket (SsServer *server)
+{
+  struct SsServerPrivate *priv = server->priv;
+  SsSocketHold *hold;
+  int fd;
+
+  pthread_mutex_lock (&priv->lock);
+  fd = server->socket_fd;
+  server->socket_fd = -1;
+  hold = priv->socket_hold;
+  priv->socket_hold = NULL;
+  pthread_mutex_unlock (&priv->lock);
+  if (hold != NULL && hold->fd == fd)
+    ss__socket_hold_release (hold);
+  else
+    {
+      if (hold != NULL)
+        ss__socket_hold_release (hold);
+      if (fd >= 0)
+        close (fd);
+    }
 }
 
 gpointer

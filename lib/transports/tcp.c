@@ -224,11 +224,7 @@ ss__tcp_server_close_request (SsServer *self, SsRequest *request)
 void
 ss__tcp_server_server_close (SsServer *self)
 {
-  if (self->socket_fd >= 0)
-    {
-      close (self->socket_fd);
-      self->socket_fd = -1;
-    }
+  ss__server_close_socket (self);
 }
 
 int

@@ -17,6 +17,14 @@
  * that. Only the server's own transport class uses it. */
 gpointer ss__server_transport_state (SsServer *server, gsize size);
 
+/* Datagram transports: @request (taken off the server's socket) keeps the
+ * socket open until ss_request_free, whatever server_close does meanwhile. */
+void ss__server_hold_socket (SsServer *server, SsRequest *request);
+
+/* Closes the server socket (socket_fd becomes -1); while datagram requests
+ * still hold it, the fd itself stays open until the last is freed. */
+void ss__server_close_socket (SsServer *server);
+
 /* The server's class with every slot and attribute resolved through its
  * parent chain (transfer none): the server's family and socket type. */
 const SsServerClass *ss__server_resolved_class (SsServer *server);
