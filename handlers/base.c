@@ -23,6 +23,8 @@
  */
 #include "handlers-private.h"
 
+#include <string.h>
+
 gboolean
 ss__base_request_handler_setup (SsRequestHandler *self, GError **error)
 {
@@ -190,8 +192,13 @@ ss_handler_run (const SsHandlerClass *klass, SsServer *server,
   size = ss_handler_class_instance_size (klass);
   g_return_val_if_fail (size >= sizeof (SsRequestHandler), FALSE);
 
-  /* Heap, zeroed: handler structs may be large, and fields start at 0. */
-  self = g_malloc0 (size);
+  /* Zeroed, in the room the server's transport left in the request for
+   * its handler class (no allocation), or on the heap when there is none
+   * or the class is another: handler structs may be large. */
+  if (request->handler_room != NULL && request->handler_room_size >= size)
+    self = memset (request->handler_room, 0, size);
+  else
+    self = g_malloc0 (size);
   self->klass = klass;
   self->server = server;
   self->request = request;
@@ -215,7 +222,8 @@ ss_handler_run (const SsHandlerClass *klass, SsServer *server,
 
   /* The most-derived dispose; it chains to its parent's itself. */
   HANDLER_SLOT (klass, dispose) (self);
-  g_free (self);
+  if ((gpointer) self != request->handler_room)
+    g_free (self);
 
   if (!ok)
     g_propagate_error (error, first);

@@ -29,6 +29,9 @@ struct _SsRequest {
   gpointer socket_hold;      /* private: a datagram request taken by the server keeps the
                               * server's socket open until it is freed, so a reply after
                               * server_close can never go out on a reused fd number */
+  gpointer handler_room;     /* private: room in this allocation for the handler instance,
+                              * so a request costs one malloc with its handler */
+  gsize handler_room_size;   /* private */
 };
 
 /* Allocates a stream request owning @fd. */

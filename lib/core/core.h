@@ -23,6 +23,13 @@ typedef struct {
   gint refs;  /* (atomic) */
 } SsSocketHold;
 
+/* ss_request_new_stream / _datagram with @room bytes for a handler
+ * instance in the same allocation (request.c). */
+SsRequest *ss__request_new_stream_with_room (int fd, const SsAddress *client, gsize room);
+SsRequest *ss__request_new_datagram_with_room (int server_fd, const SsAddress *client,
+                                               const void *data, gsize len, gboolean truncated,
+                                               gsize room);
+
 /* Drops one reference; the last closes the fd. */
 void ss__socket_hold_release (SsSocketHold *hold);
 
@@ -35,6 +42,7 @@ struct SsServerPrivate {
   pthread_t serving_thread;        /* (lock) valid while serving */
   SsWakeFd wake;                   /* readable from shutdown() until serve_forever returns */
   gboolean closed;                 /* (atomic) server_close has begun */
+  gsize handler_room;              /* the handler class's instance size: room in each request */
   gpointer transport_state;        /* ss__server_transport_state; g_free'd with the server */
   SsSocketHold *socket_hold;       /* (lock) datagram servers: the socket, shared with requests */
 

@@ -33,6 +33,7 @@ server_alloc (const SsServerClass *klass, const SsServerClass *resolved, const S
   self->timeout = -1.0;
   self->priv = g_new0 (struct SsServerPrivate, 1);
   self->priv->vtable = *resolved;
+  self->priv->handler_room = ss_handler_class_instance_size (handler_class);
   self->priv->wake = (SsWakeFd) SS_WAKE_FD_INIT;
   pthread_mutex_init (&self->priv->lock, NULL);
   pthread_cond_init (&self->priv->is_shut_down_cond, NULL);
@@ -324,7 +325,8 @@ ss__server_count (SsServer *server, SsCounter counter)
   __atomic_fetch_add (slot, 1, __ATOMIC_RELAXED);
 }
 
-void
+/* The datagram request shares the server socket (request.c). */
+static void
 ss__server_hold_socket (SsServer *server, SsRequest *request)
 {
   struct SsServerPrivate *priv = server->priv;
@@ -345,6 +347,23 @@ ss__server_hold_socket (SsServer *server, SsRequest *request)
       request->socket_hold = hold;
     }
   pthread_mutex_unlock (&priv->lock);
+}
+
+SsRequest *
+ss__server_new_stream_request (SsServer *server, int fd, const SsAddress *client)
+{
+  return ss__request_new_stream_with_room (fd, client, server->priv->handler_room);
+}
+
+SsRequest *
+ss__server_new_datagram_request (SsServer *server, const SsAddress *client, const void *data,
+                                 gsize len, gboolean truncated)
+{
+  SsRequest *request = ss__request_new_datagram_with_room (server->socket_fd, client, data, len,
+                                                           truncated, server->priv->handler_room);
+
+  ss__server_hold_socket (server, request);
+  return request;
 }
 
 void

@@ -22,7 +22,8 @@
 
 struct _SsRFile {
   int fd;              /* -1 for a memory reader; not owned */
-  guint8 *buf;         /* socket readers: bufsize bytes, owned */
+  guint8 *buf;         /* socket readers: bufsize bytes, owned; made at the first
+                        * refill, so a handler that never reads costs no buffer */
   gsize bufsize;
   const guint8 *data;  /* buf, or the caller's memory */
   gsize pos;           /* next unread byte in data */
@@ -39,8 +40,7 @@ ss_rfile_new_socket (int fd, gsize bufsize)
   rfile = g_new0 (SsRFile, 1);
   rfile->fd = fd;
   rfile->bufsize = bufsize > 0 ? bufsize : SS_RFILE_DEFAULT_BUFSIZE;
-  rfile->buf = g_malloc (rfile->bufsize);
-  rfile->data = rfile->buf;
+  rfile->data = NULL;  /* pos == len == 0: nothing buffered yet */
   return rfile;
 }
 
@@ -113,6 +113,8 @@ rfile_fill (SsRFile *rfile, GError **error)
   if (rfile->fd < 0)
     return 0;
   rfile->pos = rfile->len = 0;
+  if (rfile->buf == NULL)
+    rfile->data = rfile->buf = g_malloc (rfile->bufsize);
   got = rfile_recv (rfile, rfile->buf, rfile->bufsize, error);
   if (got > 0)
     rfile->len = (gsize) got;

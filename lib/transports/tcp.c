@@ -175,7 +175,7 @@ ss__tcp_server_get_request (SsServer *self, GError **error)
         {
           if (client.len > sizeof client.storage)
             client.len = sizeof client.storage;
-          return ss_request_new_stream (fd, &client);
+          return ss__server_new_stream_request (self, fd, &client);
         }
 
       errsv = errno;

@@ -17,9 +17,13 @@
  * that. Only the server's own transport class uses it. */
 gpointer ss__server_transport_state (SsServer *server, gsize size);
 
-/* Datagram transports: @request (taken off the server's socket) keeps the
- * socket open until ss_request_free, whatever server_close does meanwhile. */
-void ss__server_hold_socket (SsServer *server, SsRequest *request);
+/* A request of this server for @fd from @client (transfer full), with room
+ * for the server's handler instance in the same allocation. A datagram
+ * request keeps the server's socket open until ss_request_free, whatever
+ * server_close does meanwhile. */
+SsRequest *ss__server_new_stream_request (SsServer *server, int fd, const SsAddress *client);
+SsRequest *ss__server_new_datagram_request (SsServer *server, const SsAddress *client,
+                                            const void *data, gsize len, gboolean truncated);
 
 /* Closes the server socket (socket_fd becomes -1); while datagram requests
  * still hold it, the fd itself stays open until the last is freed. */

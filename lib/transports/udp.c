@@ -47,11 +47,8 @@ receive_into (SsServer *self, guint8 *buf, gsize size, GError **error)
       if (n >= 0)
         {
           client.len = MIN (msg.msg_namelen, (socklen_t) sizeof client.storage);
-          SsRequest *request = ss_request_new_datagram (self->socket_fd, &client, buf, (gsize) n,
-                                                        (msg.msg_flags & MSG_TRUNC) != 0);
-
-          ss__server_hold_socket (self, request);
-          return request;
+          return ss__server_new_datagram_request (self, &client, buf, (gsize) n,
+                                                  (msg.msg_flags & MSG_TRUNC) != 0);
         }
 
       errsv = errno;
