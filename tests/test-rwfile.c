@@ -9,6 +9,7 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -607,6 +608,111 @@ START_TEST (test_memory_writer)
 }
 END_TEST
 
+/* A temporary file holding pattern_byte (i) at each offset i < @size. */
+static int
+pattern_file (gsize size)
+{
+  g_autofree char *path = test_tmp_path ("pattern");
+  guint8 *data = g_malloc (size);
+  int fd;
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = pattern_byte (i);
+  ck_assert (g_file_set_contents (path, (const char *) data, (gssize) size, NULL));
+  g_free (data);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  ck_assert_int_ge (fd, 0);
+  unlink (path);
+  return fd;
+}
+
+/* Buffered bytes (a response's headers) first, then the file from an
+ * offset: the peer sees one stream, byte for byte. */
+START_TEST (test_sendfile_after_buffered)
+{
+  const gsize head = 100, body = 3 * 1024 * 1024 + 7;
+  int file = pattern_file (head + body);
+  guint8 start[100];
+  int sv[2];
+  Receiver rc = { 0 };
+  GThread *thread;
+  g_autoptr (SsWFile) w = NULL;
+  GError *error = NULL;
+
+  for (gsize i = 0; i < head; i++)
+    start[i] = pattern_byte (i);
+  make_pair (sv);
+  set_timeout (sv[1], SO_RCVTIMEO, 20);
+  rc.fd = sv[1];
+  thread = g_thread_new ("receiver", receiver_thread, &rc);
+  w = ss_wfile_new_socket (sv[0], 8192);
+  ck_assert (ss_wfile_write (w, start, head, &error));
+  ck_assert_msg (ss_wfile_sendfile (w, file, (goffset) head, body, &error), "%s",
+                 error != NULL ? error->message : "?");
+  /* The file's own offset did not move. */
+  ck_assert_int_eq (lseek (file, 0, SEEK_CUR), 0);
+  shutdown (sv[0], SHUT_WR);
+  g_thread_join (thread);
+  ck_assert_uint_eq (rc.count, head + body);
+  ck_assert (rc.pattern_ok);
+  close (file);
+  close (sv[0]);
+  close (sv[1]);
+}
+END_TEST
+
+START_TEST (test_sendfile_memory_and_short_file)
+{
+  int file = pattern_file (1000);
+  g_autoptr (SsWFile) w = ss_wfile_new_memory ();
+  int sv[2];
+  g_autoptr (SsWFile) sock = NULL;
+  GError *error = NULL;
+  const guint8 *data;
+  gsize len;
+
+  /* A memory writer (a datagram reply) copies. */
+  ck_assert (ss_wfile_sendfile (w, file, 10, 500, &error));
+  data = ss_wfile_memory_data (w, &len);
+  ck_assert_uint_eq (len, 500);
+  for (gsize i = 0; i < len; i++)
+    ck_assert_msg (data[i] == pattern_byte (10 + i), "byte %" G_GSIZE_FORMAT, i);
+
+  /* More than the file holds: an error that says so. */
+  make_pair (sv);
+  sock = ss_wfile_new_socket (sv[0], 0);
+  ck_assert (!ss_wfile_sendfile (sock, file, 900, 200, &error));
+  ck_assert_error (error, SS_ERROR_FAILED);
+  ck_assert_ptr_nonnull (strstr (error->message, "ended 100 bytes early"));
+  g_clear_error (&error);
+  ck_assert (!ss_wfile_sendfile (w, file, 900, 200, &error));
+  ck_assert_error (error, SS_ERROR_FAILED);
+  g_clear_error (&error);
+  close (file);
+  close (sv[0]);
+  close (sv[1]);
+}
+END_TEST
+
+/* A peer that went away: the same SS_ERROR_CLOSED as a write. */
+START_TEST (test_sendfile_closed_peer)
+{
+  int file = pattern_file (4 * 1024 * 1024);
+  int sv[2];
+  g_autoptr (SsWFile) w = NULL;
+  GError *error = NULL;
+
+  make_pair (sv);
+  close (sv[1]);
+  w = ss_wfile_new_socket (sv[0], 0);
+  ck_assert (!ss_wfile_sendfile (w, file, 0, 4 * 1024 * 1024, &error));
+  ck_assert_error (error, SS_ERROR_CLOSED);
+  g_clear_error (&error);
+  close (file);
+  close (sv[0]);
+}
+END_TEST
+
 static Suite *
 make_suite (void)
 {
@@ -637,6 +743,9 @@ make_suite (void)
   tcase_add_test (tc, test_write_reset_peer);
   tcase_add_test (tc, test_write_timeout);
   tcase_add_test (tc, test_memory_writer);
+  tcase_add_test (tc, test_sendfile_after_buffered);
+  tcase_add_test (tc, test_sendfile_memory_and_short_file);
+  tcase_add_test (tc, test_sendfile_closed_peer);
   suite_add_tcase (s, tc);
 
   return s;

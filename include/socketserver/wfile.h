@@ -26,6 +26,19 @@ SS_API gboolean ss_wfile_write_string (SsWFile *wfile, const char *text, GError 
 SS_API gboolean ss_wfile_printf (SsWFile *wfile, GError **error, const char *format, ...) G_GNUC_PRINTF (3, 4);
 SS_API gboolean ss_wfile_flush (SsWFile *wfile, GError **error);
 
+/* Python's socket.sendfile(file, offset, count) through the writer: sends
+ * @count bytes of the file @in_fd from @offset, after whatever the writer
+ * buffered (which leaves with MSG_MORE, so headers and the start of the
+ * body share a segment). On a socket it uses sendfile(2), retrying
+ * partial sends and EINTR; where the kernel cannot, and for a memory
+ * writer, it copies through a buffer. @in_fd's own offset is not moved.
+ * Errors as ss_wfile_write; a file that ends before @count bytes fails
+ * (the client got a short body: close the connection). Handlers send
+ * files through this, never with sendfile on the fd, so a connection
+ * whose bytes do not go straight to the socket (TLS) can take over. */
+SS_API gboolean ss_wfile_sendfile (SsWFile *wfile, int in_fd, goffset offset, gsize count,
+                                   GError **error);
+
 /* Memory writers: the bytes written so far (borrowed). */
 SS_API const guint8 *ss_wfile_memory_data (SsWFile *wfile, gsize *len);
 

@@ -16,10 +16,16 @@
 #include "io/fd.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
+
+#define COPY_CHUNK 65536
 
 typedef enum {
   WFILE_UNBUFFERED,
@@ -77,6 +83,17 @@ ss_wfile_free (SsWFile *wfile)
   g_free (wfile);
 }
 
+/* The file ended @missing bytes before what the caller asked to send. */
+static gboolean
+file_shrank (GError **error, gsize missing)
+{
+  g_set_error (error, SS_ERROR, SS_ERROR_FAILED,
+               "The file to send ended %" G_GSIZE_FORMAT " bytes early (was it truncated while "
+               "being sent?); the client got a short body: close the connection",
+               missing);
+  return FALSE;
+}
+
 static void
 set_send_error (GError **error, int errsv, int fd, gsize sent, gsize len)
 {
@@ -108,18 +125,16 @@ set_send_error (GError **error, int errsv, int fd, gsize sent, gsize len)
   g_free (what);
 }
 
-gboolean
-ss_sendall (int fd, const void *data, gsize len, GError **error)
+/* ss_sendall with send() @flags added (MSG_MORE). */
+static gboolean
+sendall_flags (int fd, const void *data, gsize len, int flags, GError **error)
 {
   const guint8 *p = data;
   gsize sent = 0;
 
-  g_return_val_if_fail (fd >= 0, FALSE);
-  g_return_val_if_fail (data != NULL || len == 0, FALSE);
-
   while (sent < len)
     {
-      ssize_t n = send (fd, p + sent, len - sent, MSG_NOSIGNAL);
+      ssize_t n = send (fd, p + sent, len - sent, MSG_NOSIGNAL | flags);
 
       if (n >= 0)
         {
@@ -134,17 +149,26 @@ ss_sendall (int fd, const void *data, gsize len, GError **error)
   return TRUE;
 }
 
+gboolean
+ss_sendall (int fd, const void *data, gsize len, GError **error)
+{
+  g_return_val_if_fail (fd >= 0, FALSE);
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+
+  return sendall_flags (fd, data, len, 0, error);
+}
+
 /* Sends what a buffered writer holds. The buffer is emptied either way: after
  * a failure nobody knows how much of it the client got, and resending the
  * start would corrupt the stream. */
 static gboolean
-wfile_flush_buffer (SsWFile *wfile, GError **error)
+wfile_flush_buffer (SsWFile *wfile, int flags, GError **error)
 {
   gboolean ok;
 
   if (wfile->buf->len == 0)
     return TRUE;
-  ok = ss_sendall (wfile->fd, wfile->buf->data, wfile->buf->len, error);
+  ok = sendall_flags (wfile->fd, wfile->buf->data, wfile->buf->len, flags, error);
   g_byte_array_set_size (wfile->buf, 0);
   return ok;
 }
@@ -171,7 +195,7 @@ ss_wfile_write (SsWFile *wfile, const void *data, gsize len, GError **error)
           g_byte_array_append (wfile->buf, data, (guint) len);
           return TRUE;
         }
-      if (!wfile_flush_buffer (wfile, error))
+      if (!wfile_flush_buffer (wfile, 0, error))
         return FALSE;
       if (len >= wfile->bufsize)
         return ss_sendall (wfile->fd, data, len, error); /* write-through */
@@ -215,7 +239,101 @@ ss_wfile_flush (SsWFile *wfile, GError **error)
 
   if (wfile->kind != WFILE_BUFFERED)
     return TRUE;
-  return wfile_flush_buffer (wfile, error);
+  return wfile_flush_buffer (wfile, 0, error);
+}
+
+/* Copies @count bytes of @in_fd from @offset through a buffer into
+ * ss_wfile_write: where sendfile(2) cannot be used. */
+static gboolean
+copy_file (SsWFile *wfile, int in_fd, goffset offset, gsize count, GError **error)
+{
+  g_autofree guint8 *buf = g_malloc (MIN (count, COPY_CHUNK));
+
+  while (count > 0)
+    {
+      ssize_t n = pread (in_fd, buf, MIN (count, COPY_CHUNK), offset);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          ss_set_error_from_errno (error, errno, "Reading the file to send", NULL);
+          return FALSE;
+        }
+      if (n == 0)
+        return file_shrank (error, count);
+      if (!ss_wfile_write (wfile, buf, (gsize) n, error))
+        return FALSE;
+      offset += n;
+      count -= (gsize) n;
+    }
+  return TRUE;
+}
+
+/* sendfile(2) has no MSG_NOSIGNAL: a vanished peer would raise SIGPIPE
+ * and kill a program that did not ignore it. So SIGPIPE is blocked in this
+ * thread around the call, and one it raised is taken off the pending set
+ * before the mask is restored (unless one was pending already). */
+static ssize_t
+sendfile_nosignal (int out_fd, int in_fd, off_t *offset, gsize count)
+{
+  static const struct timespec no_wait = { 0, 0 };
+  sigset_t pipe_set, old_mask, pending;
+  gboolean was_pending;
+  ssize_t n;
+  int errsv;
+
+  sigemptyset (&pipe_set);
+  sigaddset (&pipe_set, SIGPIPE);
+  sigpending (&pending);
+  was_pending = sigismember (&pending, SIGPIPE);
+  pthread_sigmask (SIG_BLOCK, &pipe_set, &old_mask);
+  n = sendfile (out_fd, in_fd, offset, count);
+  errsv = errno;
+  if (n < 0 && errsv == EPIPE && !was_pending)
+    while (sigtimedwait (&pipe_set, NULL, &no_wait) < 0 && errno == EINTR)
+      ;
+  pthread_sigmask (SIG_SETMASK, &old_mask, NULL);
+  errno = errsv;
+  return n;
+}
+
+gboolean
+ss_wfile_sendfile (SsWFile *wfile, int in_fd, goffset offset, gsize count, GError **error)
+{
+  gsize sent = 0;
+
+  g_return_val_if_fail (wfile != NULL, FALSE);
+  g_return_val_if_fail (in_fd >= 0 && offset >= 0, FALSE);
+
+  if (wfile->kind == WFILE_MEMORY)
+    return copy_file (wfile, in_fd, offset, count, error);
+  /* What was buffered (a response's headers) goes first, with MSG_MORE so
+   * that it leaves in one segment with the start of the file. */
+  if (wfile->kind == WFILE_BUFFERED && !wfile_flush_buffer (wfile, MSG_MORE, error))
+    return FALSE;
+  while (sent < count)
+    {
+      off_t off = (off_t) (offset + (goffset) sent);
+      ssize_t n = sendfile_nosignal (wfile->fd, in_fd, &off, MIN (count - sent, (gsize) G_MAXSSIZE));
+
+      if (n > 0)
+        {
+          sent += (gsize) n;
+          continue;
+        }
+      if (n == 0)
+        return file_shrank (error, count - sent);
+      if (errno == EINTR)
+        continue;
+      /* Nothing sent yet and the kernel cannot do it for this pair of fds
+       * (a file system without splice support, a socket type): copy. */
+      if (sent == 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP))
+        return copy_file (wfile, in_fd, offset, count, error);
+      set_send_error (error, errno, wfile->fd, sent, count);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 const guint8 *
