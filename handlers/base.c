@@ -23,6 +23,7 @@
  */
 #include "handlers-private.h"
 
+#include <pthread.h>
 #include <string.h>
 
 gboolean
@@ -177,12 +178,46 @@ log_second_error (SsRequestHandler *self, const GError *second)
   g_free (client);
 }
 
+/* Where a run is, for the cleanup of a thread that ends inside a slot. */
+typedef struct {
+  SsRequestHandler *self;
+  GError **first;
+  gboolean finish_owed;  /* setup succeeded and finish has not started */
+} HandlerRun;
+
+/* The handler's thread ended inside setup, handle or finish (pthread_exit,
+ * Python's SystemExit): finish still runs if handle was under way (the
+ * `finally` of Python's __init__), then dispose, and the instance is
+ * freed. No error is reported for it, as Python's handle_error never sees
+ * a SystemExit; the strategy's own cleanup shuts the request down. */
+static void
+handler_run_unwound (void *data)
+{
+  HandlerRun *run = data;
+  SsRequestHandler *self = run->self;
+  SsRequest *request = self->request;
+
+  if (run->finish_owed)
+    {
+      GError *ignored = NULL;
+
+      run->finish_owed = FALSE;
+      HANDLER_SLOT (self->klass, finish) (self, &ignored);
+      g_clear_error (&ignored);
+    }
+  HANDLER_SLOT (self->klass, dispose) (self);
+  if ((gpointer) self != request->handler_room)
+    g_free (self);
+  g_clear_error (run->first);
+}
+
 gboolean
 ss_handler_run (const SsHandlerClass *klass, SsServer *server,
                 SsRequest *request, GError **error)
 {
   SsRequestHandler *self;
   GError *first = NULL;
+  HandlerRun run;
   gsize size;
   gboolean ok;
 
@@ -204,13 +239,19 @@ ss_handler_run (const SsHandlerClass *klass, SsServer *server,
   self->request = request;
   self->client_address = &request->client_address;
 
+  run.self = self;
+  run.first = &first;
+  run.finish_owed = FALSE;
+  pthread_cleanup_push (handler_run_unwound, &run);
   ok = ss_request_handler_setup (self, &first);
   if (ok)
     {
       GError *second = NULL;
 
+      run.finish_owed = TRUE;
       ok = ss_request_handler_handle (self, &first);
       /* finish runs whatever handle did (Python's try/finally). */
+      run.finish_owed = FALSE;
       if (!ss_request_handler_finish (self, ok ? &first : &second))
         {
           if (!ok)
@@ -219,6 +260,7 @@ ss_handler_run (const SsHandlerClass *klass, SsServer *server,
         }
       g_clear_error (&second);
     }
+  pthread_cleanup_pop (0);
 
   /* The most-derived dispose; it chains to its parent's itself. */
   HANDLER_SLOT (klass, dispose) (self);

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -25,6 +26,7 @@ static gboolean setup_fails;
 static gboolean handle_fails;
 static gboolean finish_fails;
 static gboolean handle_fails_silently;
+static gboolean handle_exits_thread;  /* pthread_exit in handle: Python's SystemExit */
 
 static void
 step (const char *name)
@@ -41,6 +43,7 @@ reset_steps (void)
     steps = g_string_new (NULL);
   g_string_truncate (steps, 0);
   setup_fails = handle_fails = finish_fails = handle_fails_silently = FALSE;
+  handle_exits_thread = FALSE;
 }
 
 /* A request over a socketpair: sv[0] belongs to the request, sv[1] is the
@@ -87,6 +90,8 @@ static gboolean
 rec_handle (SsRequestHandler *self, GError **error)
 {
   step ("handle");
+  if (handle_exits_thread)
+    pthread_exit (NULL);
   if (handle_fails_silently)
     return FALSE;
   if (handle_fails)
@@ -264,6 +269,35 @@ big_handle (SsRequestHandler *handler, GError **error)
 
 SS_DEFINE_HANDLER_CLASS (BigHandler, big_class, ss_base_request_handler_class,
                          .handle = big_handle);
+
+/* The thread running the handler ends inside handle (pthread_exit,
+ * Python's SystemExit): finish and dispose still run, as Python's `finally`
+ * runs finish, and the instance is freed (valgrind checks). */
+static gpointer
+run_then_never_return (gpointer request)
+{
+  GError *error = NULL;
+
+  ss_handler_run (&recorder_class, NULL, request, &error);
+  g_assert_not_reached ();
+  return NULL;
+}
+
+START_TEST (test_lifecycle_thread_exits_in_handle)
+{
+  int sv[2];
+  SsRequest *request = make_stream_request (sv);
+  pthread_t thread;
+
+  reset_steps ();
+  handle_exits_thread = TRUE;
+  /* A pthread, not a GThread: GLib's wrapper expects its function to return. */
+  ck_assert_int_eq (pthread_create (&thread, NULL, run_then_never_return, request), 0);
+  ck_assert_int_eq (pthread_join (thread, NULL), 0);
+  ck_assert_str_eq (steps->str, "setup handle finish dispose");
+  free_stream_request (request, sv);
+}
+END_TEST
 
 START_TEST (test_lifecycle_instance_size)
 {
@@ -800,6 +834,7 @@ make_suite (void)
   tcase_add_test (tc, test_lifecycle_both_fail_second_logged);
   tcase_add_test (tc, test_lifecycle_false_without_error);
   tcase_add_test (tc, test_lifecycle_instance_size);
+  tcase_add_test (tc, test_lifecycle_thread_exits_in_handle);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("classes");
