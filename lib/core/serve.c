@@ -158,7 +158,8 @@ ss_server_handle_pending (SsServer *server, guint max)
 
   g_return_val_if_fail (server != NULL, 0);
 
-  while (taken < max && ss__server_accept_paused_for (server) == 0)
+  /* fileno < 0: a handler closed the server (server_close) mid-batch. */
+  while (taken < max && ss__server_accept_paused_for (server) == 0 && ss_server_fileno (server) >= 0)
     {
       gboolean took;
       SsRequest *request = ss__server_take_request (server, &took);
@@ -257,6 +258,22 @@ ss_server_serve_forever (SsServer *server, double poll_interval, GError **error)
   pthread_cond_broadcast (&priv->is_shut_down_cond);
   pthread_mutex_unlock (&priv->lock);
   return ok;
+}
+
+void
+ss__server_in_forked_child (SsServer *server)
+{
+  struct SsServerPrivate *priv = server->priv;
+
+  /* One thread exists here: the locks are made fresh, not trusted (another
+   * thread of the parent may have held them at the fork). */
+  pthread_mutex_init (&priv->lock, NULL);
+  pthread_cond_init (&priv->is_shut_down_cond, NULL);
+  priv->serving = FALSE;
+  __atomic_store_n (&priv->shutdown_request, FALSE, __ATOMIC_RELEASE);
+  ss__wake_fd_close (&priv->wake);   /* the child's copies only */
+  if (!ss__wake_fd_open (&priv->wake, "wake fd", NULL))
+    priv->wake = (SsWakeFd) SS_WAKE_FD_INIT;   /* writes to -1 fail harmlessly */
 }
 
 void

@@ -266,7 +266,13 @@ strategy_close (SsServer *server)
  * clients are refused at once instead of queueing for a server that is
  * going away. Datagram requests reply on the server socket itself, so
  * there the strategy finishes first: closing under a running handler would
- * make its sendto() hit a closed -- or worse, reused -- fd. */
+ * make its sendto() hit a closed -- or worse, reused -- fd.
+ *
+ * Python's server_close belongs after serve_forever. Called while
+ * serve_forever runs (from a handler, or another thread), it first stops
+ * the loop as ss_server_shutdown does, so that the loop never polls or
+ * accepts on a closed (or reused) fd; from the serving thread itself (a
+ * sync handler) it only asks, and the loop ends when the handler returns. */
 void
 ss_server_server_close (SsServer *server)
 {
@@ -278,6 +284,7 @@ ss_server_server_close (SsServer *server)
    * handler the first one's strategy close is waiting for). */
   if (__atomic_exchange_n (&server->priv->closed, TRUE, __ATOMIC_ACQ_REL))
     return;
+  ss_server_shutdown (server);
   datagram = server->priv->vtable.socket_type == SOCK_DGRAM;
   if (datagram)
     strategy_close (server);

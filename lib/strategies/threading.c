@@ -11,6 +11,14 @@
  * Python, C cannot keep the server alive under a running thread, so
  * freeing the strategy (ss_server_free) still waits for every thread: a
  * program that must not wait exits without freeing the server.
+ *
+ * From inside a request thread: server_close waits for the other request
+ * threads, never for the calling one (a thread-local says which request
+ * this thread runs), and the server is freed by whoever frees it after
+ * serve_forever, once that thread is gone too. A handler may end its
+ * thread with pthread_exit() (C's SystemExit): a cleanup handler then shuts
+ * the request down as Python's finally does, without handle_error, and
+ * counts the thread out.
  */
 #include "strategies/strategy-private.h"
 
@@ -49,21 +57,20 @@ typedef struct {
 
 static const SsStrategyOps threading_ops;
 
+/* The request this thread runs, while it runs it. */
+static __thread const RequestJob *current_job;
+
 gboolean
 ss_is_threading_strategy (const SsStrategy *strategy)
 {
   return strategy != NULL && strategy->ops == &threading_ops;
 }
 
-static void *
-request_thread (void *data)
+/* Counts a request thread out (or one that never started) and frees its job. */
+static void
+job_done (RequestJob *job)
 {
-  RequestJob *job = data;
   SsThreadingStrategy *self = job->self;
-
-  /* Python's process_request_thread: finish_request, handle_error on
-   * failure, shutdown_request in every case. */
-  ss_server_run_request (job->server, job->request);
 
   pthread_mutex_lock (&self->lock);
   self->active--;
@@ -73,6 +80,35 @@ request_thread (void *data)
     pthread_cond_broadcast (&self->done_cond);
   pthread_mutex_unlock (&self->lock);
   g_free (job);
+}
+
+/* pthread_cleanup handler: the handler ended the thread (pthread_exit)
+ * inside the request. Python's SystemExit is no Exception, so no
+ * handle_error; its finally still shuts the request down. */
+static void
+request_unwound (void *data)
+{
+  RequestJob *job = data;
+
+  ss_server_shutdown_request (job->server, job->request);
+  ss_request_free (job->request);
+  current_job = NULL;
+  job_done (job);
+}
+
+static void *
+request_thread (void *data)
+{
+  RequestJob *job = data;
+
+  current_job = job;
+  pthread_cleanup_push (request_unwound, job);
+  /* Python's process_request_thread: finish_request, handle_error on
+   * failure, shutdown_request in every case. */
+  ss_server_run_request (job->server, job->request);
+  pthread_cleanup_pop (0);
+  current_job = NULL;
+  job_done (job);
   return NULL;
 }
 
@@ -101,14 +137,7 @@ threading_process_request (SsStrategy *strategy, SsServer *server, SsRequest *re
     {
       GError *error = NULL;
 
-      pthread_mutex_lock (&self->lock);
-      self->active--;
-      if (!job->daemon)
-        self->active_nondaemon--;
-      if (self->waiters > 0)
-        pthread_cond_broadcast (&self->done_cond);
-      pthread_mutex_unlock (&self->lock);
-      g_free (job);
+      job_done (job);
 
       /* Never drop a request silently: report it and close it. */
       ss_set_error_from_errno (&error, err, "Could not start a thread for the request",
@@ -121,12 +150,13 @@ threading_process_request (SsStrategy *strategy, SsServer *server, SsRequest *re
     }
 }
 
-/* Waits until *count (a field under the lock) is 0. */
+/* Waits until *count (a field under the lock) is at most @mine: the
+ * calling thread's own share of it. */
 static void
-wait_for_zero (SsThreadingStrategy *self, const guint *count)
+wait_for_others (SsThreadingStrategy *self, const guint *count, guint mine)
 {
   pthread_mutex_lock (&self->lock);
-  while (*count > 0)
+  while (*count > mine)
     {
       self->waiters++;
       pthread_cond_wait (&self->done_cond, &self->lock);
@@ -139,13 +169,15 @@ static void
 threading_server_close (SsStrategy *strategy, SsServer *server)
 {
   SsThreadingStrategy *self = (SsThreadingStrategy *) strategy;
+  const RequestJob *me = current_job != NULL && current_job->self == self ? current_job : NULL;
   gboolean block;
 
   pthread_mutex_lock (&self->lock);
   block = self->block_on_close;
   pthread_mutex_unlock (&self->lock);
+  /* From one of our request threads: wait for the others, not for itself. */
   if (block)
-    wait_for_zero (self, &self->active_nondaemon);
+    wait_for_others (self, &self->active_nondaemon, me != NULL && !me->daemon ? 1 : 0);
 }
 
 static void
@@ -165,7 +197,7 @@ threading_free (SsStrategy *strategy)
   SsThreadingStrategy *self = (SsThreadingStrategy *) strategy;
 
   /* Every thread, daemon or not, uses the server and this struct. */
-  wait_for_zero (self, &self->active);
+  wait_for_others (self, &self->active, 0);
   pthread_attr_destroy (&self->attr);
   pthread_cond_destroy (&self->done_cond);
   pthread_mutex_destroy (&self->lock);
