@@ -15,6 +15,7 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -23,8 +24,34 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* The parent's listening fd number, for "close" below. */
+static int parent_listen_fd = -1;
+
+/* "close": in the child, the listening socket's old number is taken by
+ * another file (as any open() in a handler may take it), then the child
+ * closes its copy of the server. Replies "kept" when that file survived. */
+static gboolean
+close_in_child (SsStreamRequestHandler *self, GError **error)
+{
+  int other = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  gboolean kept;
+
+  ck_assert_int_ge (other, 0);
+  if (other != parent_listen_fd)
+    {
+      ck_assert_int_eq (dup2 (other, parent_listen_fd), parent_listen_fd);
+      close (other);
+    }
+  ss_server_server_close (self->parent.server);
+  kept = fcntl (parent_listen_fd, F_GETFD) >= 0;
+  close (parent_listen_fd);
+  return ss_wfile_write_string (self->wfile, kept ? "kept\n" : "lost\n", error)
+         && ss_wfile_flush (self->wfile, error);
+}
+
 /* Echoes lines; "fail" fails handle(), "crash" dies of SIGSEGV, "sleep"
- * sleeps 500 ms first. */
+ * sleeps 500 ms first, "close" closes the child's copy of the server,
+ * "shutdown" shuts it down (then echoes). */
 static gboolean
 child_handle (SsRequestHandler *handler, GError **error)
 {
@@ -54,6 +81,10 @@ child_handle (SsRequestHandler *handler, GError **error)
         }
       if (g_str_equal (line->str, "sleep\n"))
         g_usleep (500 * 1000);
+      if (g_str_equal (line->str, "close\n"))
+        return close_in_child (self, error);
+      if (g_str_equal (line->str, "shutdown\n"))
+        ss_server_shutdown (handler->server);   /* the child's copy: Python's shutdown() in a child */
       if (!ss_wfile_write (self->wfile, line->str, line->len, error) ||
           !ss_wfile_flush (self->wfile, error))
         return FALSE;
@@ -266,6 +297,38 @@ END_TEST
 
 /* ------------------------------------------------------------ close */
 
+/* A child closing or shutting down its copy of the server (server_close or
+ * shutdown in a handler) must not hurt the parent: not the fd that took the
+ * listening socket's number in the child, not the parent's socket file,
+ * not its serving (the two share the wake fd that shutdown writes). */
+START_TEST (test_child_server_close)
+{
+  gboolean close_it = _i < 2;
+  SsServer *server = new_forking_server (_i % 2 == 0 ? "unix" : "tcp");
+  TestServer *ts;
+  SsServerStats st;
+  int fd;
+  g_autofree char *line = NULL;
+  g_autofree char *path = _i % 2 == 0 ? ss_server_address_string (server) : NULL;
+
+  parent_listen_fd = server->socket_fd;
+  ts = test_server_start (server);
+  fd = test_connect (server);
+  test_send_all (fd, close_it ? "close\n" : "shutdown\n", close_it ? 6 : 9);
+  line = test_recv_line (fd);
+  ck_assert_str_eq (line != NULL ? line : "(EOF)", close_it ? "kept\n" : "shutdown\n");
+  end_connection (fd);
+  ck_assert (test_wait_until (one_served, server, 10));   /* the child exited 0 */
+
+  if (path != NULL)
+    ck_assert_msg (g_file_test (path, G_FILE_TEST_EXISTS), "the child removed %s", path);
+  test_echo_once (server, "the parent still serves\n");
+  ss_server_get_stats (server, &st);
+  ck_assert_uint_eq (st.errors, 0);
+  test_server_stop (ts);
+}
+END_TEST
+
 START_TEST (test_block_on_close)
 {
   gboolean block = _i == 0;
@@ -361,6 +424,7 @@ make_suite (void)
   tc = tcase_create ("/forking/close");
   tcase_set_timeout (tc, 30);
   tcase_add_loop_test (tc, test_block_on_close, 0, 2);
+  tcase_add_loop_test (tc, test_child_server_close, 0, 4);
   tcase_add_test (tc, test_defaults);
   suite_add_tcase (s, tc);
 

@@ -283,15 +283,27 @@ ss_forking_strategy_collect_children (SsStrategy *strategy, SsServer *server, gb
 
 /* ------------------------------------------------------------ strategy ops */
 
+/* In the child: the server object is a copy, and a handler may still call
+ * shutdown or server_close on it. The core makes it a copy that is not
+ * serving, with its own wake fd (the parent's loop must not be woken). Its
+ * children list holds the parent's children, so it is emptied (they are
+ * not this process's to wait for); a stream child has
+ * no use for the listening socket, so it is closed and forgotten (the
+ * number may be taken by the next open() here, which a server_close must
+ * not then close). A datagram child replies through the server socket
+ * (request->fd), so keeps it. */
 G_GNUC_NORETURN static void
-run_child (SsServer *server, SsRequest *request)
+run_child (SsForkingStrategy *self, SsServer *server, SsRequest *request)
 {
   int listen_fd = ss_server_fileno (server);
 
-  /* A stream child has no use for the listening socket; a datagram child
-   * replies through it (request->fd is the server socket), so keeps it. */
+  ss__server_in_forked_child (server);
+  g_array_set_size (self->children, 0);
   if (listen_fd >= 0 && listen_fd != request->fd)
-    close (listen_fd);
+    {
+      close (listen_fd);
+      server->socket_fd = -1;
+    }
   _exit (ss_server_run_request (server, request) ? 0 : 1);
 }
 
@@ -306,7 +318,7 @@ forking_process_request (SsStrategy *strategy, SsServer *server, SsRequest *requ
 
   pid = fork ();
   if (pid == 0)
-    run_child (server, request);
+    run_child (self, server, request);
   if (pid < 0)
     {
       GError *error = NULL;

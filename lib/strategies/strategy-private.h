@@ -33,6 +33,12 @@ double ss__server_accept_paused_for (SsServer *server);
  * the socket, refused or not: FALSE means stop taking for now. */
 SsRequest *ss__server_take_request (SsServer *server, gboolean *took);
 
+/* In a child just forked from the serving thread: the child's copy of
+ * the server stops being "the one serving" and gets a wake fd of its own,
+ * so a handler's shutdown or server_close there neither waits for the
+ * parent's loop nor wakes it (the wake fd is shared across fork). */
+void ss__server_in_forked_child (SsServer *server);
+
 /* TRUE when the server's class overrides process_request (a user's
  * subclass): a strategy that runs the requests it takes itself must then
  * hand each to ss_server_process_request instead, as Python would call it. */
