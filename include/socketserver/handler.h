@@ -190,7 +190,8 @@ SS_API gboolean ss_handler_run (const SsHandlerClass *klass, SsServer *server,
 
 /* Ready-made handlers (handlers/echo.c): stream echo (every line back as
  * read, readline limit 64 KiB so a longer line goes back in pieces) and
- * datagram echo (each datagram back to its sender). */
+ * datagram echo (each datagram back to its sender -- any source address:
+ * see udp.h on reflection). */
 SS_API const SsHandlerClass ss_stream_echo_handler_class;
 SS_API const SsHandlerClass ss_datagram_echo_handler_class;
 #define SS_ECHO_LINE_LIMIT 65536

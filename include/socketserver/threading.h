@@ -1,8 +1,26 @@
 /* threading.h: a thread per request (Python's ThreadingMixIn).
  *
- * Finished threads are not retained (Python's bpo-37193 leak): the
- * strategy keeps only a count of running threads and a condition variable,
- * so memory stays flat over any number of requests.
+ * Finished threads are not retained (Python's bpo-37193 leak): each
+ * request thread is detached, the strategy keeps only a count of running
+ * threads and a condition variable, so memory stays flat over any number
+ * of requests.
+ *
+ * Python parity: as in Python, nothing caps the number of threads. Each
+ * connection gets a thread for as long as it stays open, so a client
+ * that opens connections and never closes them makes the server create
+ * threads until pthread_create fails (the request is then reported to
+ * handle_error and closed) -- give the handler class a timeout, or use
+ * the thread pool (threadpool.h), whose max_workers bounds them.
+ *
+ * From a handler: ss_server_shutdown is safe (it waits for serve_forever
+ * to return, which does not wait for request threads). So is
+ * ss_server_server_close: it stops serve_forever first, then, with
+ * block_on_close, waits for the other non-daemon request threads -- never
+ * for the calling one. Free the server (ss_server_free, which waits for
+ * every request thread) after serve_forever returns, not from a handler.
+ * A handler may end its thread with pthread_exit() (Python's SystemExit):
+ * the request is still shut down, the thread counted out, and
+ * handle_error is not called.
  */
 #pragma once
 

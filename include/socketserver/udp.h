@@ -3,6 +3,15 @@
  * No listen(); each request is one datagram of at most max_packet_size
  * (8192) bytes plus the server socket to reply on. A longer datagram is
  * truncated, as Python's recvfrom does, and flagged in request->truncated.
+ *
+ * Python parity: a datagram's source address is whatever the sender put
+ * there; UDP has no handshake to prove it. A handler that replies -- the
+ * ready-made ss_datagram_echo_handler_class answers every datagram, as
+ * Python's echo examples do -- sends its reply to that address, so anyone
+ * on the network can make the server send datagrams to a third party
+ * (reflection; amplification when the reply is larger than the request).
+ * Expose such a server only where the senders are trusted, or check
+ * request->client_address in verify_request.
  */
 #pragma once
 
