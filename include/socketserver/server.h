@@ -112,7 +112,7 @@ struct _SsServer {
   int request_queue_size;          /* (rw before activate) listen backlog; default SOMAXCONN */
   gsize max_packet_size;           /* (rw) datagram servers: 8192 */
   double timeout;                  /* (rw) handle_request timeout in seconds; < 0 = none (Python None) */
-  guint unix_socket_mode;          /* (rw before bind) chmod of a Unix socket file; 0 = leave as umask gives */
+  guint unix_socket_mode;          /* (rw before bind) the Unix socket file's mode from its creation on (never wider at any moment); 0 = as the umask gives */
 
   gpointer user_data;              /* (rw) free for the program; handlers reach it as server->user_data */
 
