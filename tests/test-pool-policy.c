@@ -6,7 +6,8 @@
  * more than 3 requests wait and fewer than max_workers exist; after a
  * request retire when workers > min_workers and idle > min_spare_workers),
  * our fixes (count at spawn, never below min_workers, no starvation), the
- * accept cap and the sentinel's decisions. The threaded behaviour is in
+ * accept cap, the sentinel's decisions and the queue's bound (max_queue
+ * with the BLOCK and REJECT overload policies). The threaded behaviour is in
  * test-threadpool.c.
  */
 #include "config.h"
@@ -397,6 +398,69 @@ START_TEST (test_sentinel_promotes)
 }
 END_TEST
 
+/* ------------------------------------------------------------ the queue's bound */
+
+START_TEST (test_queue_full)
+{
+  SsPoolCounts c = counts (1, 1, 0, 1);
+
+  c.queued = 1000;
+  ck_assert (!ss__pool_queue_full (&c));   /* max_queue 0: unbounded */
+  c.max_queue = 2;
+  c.queued = 1;
+  ck_assert (!ss__pool_queue_full (&c));
+  c.queued = 2;
+  ck_assert (ss__pool_queue_full (&c));
+  c.queued = 3;   /* past the bound (a worker's own hand-off) */
+  ck_assert (ss__pool_queue_full (&c));
+}
+END_TEST
+
+START_TEST (test_saturated)
+{
+  SsPoolCounts c = counts (1, 3, 0, 3);
+
+  c.busy = 2;
+  ck_assert (!ss__pool_saturated (&c));   /* one idle worker */
+  c.busy = 3;
+  ck_assert (ss__pool_saturated (&c));
+  c.workers = 2;   /* below max: the pool grows instead */
+  c.busy = 2;
+  ck_assert (!ss__pool_saturated (&c));
+}
+END_TEST
+
+START_TEST (test_hand_off)
+{
+  SsPoolCounts c = counts (1, 1, 0, 1);
+
+  c.busy = 1;
+  c.block_on_close = TRUE;
+  ck_assert_int_eq (ss__pool_hand_off (&c, FALSE), SS_POOL_HAND_OFF_QUEUE);   /* unbounded */
+  c.max_queue = 1;
+  ck_assert_int_eq (ss__pool_hand_off (&c, FALSE), SS_POOL_HAND_OFF_QUEUE);
+  c.queued = 1;   /* full: BLOCK waits, REJECT rejects */
+  ck_assert_int_eq (ss__pool_hand_off (&c, FALSE), SS_POOL_HAND_OFF_WAIT);
+  ck_assert_int_eq (ss__pool_hand_off (&c, TRUE), SS_POOL_HAND_OFF_QUEUE);   /* a worker never waits */
+  c.reject = TRUE;
+  ck_assert_int_eq (ss__pool_hand_off (&c, FALSE), SS_POOL_HAND_OFF_REJECT);
+  ck_assert_int_eq (ss__pool_hand_off (&c, TRUE), SS_POOL_HAND_OFF_REJECT);
+
+  /* Closing: with block_on_close queued while a worker is left to run it. */
+  c.reject = FALSE;
+  c.queued = 0;
+  c.stopping = TRUE;
+  ck_assert_int_eq (ss__pool_hand_off (&c, TRUE), SS_POOL_HAND_OFF_QUEUE);
+  c.queued = 1;   /* even full: the bound is for serving, not for draining */
+  ck_assert_int_eq (ss__pool_hand_off (&c, FALSE), SS_POOL_HAND_OFF_QUEUE);
+  c.workers = 0;
+  ck_assert_int_eq (ss__pool_hand_off (&c, FALSE), SS_POOL_HAND_OFF_REJECT);
+  c.workers = 1;
+  c.block_on_close = FALSE;
+  ck_assert_int_eq (ss__pool_hand_off (&c, FALSE), SS_POOL_HAND_OFF_REJECT);
+}
+END_TEST
+
 static Suite *
 make_suite (void)
 {
@@ -434,6 +498,12 @@ make_suite (void)
   tcase_add_test (tc, test_backlog_watch);
   tcase_add_test (tc, test_sentinel_keeps_watching);
   tcase_add_test (tc, test_sentinel_promotes);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("/pool-policy/max-queue");
+  tcase_add_test (tc, test_queue_full);
+  tcase_add_test (tc, test_saturated);
+  tcase_add_test (tc, test_hand_off);
   suite_add_tcase (s, tc);
 
   return s;

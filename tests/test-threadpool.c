@@ -7,7 +7,7 @@
  * worker; join(); block_on_close FALSE drops queued requests; the limits.
  */
 #include "config.h"
-#include "helpers.h"
+#include "pool-helpers.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -20,15 +20,7 @@
 static SsServer *
 new_pool_server_of_class (const SsServerClass *klass, guint min, guint max, guint spare)
 {
-  g_autofree char *address = test_address_for ("tcp");
-  GError *error = NULL;
-  SsStrategy *strategy = ss_thread_pool_strategy_new (min, max, spare, &error);
-  SsServer *server;
-
-  ck_assert_msg (strategy != NULL, "%s", error ? error->message : "?");
-  server = ss_server_new (klass, address, &ss_stream_echo_handler_class, strategy, TRUE, &error);
-  ck_assert_msg (server != NULL, "%s", error ? error->message : "?");
-  return server;
+  return pool_test_server_new (klass, "tcp", &ss_stream_echo_handler_class, min, max, spare);
 }
 
 static SsServer *
@@ -40,10 +32,7 @@ new_pool_server (guint min, guint max, guint spare)
 static SsServerStats
 stats_of (SsServer *server)
 {
-  SsServerStats stats;
-
-  ss_server_get_stats (server, &stats);
-  return stats;
+  return pool_test_stats (server);
 }
 
 /* Connects @n clients and sends a line on each. */
@@ -552,26 +541,47 @@ START_TEST (test_close_joins_every_worker)
 }
 END_TEST
 
+static gpointer
+open_gate_later (gpointer data)
+{
+  g_usleep (G_USEC_PER_SEC);
+  pool_gate_open ();
+  return NULL;
+}
+
+/* join() must wait for running requests, not only for the queue. The
+ * requests are held at a gate so that the queue empties while two of them
+ * are still running: a join that ignored busy workers would return then,
+ * a second before the gate opens, and find them busy. */
 START_TEST (test_join_waits_for_queue)
 {
-  SsServer *server = new_pool_server (1, 2, 0);
+  SsServer *server = pool_test_server_new (&ss_tcp_server_class, "tcp", &pool_gated_line_handler_class,
+                                           1, 2, 0);
   GError *error = NULL;
   int *fds = open_and_send (server, 5);
+  GThread *opener;
   SsServerStats st;
   int i;
 
+  pool_gate_close ();
   server->timeout = 10;
   for (i = 0; i < 5; i++)
     {
       shutdown (fds[i], SHUT_WR);   /* each request ends after its line */
       ck_assert (ss_server_handle_request (server, &error));
     }
+  /* Two workers hold a request each at the gate; three are queued. Three
+   * pass: the queue empties while the last two wait at the gate. */
+  ck_assert (pool_gate_wait_for (2, 10));
+  pool_gate_let_through (3);
+  opener = g_thread_new ("opener", open_gate_later, NULL);
   ss_thread_pool_strategy_join (server->strategy);
   st = stats_of (server);
   ck_assert_uint_eq (st.queued, 0);
   ck_assert_uint_eq (st.busy, 0);
   ck_assert_uint_eq (st.served, 5);
   ck_assert_uint_le (st.workers, 2);
+  g_thread_join (opener);
   expect_replies (fds, 5);
   close_all (fds, 5);
   ss_server_free (server);

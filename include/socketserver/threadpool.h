@@ -12,6 +12,47 @@
  * requests are short, one per CPU at a time, the others on call); requests
  * handed over by process_request (handle_request, a user's override) go
  * through the pool's queue. Both paths share the policy above.
+ *
+ * Overload (the hand-off queue's bound): max_queue requests may wait in the
+ * queue (0 = unbounded, the default for stream servers; datagram servers
+ * default to SS_THREAD_POOL_DEFAULT_DATAGRAM_MAX_QUEUE, since each queued
+ * datagram holds a copy of its packet). When it is full, the overload
+ * policy decides: SS_OVERLOAD_BLOCK (the default) makes the thread handing
+ * the request over wait for a free slot, so the serving thread stops
+ * taking requests and the kernel's listen backlog or receive buffer holds
+ * the rest; SS_OVERLOAD_REJECT shuts the request down at once unprocessed,
+ * counts it in SsServerStats.rejected and logs at most one line a second.
+ * During serve_forever no request waits in the queue unless a worker is
+ * free to take it (workers accept only when idle), which is BLOCK already;
+ * with REJECT and a max_queue, one extra thread takes the connections that
+ * arrive while every one of max_workers is busy, queues up to max_queue of
+ * them and rejects the rest at once. (A pool worker handing a request over
+ * itself -- a user's process_request calling super() -- never blocks: it
+ * takes the request next.)
+ *
+ * Closing from inside a handler: server_close (ss_server_server_close)
+ * called from a handler running on a pool worker is safe. It stops the
+ * pool and joins every other worker, then returns without waiting for its
+ * own; that worker leaves once its handler returns, and ss_server_free
+ * joins it, so freeing the server waits for that handler. On a datagram
+ * server the socket is closed when that call returns, so the handler's
+ * own reply after it fails. Python's rule is the one to follow:
+ * ss_server_shutdown() from a handler, server_close after serve_forever
+ * returns. ss_server_free from inside a handler is refused (a critical;
+ * nothing is freed).
+ *
+ * A handler that ends its thread with pthread_exit() (the nearest C
+ * meaning of Python's SystemExit in a request thread): its request is
+ * still shut down, handle_error is not called, the worker is counted out
+ * (and replaced when the pool would fall below min_workers), and
+ * server_close returns as usual.
+ *
+ * Python-parity notes. Handlers have no default timeout, as in Python: a
+ * client that never reads (or never sends) holds its worker forever, so
+ * max_workers such clients hold the whole pool (100 with the defaults);
+ * set the handler class's timeout to bound it. The pool never runs more
+ * than max_workers requests at once; with a bounded max_queue the memory
+ * held by waiting requests is bounded too.
  */
 #pragma once
 
@@ -25,8 +66,18 @@ G_BEGIN_DECLS
 #define SS_THREAD_POOL_DEFAULT_MAX_WORKERS       100
 #define SS_THREAD_POOL_DEFAULT_MIN_SPARE_WORKERS 5
 #define SS_THREAD_POOL_GROW_THRESHOLD            3   /* queued requests before a worker is added */
+/* max_queue of a datagram server that did not set one. */
+#define SS_THREAD_POOL_DEFAULT_DATAGRAM_MAX_QUEUE 64
 
-/* Returns: (transfer full). Fails (NULL, @error) when min > max, max == 0. */
+/* What the pool does with a request handed over while max_queue are
+ * waiting (see the top of this file). */
+typedef enum {
+  SS_OVERLOAD_BLOCK,   /* wait for a free slot: the kernel holds the rest */
+  SS_OVERLOAD_REJECT,  /* shut it down at once, counted as rejected */
+} SsOverloadPolicy;
+
+/* Returns: (transfer full). Fails (NULL, @error) when min > max, max == 0,
+ * or no fd is left for the pool's two eventfds. */
 SS_API SsStrategy *ss_thread_pool_strategy_new (guint min_workers, guint max_workers,
                                          guint min_spare_workers, GError **error);
 
@@ -35,10 +86,24 @@ SS_API gboolean ss_thread_pool_strategy_set_limits (SsStrategy *strategy, guint 
                                              guint max_workers, guint min_spare_workers,
                                              GError **error);
 
+/* The limits in force; any pointer may be NULL. */
+SS_API void ss_thread_pool_strategy_get_limits (SsStrategy *strategy, guint *min_workers,
+                                                guint *max_workers, guint *min_spare_workers);
+
 /* block_on_close (default TRUE): server_close lets queued and running
  * requests finish before joining the workers; FALSE drops queued ones
  * (shut down unprocessed) and still joins every worker. */
 SS_API void ss_thread_pool_strategy_set_block_on_close (SsStrategy *strategy, gboolean block_on_close);
+
+/* The hand-off queue's bound: 0 = unbounded. Setting it (0 included)
+ * replaces the datagram default. Set before serving: the REJECT policy's
+ * extra accepting thread starts with serve_forever. */
+SS_API void ss_thread_pool_strategy_set_max_queue (SsStrategy *strategy, guint max_queue);
+
+/* What happens to a request handed over while the queue is full
+ * (default SS_OVERLOAD_BLOCK). Set before serving, as max_queue. */
+SS_API void ss_thread_pool_strategy_set_overload_policy (SsStrategy *strategy,
+                                                         SsOverloadPolicy policy);
 
 /* Blocks until the queue is empty and no worker is busy (Python's
  * Queue.join() that the post's server_close used). */

@@ -137,6 +137,12 @@ ss_server_new (const SsServerClass *klass, const char *address,
                                     bind_and_activate, error);
 }
 
+/* The server whose request this thread is running (ss_server_run_request),
+ * so that ss_server_free from inside one of its own handlers is refused:
+ * the handler's thread would go on using the freed server (and, in the
+ * pool or threading, the freed strategy) as soon as the handler returns. */
+static __thread SsServer *running_request_of;
+
 void
 ss_server_free (SsServer *server)
 {
@@ -144,6 +150,14 @@ ss_server_free (SsServer *server)
 
   if (server == NULL)
     return;
+  if (server == running_request_of)
+    {
+      g_critical ("ss_server_free: called from inside one of the server's own handlers, "
+                  "which would go on running on the freed server; nothing was freed. "
+                  "Call ss_server_shutdown() in the handler and ss_server_free() after "
+                  "serve_forever returns.");
+      return;
+    }
   priv = server->priv;
   ss_server_server_close (server);
   ss_strategy_free (server->strategy);
@@ -304,8 +318,12 @@ ss_server_fileno (SsServer *server)
 gboolean
 ss_server_run_request (SsServer *server, SsRequest *request)
 {
+  SsServer *outer = running_request_of;
   GError *error = NULL;
-  gboolean ok = ss_server_finish_request (server, request, &error);
+  gboolean ok;
+
+  running_request_of = server;
+  ok = ss_server_finish_request (server, request, &error);
 
   if (ok)
     ss__server_count (server, SS__COUNT_SERVED);
@@ -319,6 +337,7 @@ ss_server_run_request (SsServer *server, SsRequest *request)
     }
   ss_server_shutdown_request (server, request);
   ss_request_free (request);
+  running_request_of = outer;
   return ok;
 }
 

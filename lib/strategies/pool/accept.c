@@ -141,10 +141,8 @@ wait_for_work (PoolWorker *w, int listen_fd)
     }
 }
 
-/* Takes one request off the socket (NULL: none, refused, or failed).
- * Called without the lock. */
-static SsRequest *
-take_request (SsThreadPool *pool, SsServer *server)
+SsRequest *
+ss__pool_take_request (SsThreadPool *pool, SsServer *server)
 {
   SsRequest *request = NULL;
   gboolean took = FALSE;
@@ -184,7 +182,7 @@ ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
   pthread_mutex_unlock (&pool->lock);
 
   if (ready)
-    request = take_request (pool, server);
+    request = ss__pool_take_request (pool, server);
 
   pthread_mutex_lock (&pool->lock);
   pool->in_accept--;

@@ -11,7 +11,8 @@
  * accept mode, when nobody would be left idle to take the next connection.
  *
  * The accept cap and the sentinel's decisions (accept.c explains the
- * mechanism) are here too, so that every decision the pool makes can be
+ * mechanism) and the queue's bound with its overload policy (overload.c)
+ * are here too, so that every decision the pool makes can be
  * tested without threads (tests/test-pool-policy.c). Nothing here touches
  * a lock, a thread or a socket: the callers hold the pool's lock and pass
  * its counts.
@@ -136,4 +137,36 @@ gboolean
 ss__pool_sentinel_promotes (const SsPoolCounts *c, gboolean stalled)
 {
   return stalled && c->on_socket == 0 && c->accepting && !c->stopping;
+}
+
+/* ------------------------------------------------------------ the queue's bound */
+
+gboolean
+ss__pool_queue_full (const SsPoolCounts *c)
+{
+  return c->max_queue > 0 && c->queued >= c->max_queue;
+}
+
+gboolean
+ss__pool_saturated (const SsPoolCounts *c)
+{
+  return c->workers >= c->max_workers && c->busy >= c->workers;
+}
+
+/* Closing: with block_on_close a request still reaches the queue while a
+ * worker is left to drain it (a user's process_request calling super() on
+ * a worker); otherwise it is shut down unprocessed. Serving: a full queue
+ * rejects or waits as the overload policy says, except that a worker
+ * never waits (only workers free slots) and queues it past the bound --
+ * by at most one request per worker, each taken by its own worker next. */
+SsPoolHandOff
+ss__pool_hand_off (const SsPoolCounts *c, gboolean from_worker)
+{
+  if (c->stopping)
+    return c->block_on_close && c->workers > 0 ? SS_POOL_HAND_OFF_QUEUE : SS_POOL_HAND_OFF_REJECT;
+  if (!ss__pool_queue_full (c))
+    return SS_POOL_HAND_OFF_QUEUE;
+  if (c->reject)
+    return SS_POOL_HAND_OFF_REJECT;
+  return from_worker ? SS_POOL_HAND_OFF_QUEUE : SS_POOL_HAND_OFF_WAIT;
 }

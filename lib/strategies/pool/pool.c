@@ -1,6 +1,6 @@
 /* pool.c: the dynamic thread pool (the 2008 ThreadPoolingMixIn), its races
- * fixed -- the pool object, the worker loop, a request's run, the strategy
- * ops and the public API.
+ * fixed -- the worker loop, a request's run, the hand-off and the
+ * strategy ops.
  *
  * The pool keeps the post's policy and fixes its defects (policy.c says
  * both). One pthread mutex covers the queue, every counter, the flags and
@@ -14,31 +14,26 @@
  *    idle workers take requests off the listening socket themselves
  *    (accept.c), with no queue and no hand-off wake-up.
  *  - hand-off (handle_request, a direct process_request, or a call from a
- *    thread outside the pool during serve_forever): the request goes into
- *    the queue (queue.c) and one waiting worker is signalled; the condvar
- *    is signalled only when a worker waits on it.
+ *    thread outside the pool during serve_forever): process_request puts
+ *    the request in the queue (queue.c; bounded by max_queue, overload.c)
+ *    and one waiting worker is signalled; the condvar is signalled only
+ *    when a worker waits on it.
  *
  * A worker's loop: take a queued request if there is one; else, in accept
  * mode, accept (or be the sentinel) as the policy says; else sleep; after
  * every request, retire if the policy says so. Workers are spawned,
- * joined and reaped by the registry (workers.c).
+ * joined and reaped by the registry (workers.c). A handler may end its
+ * worker's thread with pthread_exit(): cleanup handlers then shut the
+ * request down and count the worker out, as a retiring worker is.
  */
 #include "strategies/pool/pool.h"
 
-#include <unistd.h>
-
-static const SsStrategyOps pool_ops;
-
-gboolean
-ss_is_thread_pool_strategy (const SsStrategy *strategy)
-{
-  return strategy != NULL && strategy->ops == &pool_ops;
-}
+#include <sys/socket.h>
 
 /* ------------------------------------------------------------ the queue, with its signals */
 
-static void
-enqueue_unlocked (SsThreadPool *pool, SsRequest *request)
+void
+ss__pool_enqueue_unlocked (SsThreadPool *pool, SsRequest *request)
 {
   ss__pool_queue_push (&pool->queue, request);
   pool->counts.queued = pool->queue.len;
@@ -82,25 +77,55 @@ grow_unlocked (SsThreadPool *pool)
   return ss__pool_count_spawn_unlocked (pool, ss__pool_to_grow (&pool->counts));
 }
 
-/* ------------------------------------------------------------ the worker */
+/* ------------------------------------------------------------ a request on a worker */
+
+typedef struct {
+  SsThreadPool *pool;
+  SsServer *server;
+  SsRequest *request;
+  gboolean owned_by_override;   /* a user's process_request has it */
+} RunningRequest;
+
+/* pthread_cleanup handler: the handler ended the thread (pthread_exit)
+ * inside the request. As Python's finally: the request is shut down, and
+ * handle_error is not called. */
+static void
+request_unwound (void *data)
+{
+  RunningRequest *run = data;
+
+  if (!run->owned_by_override)
+    {
+      ss_server_shutdown_request (run->server, run->request);
+      ss_request_free (run->request);
+    }
+  pthread_mutex_lock (&run->pool->lock);
+  run->pool->counts.busy--;
+  ss__pool_notify_state_unlocked (run->pool);
+  pthread_mutex_unlock (&run->pool->lock);
+}
 
 void
 ss__pool_run_request (SsThreadPool *pool, SsServer *server, SsRequest *request,
                       gboolean call_process_request)
 {
+  RunningRequest run = { pool, server, request, call_process_request };
   gint64 before, start;
   guint n;
 
   pool->counts.busy++;
   n = grow_unlocked (pool);
+  ss__pool_note_busy_unlocked (pool);
   pthread_mutex_unlock (&pool->lock);
 
   ss__pool_spawn_or_log (pool, server, n);
   start = g_get_monotonic_time ();
+  pthread_cleanup_push (request_unwound, &run);
   if (call_process_request)
     ss_server_process_request (server, request);
   else
     ss_server_run_request (server, request);
+  pthread_cleanup_pop (0);
 
   pthread_mutex_lock (&pool->lock);
   pool->counts.busy--;
@@ -121,8 +146,11 @@ ss__pool_run_request (SsThreadPool *pool, SsServer *server, SsRequest *request,
     }
 }
 
+/* ------------------------------------------------------------ the worker */
+
 /* What an idle worker does in accept mode. Lock held; drops it while
- * accepting or watching. Returns whether it ran a request. */
+ * accepting or watching. Returns whether it ran a request; *@idle says
+ * that it has nothing to do but sleep. */
 static gboolean
 take_idle_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w, gboolean *idle)
 {
@@ -143,6 +171,53 @@ take_idle_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w, gboolean *i
   return FALSE;
 }
 
+/* A worker leaves the pool (lock held): counted out, the retire chain
+ * passed on, and marked for joining. */
+static void
+worker_leaves_unlocked (SsThreadPool *pool, PoolWorker *w)
+{
+  ss__pool_uncount_unlocked (pool, w);
+  /* Workers that never ran a request (spawned by the post's "more than 3
+   * waiting" rule) never reach the retire check; when a retiring worker
+   * leaves the pool still above min_spare idle, it passes the check on to
+   * one waiting worker, which retires in turn until the surplus is gone. */
+  if (pool->counts.waiting > 0 && ss__pool_should_retire (&pool->counts))
+    pthread_cond_signal (&pool->work_cond);
+  ss__pool_mark_exited_unlocked (pool, w);
+}
+
+/* pthread_cleanup handler: a handler ended this worker's thread (the
+ * request itself was cleaned up by request_unwound). The worker leaves as
+ * a retiring one does, and a replacement is spawned when the pool would
+ * otherwise fall below min_workers or starve. */
+static void
+worker_unwound (void *data)
+{
+  PoolWorker *w = data;
+  SsThreadPool *pool = w->pool;
+  GError *error = NULL;
+  SsServer *server;
+  guint n;
+
+  pthread_mutex_lock (&pool->lock);
+  server = pool->server;
+  worker_leaves_unlocked (pool, w);
+  n = ss__pool_missing_workers (&pool->counts);
+  if (n == 0)
+    n = ss__pool_to_grow (&pool->counts);
+  n = ss__pool_count_spawn_unlocked (pool, n);
+  pthread_mutex_unlock (&pool->lock);
+
+  /* Marked exited: `w` may be freed now, but the pool lives until every
+   * worker is joined, this one included. No reaping here: it would find
+   * this thread. */
+  if (ss__pool_spawn (pool, server, n, &error) > 0)
+    {
+      ss_server_handle_error (server, NULL, error);
+      g_error_free (error);
+    }
+}
+
 void *
 ss__pool_worker_main (void *data)
 {
@@ -151,7 +226,10 @@ ss__pool_worker_main (void *data)
   SsServer *server;
 
   pthread_mutex_lock (&pool->lock);
+  w->self = pthread_self ();
+  w->started = TRUE;
   server = pool->server;
+  pthread_cleanup_push (worker_unwound, w);
   for (;;)
     {
       SsRequest *request;
@@ -178,28 +256,21 @@ ss__pool_worker_main (void *data)
       if (!idle)
         continue;
       /* A worker that never ran a request (spawned for a burst that
-       * others served) checks here: the retire chain below only reaches
-       * workers already waiting. */
+       * others served) checks here: the retire chain only reaches workers
+       * already waiting. */
       if (ss__pool_idle_should_retire (&pool->counts))
         break;
       pool->counts.waiting++;
       pthread_cond_wait (&pool->work_cond, &pool->lock);
       pool->counts.waiting--;
       /* Woken with nothing to do (a retiring worker found the pool still
-       * above its spare count, see below; or start_serving, a lifted cap,
-       * a wanted sentinel): retire if the policy says so. */
+       * above its spare count; or start_serving, a lifted cap, a wanted
+       * sentinel): retire if the policy says so. */
       if (ss__pool_idle_should_retire (&pool->counts))
         break;
     }
-
-  ss__pool_worker_close_epoll (w);
-  ss__pool_mark_exited_unlocked (pool, w);
-  /* Workers that never ran a request (spawned by the post's "more than 3
-   * waiting" rule) never reach the retire check; when a retiring worker
-   * leaves the pool still above min_spare idle, it passes the check on to
-   * one waiting worker, which retires in turn until the surplus is gone. */
-  if (pool->counts.waiting > 0 && ss__pool_should_retire (&pool->counts))
-    pthread_cond_signal (&pool->work_cond);
+  pthread_cleanup_pop (0);
+  worker_leaves_unlocked (pool, w);
   pthread_mutex_unlock (&pool->lock);
   return NULL;
 }
@@ -210,26 +281,46 @@ static void
 pool_process_request (SsStrategy *strategy, SsServer *server, SsRequest *request)
 {
   SsThreadPool *pool = (SsThreadPool *) strategy;
+  SsPoolHandOff action;
+  gboolean stopping;
   guint n;
 
   pthread_mutex_lock (&pool->lock);
-  /* Closing: with block_on_close a request still reaches the queue while
-   * a worker is left to drain it (a user's process_request calling super()
-   * on a worker); otherwise it is shut down unprocessed. */
-  if (pool->counts.stopping && (!pool->block_on_close || pool->counts.workers == 0))
+  ss__pool_apply_max_queue_unlocked (pool, request->is_datagram);
+  n = start_unlocked (pool);
+  for (;;)
     {
-      pool->rejected++;
+      gboolean from_worker = ss__pool_queue_full (&pool->counts) &&
+                             ss__pool_is_worker_thread_unlocked (pool);
+
+      action = ss__pool_hand_off (&pool->counts, from_worker);
+      if (action != SS_POOL_HAND_OFF_WAIT)
+        break;
+      /* BLOCK: this thread stops taking requests until a worker frees a
+       * slot (every dequeue wakes state waiters) or the pool stops. */
+      ss__pool_wait_state (pool);
+    }
+  if (action == SS_POOL_HAND_OFF_QUEUE)
+    {
+      ss__pool_enqueue_unlocked (pool, request);
+      n += grow_unlocked (pool);
       pthread_mutex_unlock (&pool->lock);
-      ss_server_shutdown_request (server, request);
-      ss_request_free (request);
+      ss__pool_spawn_or_log (pool, server, n);
       return;
     }
-  n = start_unlocked (pool);
-  enqueue_unlocked (pool, request);
-  n += grow_unlocked (pool);
-  pthread_mutex_unlock (&pool->lock);
 
+  stopping = pool->counts.stopping;
+  if (stopping)
+    pool->rejected++;
+  pthread_mutex_unlock (&pool->lock);
   ss__pool_spawn_or_log (pool, server, n);
+  if (!stopping)
+    {
+      ss__pool_reject (pool, server, request);
+      return;
+    }
+  ss_server_shutdown_request (server, request);
+  ss_request_free (request);
 }
 
 /* One pool serves one server: it learns which here. */
@@ -244,13 +335,24 @@ pool_attach (SsStrategy *strategy, SsServer *server)
 }
 
 static gboolean
+socket_is_datagram (int fd)
+{
+  int type = 0;
+  socklen_t len = sizeof type;
+
+  return getsockopt (fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_DGRAM;
+}
+
+static gboolean
 pool_start_serving (SsStrategy *strategy, SsServer *server, GError **error)
 {
   SsThreadPool *pool = (SsThreadPool *) strategy;
+  gboolean datagram = socket_is_datagram (ss_server_fileno (server));
   GError *local = NULL;
   guint n;
 
   pthread_mutex_lock (&pool->lock);
+  ss__pool_apply_max_queue_unlocked (pool, datagram);
   n = start_unlocked (pool);
   pool->counts.accepting = TRUE;
   n += grow_unlocked (pool);   /* min_workers 0: still one to accept */
@@ -260,8 +362,12 @@ pool_start_serving (SsStrategy *strategy, SsServer *server, GError **error)
   pthread_cond_broadcast (&pool->work_cond);
   pthread_mutex_unlock (&pool->lock);
 
+  ss__pool_reap (pool);
   if (ss__pool_spawn (pool, server, n, &local) == 0)
-    return TRUE;
+    {
+      ss__pool_start_overload_watch (pool, server);
+      return TRUE;
+    }
 
   pthread_mutex_lock (&pool->lock);
   if (pool->counts.workers == 0)
@@ -276,11 +382,13 @@ pool_start_serving (SsStrategy *strategy, SsServer *server, GError **error)
   pthread_mutex_unlock (&pool->lock);
   ss_server_handle_error (server, NULL, local);
   g_error_free (local);
+  ss__pool_start_overload_watch (pool, server);
   return TRUE;
 }
 
-/* Returns once no worker touches the listening socket: every worker in
- * accept mode leaves it through control_efd and counts itself out. */
+/* Returns once no thread of the pool touches the listening socket: every
+ * worker in accept mode leaves it through control_efd and counts itself
+ * out, and the overload thread is joined. */
 static void
 pool_stop_serving (SsStrategy *strategy, SsServer *server)
 {
@@ -289,17 +397,23 @@ pool_stop_serving (SsStrategy *strategy, SsServer *server)
   pthread_mutex_lock (&pool->lock);
   pool->counts.accepting = FALSE;
   ss__pool_unpark_sentinel_unlocked (pool);
-  if (pool->in_accept > 0 || pool->counts.have_sentinel)
+  if (pool->in_accept > 0 || pool->counts.have_sentinel || pool->overload_running)
     {
       ss__wake_fd_set (&pool->control_efd);
       while (pool->in_accept > 0 || pool->counts.have_sentinel)
         ss__pool_wait_state (pool);
     }
+  pthread_mutex_unlock (&pool->lock);
+  ss__pool_stop_overload_watch (pool);
+
+  pthread_mutex_lock (&pool->lock);
   /* The next serve_forever starts without a stale sentinel state. */
   pool->counts.sentinel_wanted = FALSE;
   pool->stalled = FALSE;
-  /* Nobody is in epoll now; re-arm for the next serve_forever. */
-  ss__wake_fd_clear (&pool->control_efd);
+  /* Nobody is in epoll now; re-arm for the next serve_forever (unless
+   * server_close has run: then it stays set). */
+  if (!pool->counts.stopping)
+    ss__wake_fd_clear (&pool->control_efd);
   ss__wake_fd_clear (&pool->queue_efd);
   if (pool->counts.queued > 0 && pool->counts.waiting > 0)
     pthread_cond_broadcast (&pool->work_cond);
@@ -325,7 +439,7 @@ pool_server_close (SsStrategy *strategy, SsServer *server)
   pool->counts.accepting = FALSE;
   ss__wake_fd_set (&pool->control_efd);   /* stays set: workers in epoll leave and exit */
   ss__pool_unpark_sentinel_unlocked (pool);
-  if (!pool->block_on_close)
+  if (!pool->counts.block_on_close)
     {
       SsRequest *request;
 
@@ -334,6 +448,8 @@ pool_server_close (SsStrategy *strategy, SsServer *server)
       pool->rejected += dropped->len;
     }
   pthread_cond_broadcast (&pool->work_cond);
+  /* Threads blocked handing a request over decide again (and reject). */
+  ss__pool_notify_state_unlocked (pool);
   pthread_mutex_unlock (&pool->lock);
 
   for (i = 0; i < dropped->len; i++)
@@ -365,8 +481,22 @@ static void
 pool_free (SsStrategy *strategy)
 {
   SsThreadPool *pool = (SsThreadPool *) strategy;
+  gboolean from_worker;
 
-  /* server_close (which ss_server_free runs first) joined every worker. */
+  pthread_mutex_lock (&pool->lock);
+  from_worker = ss__pool_is_worker_thread_unlocked (pool);
+  pthread_mutex_unlock (&pool->lock);
+  if (from_worker)
+    {
+      g_critical ("Thread pool: freed from one of its own workers (a handler); "
+                  "nothing was freed. Free the server after serve_forever returns.");
+      return;
+    }
+  /* server_close (which ss_server_free runs first) joined every worker but
+   * one that called it from its own handler: join that one now, once its
+   * handler has returned. */
+  ss__pool_stop_overload_watch (pool);
+  ss__pool_join_all (pool);
   g_ptr_array_free (pool->all, TRUE);
   ss__pool_queue_clear (&pool->queue);
   ss__wake_fd_close (&pool->queue_efd);
@@ -374,11 +504,12 @@ pool_free (SsStrategy *strategy)
   pthread_cond_destroy (&pool->work_cond);
   pthread_cond_destroy (&pool->state_cond);
   pthread_cond_destroy (&pool->sentinel_cond);
+  pthread_cond_destroy (&pool->overload_cond);
   pthread_mutex_destroy (&pool->lock);
   g_free (pool);
 }
 
-static const SsStrategyOps pool_ops = {
+const SsStrategyOps ss__pool_ops = {
   .name = "threadpooling",
   .attach = pool_attach,
   .process_request = pool_process_request,
@@ -390,126 +521,3 @@ static const SsStrategyOps pool_ops = {
   .get_stats = pool_get_stats,
   .free = pool_free,
 };
-
-/* ------------------------------------------------------------ public API */
-
-static gboolean
-check_limits (guint min_workers, guint max_workers, GError **error)
-{
-  if (max_workers == 0)
-    {
-      g_set_error_literal (error, SS_ERROR, SS_ERROR_INVALID_ARGUMENT,
-                           "Thread pool: max_workers must be at least 1");
-      return FALSE;
-    }
-  if (min_workers > max_workers)
-    {
-      g_set_error (error, SS_ERROR, SS_ERROR_INVALID_ARGUMENT,
-                   "Thread pool: min_workers (%u) is larger than max_workers (%u); "
-                   "lower min_workers or raise max_workers", min_workers, max_workers);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-SsStrategy *
-ss_thread_pool_strategy_new (guint min_workers, guint max_workers,
-                             guint min_spare_workers, GError **error)
-{
-  SsWakeFd queue_efd = SS_WAKE_FD_INIT;
-  SsWakeFd control_efd = SS_WAKE_FD_INIT;
-  SsThreadPool *pool;
-
-  if (!check_limits (min_workers, max_workers, error))
-    return NULL;
-  if (!ss__wake_fd_open (&queue_efd, "Thread pool: could not create an eventfd", error)
-      || !ss__wake_fd_open (&control_efd, "Thread pool: could not create an eventfd", error))
-    {
-      ss__wake_fd_close (&queue_efd);
-      return NULL;
-    }
-
-  pool = g_new0 (SsThreadPool, 1);
-  pool->parent.ops = &pool_ops;
-  pthread_mutex_init (&pool->lock, NULL);
-  pthread_cond_init (&pool->work_cond, NULL);
-  pthread_cond_init (&pool->state_cond, NULL);
-  pthread_cond_init (&pool->sentinel_cond, NULL);
-  pool->counts.min_workers = min_workers;
-  pool->counts.max_workers = max_workers;
-  pool->counts.min_spare_workers = min_spare_workers;
-  pool->counts.accept_cap = (guint) MAX (1L, sysconf (_SC_NPROCESSORS_ONLN));
-  pool->block_on_close = TRUE;
-  pool->all = g_ptr_array_new ();
-  pool->queue_efd = queue_efd;
-  pool->control_efd = control_efd;
-  return &pool->parent;
-}
-
-gboolean
-ss_thread_pool_strategy_set_limits (SsStrategy *strategy, guint min_workers,
-                                    guint max_workers, guint min_spare_workers,
-                                    GError **error)
-{
-  SsThreadPool *pool = (SsThreadPool *) strategy;
-  SsServer *server;
-  guint n;
-
-  g_return_val_if_fail (ss_is_thread_pool_strategy (strategy), FALSE);
-  if (!check_limits (min_workers, max_workers, error))
-    return FALSE;
-
-  pthread_mutex_lock (&pool->lock);
-  pool->counts.min_workers = min_workers;
-  pool->counts.max_workers = max_workers;
-  pool->counts.min_spare_workers = min_spare_workers;
-  /* Raised while running: never below min_workers. (Lowered: workers
-   * above max retire after their next request.) */
-  n = ss__pool_count_spawn_unlocked (pool, ss__pool_missing_workers (&pool->counts));
-  server = pool->server;
-  pthread_mutex_unlock (&pool->lock);
-
-  ss__pool_spawn_or_log (pool, server, n);
-  return TRUE;
-}
-
-void
-ss_thread_pool_strategy_set_block_on_close (SsStrategy *strategy, gboolean block_on_close)
-{
-  SsThreadPool *pool = (SsThreadPool *) strategy;
-
-  g_return_if_fail (ss_is_thread_pool_strategy (strategy));
-  pthread_mutex_lock (&pool->lock);
-  pool->block_on_close = block_on_close;
-  pthread_mutex_unlock (&pool->lock);
-}
-
-void
-ss_thread_pool_strategy_join (SsStrategy *strategy)
-{
-  SsThreadPool *pool = (SsThreadPool *) strategy;
-
-  g_return_if_fail (ss_is_thread_pool_strategy (strategy));
-  pthread_mutex_lock (&pool->lock);
-  while (pool->counts.queued > 0 || pool->counts.busy > 0)
-    ss__pool_wait_state (pool);
-  pthread_mutex_unlock (&pool->lock);
-}
-
-gboolean
-ss_server_init_thread_pool (SsServer *server, guint min_workers, guint max_workers,
-                            guint min_spare_workers, GError **error)
-{
-  g_return_val_if_fail (server != NULL, FALSE);
-
-  if (!ss_is_thread_pool_strategy (server->strategy))
-    {
-      g_set_error (error, SS_ERROR, SS_ERROR_INVALID_ARGUMENT,
-                   "init_thread_pool: the server's strategy is “%s”, not “threadpooling”; "
-                   "create the server with ss_thread_pool_strategy_new() or a "
-                   "ThreadPooling constructor", ss_strategy_name (server->strategy));
-      return FALSE;
-    }
-  return ss_thread_pool_strategy_set_limits (server->strategy, min_workers, max_workers,
-                                             min_spare_workers, error);
-}

@@ -1,13 +1,17 @@
 /* pool.h: the thread pool's private header, shared by the files of pool/.
  *
- *   pool.c     the pool object, the worker loop, a request's run, the
- *              strategy ops and the public API
+ *   pool.c     the worker loop, a request's run, the hand-off and the
+ *              strategy ops
+ *   api.c      the pool object's construction and the public API
  *   policy.c   the sizing rules (grow, retire, the accept cap, the
- *              sentinel's decisions): pure functions over SsPoolCounts
+ *              sentinel's decisions, the queue's bound): pure functions
+ *              over SsPoolCounts
  *   queue.c    the hand-off queue: a ring buffer of requests
  *   workers.c  the registry of worker threads: spawn, mark exited, reap, join
  *   accept.c   accept mode: workers taking requests off the listening
  *              socket themselves, and the sentinel
+ *   overload.c max_queue applied: rejecting, and the thread that takes
+ *              connections while every worker is busy (REJECT)
  *
  * The lock rule, for every file: one pthread mutex (SsThreadPool.lock)
  * guards every field marked (lock), the counts included. It is never held
@@ -50,6 +54,10 @@ typedef struct {
   gboolean stopping;       /* server_close: workers finish and exit */
   gboolean have_sentinel;  /* an idle worker is the sentinel */
   gboolean sentinel_wanted;/* a sleeping worker was woken to become the sentinel */
+
+  gboolean block_on_close; /* server_close lets queued requests run */
+  guint max_queue;         /* the queue's bound for this server (0: none) */
+  gboolean reject;         /* overload policy SS_OVERLOAD_REJECT (else BLOCK) */
 } SsPoolCounts;
 
 /* Requests shorter than this on average make the pool cap the workers
@@ -96,6 +104,23 @@ gboolean ss__pool_sentinel_keeps_watching (const SsPoolCounts *c);
 /* The sentinel found the backlog @stalled: does it accept itself? */
 gboolean ss__pool_sentinel_promotes (const SsPoolCounts *c, gboolean stalled);
 
+/* The queue holds max_queue requests (never, when unbounded). */
+gboolean ss__pool_queue_full (const SsPoolCounts *c);
+/* Every one of max_workers is busy: nobody would take another request. */
+gboolean ss__pool_saturated (const SsPoolCounts *c);
+
+/* What process_request does with a request handed to the pool. */
+typedef enum {
+  SS_POOL_HAND_OFF_QUEUE,   /* queue it */
+  SS_POOL_HAND_OFF_WAIT,    /* BLOCK: wait for a free slot, then decide again */
+  SS_POOL_HAND_OFF_REJECT,  /* shut it down unprocessed */
+} SsPoolHandOff;
+
+/* @from_worker: the caller is one of the pool's workers (a user's
+ * process_request calling super()), which must never wait for a slot
+ * that only workers can free. */
+SsPoolHandOff ss__pool_hand_off (const SsPoolCounts *c, gboolean from_worker);
+
 /* ------------------------------------------------------------ queue.c */
 
 /* A ring buffer of requests; grows by doubling (amortised, not per
@@ -118,7 +143,9 @@ void ss__pool_queue_clear (SsPoolQueue *queue);
 struct _PoolWorker {
   SsThreadPool *pool;
   pthread_t thread;   /* written by pthread_create; read by joiners only once `joinable` */
-  gboolean joinable;  /* (lock) `thread` is valid: the spawner registered it */
+  gboolean joinable;  /* (lock) `thread` is valid: pthread_create has returned */
+  gboolean started;   /* (lock) the thread runs and `self` is set */
+  pthread_t self;     /* (lock) the thread's own pthread_self(), once started */
   gboolean exited;    /* (lock) the worker left its loop and touches nothing any more */
   int epfd;           /* accept mode's epoll set (thread-private); -1 until first needed */
 };
@@ -128,17 +155,26 @@ struct _PoolWorker {
 guint ss__pool_count_spawn_unlocked (SsThreadPool *pool, guint n);
 /* Creates @n workers already counted. A failure uncounts its worker; the
  * first one goes to @error, the others to handle_error. Returns how many
- * failed. */
+ * failed. Reaps nothing (an exiting worker spawns its replacement). */
 guint ss__pool_spawn (SsThreadPool *pool, SsServer *server, guint n, GError **error);
-/* ss__pool_spawn for callers that only log failures (to handle_error). */
+/* Reaps exited workers, then ss__pool_spawn, logging failures to
+ * handle_error. What every caller but an exiting worker uses. */
 void ss__pool_spawn_or_log (SsThreadPool *pool, SsServer *server, guint n);
-/* The worker's last act (lock held): uncount it and mark it for joining. */
+/* The worker leaves the pool (lock held): uncounted, and no longer
+ * running the worker loop. */
+void ss__pool_uncount_unlocked (SsThreadPool *pool, PoolWorker *w);
+/* The worker's last act (lock held): mark it for joining. After this it
+ * touches nothing of the pool. */
 void ss__pool_mark_exited_unlocked (SsThreadPool *pool, PoolWorker *w);
 /* Joins the workers that have exited. */
 void ss__pool_reap (SsThreadPool *pool);
-/* server_close: waits until every counted worker is registered, then joins
- * them all. Called with `stopping` set, without the lock. */
+/* server_close and free: waits until every counted worker is registered,
+ * then joins them all, except the calling thread when it is a worker (a
+ * handler called server_close): that one stays registered for the next
+ * call (pool_free). Called with `stopping` set, without the lock. */
 void ss__pool_join_all (SsThreadPool *pool);
+/* TRUE when the calling thread is one of the pool's registered workers. */
+gboolean ss__pool_is_worker_thread_unlocked (SsThreadPool *pool);
 
 /* The worker thread's entry point (pool.c). */
 void *ss__pool_worker_main (void *data);
@@ -158,8 +194,32 @@ gboolean ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server);
 void ss__pool_watch_backlog_unlocked (SsThreadPool *pool);
 /* Closes a worker's epoll set (when the worker exits). */
 void ss__pool_worker_close_epoll (PoolWorker *w);
+/* Takes one verified request off the socket (NULL: none, refused, or
+ * failed; out of fds it waits out the core's accept pause first). Called
+ * without the lock. */
+SsRequest *ss__pool_take_request (SsThreadPool *pool, SsServer *server);
+
+/* ------------------------------------------------------------ overload.c */
+
+/* counts.max_queue for a server of that kind (lock held). */
+void ss__pool_apply_max_queue_unlocked (SsThreadPool *pool, gboolean datagram);
+/* Shuts @request down unprocessed, counted as rejected, logged at most
+ * once a second. Called without the lock. */
+void ss__pool_reject (SsThreadPool *pool, SsServer *server, SsRequest *request);
+/* start_serving/stop_serving: the REJECT policy's thread that takes
+ * connections while the pool is saturated. Called without the lock. */
+void ss__pool_start_overload_watch (SsThreadPool *pool, SsServer *server);
+void ss__pool_stop_overload_watch (SsThreadPool *pool);
+/* After a worker became busy (lock held): wakes the overload thread when
+ * the pool is now saturated. */
+void ss__pool_note_busy_unlocked (SsThreadPool *pool);
 
 /* ------------------------------------------------------------ pool.c */
+
+extern const SsStrategyOps ss__pool_ops;
+
+/* Queues @request and wakes a worker for it (lock held). */
+void ss__pool_enqueue_unlocked (SsThreadPool *pool, SsRequest *request);
 
 /* Runs @request on this worker, counted busy. With @call_process_request
  * (a request taken off the socket by a server whose class overrides
@@ -188,13 +248,14 @@ struct _SsThreadPool {
   pthread_cond_t sentinel_cond;
 
   SsServer *server;            /* (lock) set by attach; one pool serves one server */
-  gboolean block_on_close;     /* (lock) */
   SsPoolCounts counts;         /* (lock) the limits and counts the policy reads */
+  gboolean max_queue_set;      /* (lock) the user set max_queue (else the per-kind default) */
+  guint max_queue;             /* (lock) what the user set */
   SsPoolQueue queue;           /* (lock) counts.queued == queue.len, kept by pool.c */
 
   /* The registry (workers.c). */
   GPtrArray *all;              /* (lock) PoolWorker *: every registered, unjoined worker */
-  guint pending_spawns;        /* (lock) counted but not yet registered in `all` */
+  guint pending_spawns;        /* (lock) counted but not yet joinable */
   guint exited_unjoined;       /* (lock) exited workers in `all` */
   guint64 spawned;             /* (lock) */
   guint64 retired;             /* (lock) */
@@ -213,6 +274,14 @@ struct _SsThreadPool {
    * accept mode (stop_serving, server_close). */
   SsWakeFd queue_efd;
   SsWakeFd control_efd;
+
+  /* Overload (overload.c). */
+  pthread_cond_t overload_cond;   /* the overload thread parks here while the pool is not saturated */
+  gboolean overload_running;      /* (lock) the overload thread exists (joined by stop_serving) */
+  gboolean overload_parked;       /* (lock) it waits on overload_cond */
+  pthread_t overload_thread;      /* valid while overload_running */
+  gint64 reject_logged_at;        /* (lock) monotonic us of the last "rejected" line */
+  guint64 rejects_unlogged;       /* (lock) rejections since that line */
 };
 
 /* Wakes state waiters (lock held), after busy, queued, in_accept or

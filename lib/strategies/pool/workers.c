@@ -2,8 +2,9 @@
  *
  * A worker is counted (counts.workers, spawned, pending_spawns) under the
  * lock when the policy decides to spawn it, and created after the lock is
- * dropped; the spawner then registers its handle in `all` (joinable) and
- * uncounts pending_spawns. A worker that leaves its loop marks itself
+ * dropped: the spawner puts its record in `all`, creates the thread, then
+ * marks the record joinable (its handle is valid) and uncounts
+ * pending_spawns. A worker that leaves its loop marks itself
  * exited under the lock as its last act; from then on it touches nothing
  * of the pool, and whoever reaps next (the serving thread's
  * service_actions, the next spawn, stop_serving, server_close) joins it
@@ -35,10 +36,16 @@ ss__pool_count_spawn_unlocked (SsThreadPool *pool, guint n)
 }
 
 void
-ss__pool_mark_exited_unlocked (SsThreadPool *pool, PoolWorker *w)
+ss__pool_uncount_unlocked (SsThreadPool *pool, PoolWorker *w)
 {
+  ss__pool_worker_close_epoll (w);
   pool->counts.workers--;
   pool->retired++;
+}
+
+void
+ss__pool_mark_exited_unlocked (SsThreadPool *pool, PoolWorker *w)
+{
   /* After this, a joiner may free `w` as soon as the lock is dropped. */
   w->exited = TRUE;
   if (w->joinable)
@@ -81,9 +88,26 @@ ss__pool_reap (SsThreadPool *pool)
     g_ptr_array_free (done, TRUE);
 }
 
-/* Registers a created worker, or uncounts one that could not be created. */
+/* Registers a worker about to be created: from here on it is in `all`
+ * (not yet joinable), so that the worker can be recognised as one from
+ * its first instruction (ss__pool_is_worker_thread_unlocked). */
+static PoolWorker *
+register_worker (SsThreadPool *pool)
+{
+  PoolWorker *w = g_new0 (PoolWorker, 1);
+
+  w->pool = pool;
+  w->epfd = -1;
+  pthread_mutex_lock (&pool->lock);
+  g_ptr_array_add (pool->all, w);
+  pthread_mutex_unlock (&pool->lock);
+  return w;
+}
+
+/* After pthread_create: makes the worker joinable, or unregisters and
+ * uncounts one that could not be created (which the caller frees). */
 static void
-register_worker (SsThreadPool *pool, PoolWorker *w, int err)
+created_worker (SsThreadPool *pool, PoolWorker *w, int err)
 {
   pthread_mutex_lock (&pool->lock);
   if (err == 0)
@@ -91,10 +115,10 @@ register_worker (SsThreadPool *pool, PoolWorker *w, int err)
       w->joinable = TRUE;
       if (w->exited)
         pool->exited_unjoined++;
-      g_ptr_array_add (pool->all, w);
     }
   else
     {
+      g_ptr_array_remove_fast (pool->all, w);
       pool->counts.workers--;
       pool->spawned--;
     }
@@ -112,19 +136,16 @@ ss__pool_spawn (SsThreadPool *pool, SsServer *server, guint n, GError **error)
 
   if (n == 0)
     return 0;
-  ss__pool_reap (pool);
   pthread_attr_init (&attr);
   pthread_attr_setstacksize (&attr, WORKER_STACK_SIZE);
   for (i = 0; i < n; i++)
     {
-      PoolWorker *w = g_new0 (PoolWorker, 1);
+      PoolWorker *w = register_worker (pool);
       GError *local = NULL;
       int err;
 
-      w->pool = pool;
-      w->epfd = -1;
       err = pthread_create (&w->thread, &attr, ss__pool_worker_main, w);
-      register_worker (pool, w, err);
+      created_worker (pool, w, err);
       if (err == 0)
         continue;
 
@@ -148,6 +169,9 @@ ss__pool_spawn_or_log (SsThreadPool *pool, SsServer *server, guint n)
 {
   GError *error = NULL;
 
+  if (n == 0)
+    return;
+  ss__pool_reap (pool);
   if (ss__pool_spawn (pool, server, n, &error) > 0)
     {
       ss_server_handle_error (server, NULL, error);
@@ -177,12 +201,31 @@ ss__pool_join_all (SsThreadPool *pool)
 
       if (pthread_equal (w->thread, pthread_self ()))
         {
-          /* server_close from a handler: we cannot join ourselves. */
-          pthread_detach (w->thread);
+          /* server_close from this worker's handler: it cannot join itself.
+           * It stays registered, leaves its loop once the handler returns
+           * (stopping is set), and pool_free joins it: the last one out. */
+          pthread_mutex_lock (&pool->lock);
+          g_ptr_array_add (pool->all, w);
+          pthread_mutex_unlock (&pool->lock);
           continue;
         }
       pthread_join (w->thread, NULL);
       g_free (w);
     }
   g_ptr_array_free (workers, TRUE);
+}
+
+gboolean
+ss__pool_is_worker_thread_unlocked (SsThreadPool *pool)
+{
+  guint i;
+
+  for (i = 0; i < pool->all->len; i++)
+    {
+      PoolWorker *w = g_ptr_array_index (pool->all, i);
+
+      if (w->started && pthread_equal (w->self, pthread_self ()))
+        return TRUE;
+    }
+  return FALSE;
 }
