@@ -85,6 +85,44 @@ START_TEST (test_server_close_from_handler)
 }
 END_TEST
 
+/* The same on a UDP server: the reply, sent by finish after server_close,
+ * goes out on the server's own socket, which the request keeps open. */
+static gboolean
+close_from_datagram_handle (SsRequestHandler *handler, GError **error)
+{
+  SsDatagramRequestHandler *self = (SsDatagramRequestHandler *) handler;
+
+  ss_server_server_close (handler->server);
+  ss_server_shutdown (handler->server);
+  g_usleep (200 * 1000);
+  return ss_wfile_write (self->wfile, self->packet, self->packet_len, error);
+}
+SS_DEFINE_HANDLER_CLASS (SsDatagramRequestHandler, close_from_datagram_handler_class,
+                         ss_datagram_request_handler_class, .handle = close_from_datagram_handle);
+
+START_TEST (test_server_close_from_datagram_handler)
+{
+  SsServer *server = pool_test_server_new (&ss_udp_server_class, "udp",
+                                           &close_from_datagram_handler_class, 2, 10, 2);
+  TestServer *ts = test_server_start (server);
+  int fd = test_connect (server);
+  char reply[64];
+  ssize_t n;
+
+  test_send_all (fd, "ping", 4);
+  g_thread_join (ts->thread);
+  ck_assert (ts->ok);
+  g_free (ts);
+  ss_server_free (server);
+  do
+    n = recv (fd, reply, sizeof reply, 0);
+  while (n < 0 && errno == EINTR);
+  ck_assert_int_eq (n, 4);
+  ck_assert (memcmp (reply, "ping", 4) == 0);
+  close (fd);
+}
+END_TEST
+
 /* ss_server_free from inside a handler cannot be made safe (the handler's
  * thread goes on using the server after its handle returns): it is
  * refused with a critical, and nothing is freed. */
@@ -493,6 +531,7 @@ make_suite (void)
   tc = tcase_create ("/pool-close/from-handler");
   tcase_set_timeout (tc, 30);
   tcase_add_test (tc, test_server_close_from_handler);
+  tcase_add_test (tc, test_server_close_from_datagram_handler);
   tcase_add_test (tc, test_server_free_from_handler_refused);
   suite_add_tcase (s, tc);
 

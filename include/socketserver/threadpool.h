@@ -34,9 +34,9 @@
  * called from a handler running on a pool worker is safe. It stops the
  * pool and joins every other worker, then returns without waiting for its
  * own; that worker leaves once its handler returns, and ss_server_free
- * joins it, so freeing the server waits for that handler. On a datagram
- * server the socket is closed when that call returns, so the handler's
- * own reply after it fails. Python's rule is the one to follow:
+ * joins it, so freeing the server waits for that handler (a datagram
+ * handler's reply still goes out on the server's socket, which its request
+ * keeps open). Python's rule is the one to follow:
  * ss_server_shutdown() from a handler, server_close after serve_forever
  * returns. ss_server_free from inside a handler is refused (a critical;
  * nothing is freed).
