@@ -5,6 +5,7 @@
  *           --address=ADDR
  *           [--min-workers=N --max-workers=N --min-spare-workers=N]
  *           [--max-children=N]
+ *           [--park-idle]
  *
  * Its command line and its first line of output are a contract that tests
  * outside this repository rely on: the first stdout line, flushed at once,
@@ -47,6 +48,7 @@ typedef struct {
   int max_workers;
   int min_spare_workers;
   int max_children;
+  gboolean park_idle;
 } Options;
 
 static void
@@ -102,6 +104,9 @@ parse_options (int *argc, char ***argv, Options *o, GError **error)
       "threadpooling: most workers at once (default 100)", "N" },
     { "min-spare-workers", 0, 0, G_OPTION_ARG_INT, &o->min_spare_workers,
       "threadpooling: idle workers kept after a burst (default 5)", "N" },
+    { "park-idle", 0, 0, G_OPTION_ARG_NONE, &o->park_idle,
+      "threadpooling, stream transports: park idle connections between lines in the pool's "
+      "poller, so they hold no worker (default off: a worker per open connection)", NULL },
     { "max-children", 0, 0, G_OPTION_ARG_INT, &o->max_children,
       "forking: most child processes at once (default 40)", "N" },
     { NULL }
@@ -153,6 +158,12 @@ check_strategy_flags (const Options *o, GError **error)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "--min-workers, --max-workers and --min-spare-workers need --strategy=threadpooling");
+      return FALSE;
+    }
+  if (!pool && o->park_idle)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--park-idle needs --strategy=threadpooling");
       return FALSE;
     }
   if (!forking && o->max_children != -1)
@@ -220,9 +231,19 @@ make_server (const Options *o, int *status, GError **error)
   strategy = make_strategy (o, error);
   if (strategy == NULL)
     return NULL;
-  handler = g_strcmp0 (o->transport, "udp") == 0 || g_strcmp0 (o->transport, "unix-dgram") == 0
-                ? &ss_datagram_echo_handler_class
-                : &ss_stream_echo_handler_class;
+  if (g_strcmp0 (o->transport, "udp") == 0 || g_strcmp0 (o->transport, "unix-dgram") == 0)
+    {
+      if (o->park_idle)
+        {
+          ss_strategy_free (strategy);
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--park-idle needs a stream transport (tcp or unix)");
+          return NULL;
+        }
+      handler = &ss_datagram_echo_handler_class;
+    }
+  else
+    handler = o->park_idle ? &ss_stream_echo_parking_handler_class : &ss_stream_echo_handler_class;
 
   server = ss_server_new (klass, o->address, handler, strategy, FALSE, error);
   if (server == NULL)

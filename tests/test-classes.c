@@ -67,7 +67,7 @@ static const gsize handler_slots[] = {
 static const SsHandlerClass *const exported_handler_classes[] = {
   &ss_base_request_handler_class, &ss_stream_request_handler_class,
   &ss_datagram_request_handler_class, &ss_stream_echo_handler_class,
-  &ss_datagram_echo_handler_class,
+  &ss_datagram_echo_handler_class, &ss_stream_echo_parking_handler_class,
 };
 
 START_TEST (test_handler_slots_filled)

@@ -593,7 +593,7 @@ expect_failure (const char *const *args, int status, const char *needle)
 
 START_TEST (test_error_usage)
 {
-  static const struct { const char *args[4]; const char *needle; } cases[] = {
+  static const struct { const char *args[5]; const char *needle; } cases[] = {
     { { "--bogus" }, "bogus" },
     { { "--transport=sctp" }, "sctp" },
     { { "--strategy=nope", "--address=127.0.0.1:0" }, "nope" },
@@ -604,6 +604,8 @@ START_TEST (test_error_usage)
     { { "--strategy=forking", "--max-children=0", "--address=127.0.0.1:0" }, "max-children" },
     { { "--max-workers=abc" }, "abc" },
     { { "--address=127.0.0.1:0", "extra" }, "extra" },
+    { { "--park-idle", "--address=127.0.0.1:0" }, "threadpooling" },
+    { { "--strategy=threadpooling", "--park-idle", "--transport=udp", "--address=127.0.0.1:0" }, "stream" },
   };
 
   expect_failure (cases[_i].args, 2, cases[_i].needle);
@@ -782,6 +784,43 @@ START_TEST (test_pool_grow_shrink)
 }
 END_TEST
 
+/* --park-idle: the same 100 held connections, each exchanging a line while
+ * all earlier ones stay open, need a handful of workers, since an idle
+ * connection waits in the pool's poller instead of holding a thread; each
+ * is woken for its next line. */
+START_TEST (test_pool_park_idle)
+{
+  const char *extra[] = { "--min-workers=2", "--max-workers=200", "--min-spare-workers=5",
+                          "--park-idle", NULL };
+  Program *p = echo_start ("tcp", "threadpooling", extra);
+  int fds[N_HELD];
+  int peak = 0;
+
+  for (int i = 0; i < N_HELD; i++)
+    fds[i] = client_connect (p, SOCK_STREAM);
+  for (int round = 0; round < 2; round++)
+    for (int i = 0; i < N_HELD; i++)
+      {
+        g_autofree char *msg = g_strdup_printf ("client %d round %d\n", i, round);
+        g_autofree char *line = NULL;
+
+        test_send_all (fds[i], msg, strlen (msg));
+        line = test_recv_line (fds[i]);
+        ck_assert_msg (line != NULL && strcmp (line, msg) == 0,
+                       "client %d of %d held connections got no echo", i, N_HELD);
+        peak = MAX (peak, count_threads (p->pid));
+      }
+  fprintf (stderr, "--park-idle: at most %d threads with %d connections held\n", peak, N_HELD);
+  /* min 2 + spare 5 + main and signal watcher + slack for the pool growing
+   * on a momentary burst: far below one per connection. */
+  ck_assert_msg (peak <= 20, "%d threads for %d parked connections", peak, N_HELD);
+  for (int i = 0; i < N_HELD; i++)
+    close (fds[i]);
+  echo_exchange (p, "tcp", 1);
+  program_stop (p, SIGTERM);
+}
+END_TEST
+
 /* ------------------------------------------------------------ /examples */
 
 START_TEST (test_example_tcp_upper)
@@ -863,13 +902,14 @@ make_suite (void)
   tcase_add_loop_test (tc, test_signal_twice, 0, 6);
 
   tc = tcase (s, "/programs/errors", 30);
-  tcase_add_loop_test (tc, test_error_usage, 0, 10);
+  tcase_add_loop_test (tc, test_error_usage, 0, 12);
   tcase_add_test (tc, test_error_address_in_use);
   tcase_add_test (tc, test_error_unix_not_socket);
   tcase_add_test (tc, test_error_unix_no_dir);
 
   tc = tcase (s, "/programs/pool", 90);
   tcase_add_test (tc, test_pool_grow_shrink);
+  tcase_add_test (tc, test_pool_park_idle);
 
   tc = tcase (s, "/programs/bench", 120);
   tcase_add_loop_test (tc, test_bench_server_only, 0, 4);

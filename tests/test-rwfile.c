@@ -713,6 +713,35 @@ START_TEST (test_sendfile_closed_peer)
 }
 END_TEST
 
+/* What a handler asks before parking its connection. */
+START_TEST (test_readable_now)
+{
+  int sv[2];
+  g_autoptr (SsRFile) r = NULL;
+  g_autoptr (SsRFile) m = ss_rfile_new_memory ((const guint8 *) "x", 1);
+  char c;
+  GError *error = NULL;
+
+  make_pair (sv);
+  r = ss_rfile_new_socket (sv[0], 0);
+  ck_assert (!ss_rfile_readable_now (r));
+  ck_assert_uint_eq (ss_rfile_buffered (r), 0);
+  feed (sv, "ab", FALSE);
+  ck_assert (ss_rfile_readable_now (r));    /* in the socket */
+  ck_assert_int_eq (ss_rfile_read1 (r, &c, 1, &error), 1);
+  ck_assert_uint_eq (ss_rfile_buffered (r), 1);
+  ck_assert (ss_rfile_readable_now (r));    /* in the buffer */
+  ck_assert_int_eq (ss_rfile_read1 (r, &c, 1, &error), 1);
+  ck_assert (!ss_rfile_readable_now (r));
+  shutdown (sv[1], SHUT_WR);
+  ck_assert (ss_rfile_readable_now (r));    /* EOF: a read returns at once */
+  ck_assert (ss_rfile_readable_now (m));
+  ck_assert_ptr_null (error);
+  close (sv[0]);
+  close (sv[1]);
+}
+END_TEST
+
 static Suite *
 make_suite (void)
 {
@@ -732,6 +761,7 @@ make_suite (void)
   tcase_add_test (tc, test_memory_reader);
   tcase_add_test (tc, test_read_timeout);
   tcase_add_test (tc, test_read_reset);
+  tcase_add_test (tc, test_readable_now);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("wfile");

@@ -194,6 +194,12 @@ SS_API gboolean ss_handler_run (const SsHandlerClass *klass, SsServer *server,
  * see udp.h on reflection). */
 SS_API const SsHandlerClass ss_stream_echo_handler_class;
 SS_API const SsHandlerClass ss_datagram_echo_handler_class;
+
+/* The stream echo that parks its connection between lines where the
+ * strategy can (ss_server_park_request, no timeout): with the thread pool
+ * an idle echo client holds no worker (ss-echo --park-idle). Elsewhere it
+ * is ss_stream_echo_handler_class. */
+SS_API const SsHandlerClass ss_stream_echo_parking_handler_class;
 #define SS_ECHO_LINE_LIMIT 65536
 
 G_END_DECLS

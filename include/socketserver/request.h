@@ -32,6 +32,8 @@ struct _SsRequest {
   gpointer handler_room;     /* private: room in this allocation for the handler instance,
                               * so a request costs one malloc with its handler */
   gsize handler_room_size;   /* private */
+  gboolean park_asked;       /* private: ss_server_park_request was called in this run */
+  double park_timeout;       /* private: its timeout */
 };
 
 /* Allocates a stream request owning @fd. */

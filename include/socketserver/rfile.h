@@ -40,4 +40,19 @@ SS_API gssize ss_rfile_readline (SsRFile *rfile, GString *line, gssize limit, GE
  * appended or -1. */
 SS_API gssize ss_rfile_read_all (SsRFile *rfile, GByteArray *out, gsize max, GError **error);
 
+/* The bytes read from the socket and not yet returned: what a reader
+ * holds between two requests of a keep-alive connection (0: the next
+ * request, if any, is still in the socket). */
+SS_API gsize ss_rfile_buffered (SsRFile *rfile);
+
+/* TRUE when a read would not wait: bytes are buffered, or the socket has
+ * input (or EOF) right now. A handler that would otherwise wait for its
+ * client checks this before parking the connection (ss_server_park_request):
+ *
+ *     if (!ss_rfile_readable_now (self->rfile)
+ *         && ss_server_park_request (handler->server, handler->request, timeout))
+ *       return TRUE;   // run again when the client speaks
+ */
+SS_API gboolean ss_rfile_readable_now (SsRFile *rfile);
+
 G_END_DECLS

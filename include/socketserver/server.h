@@ -89,6 +89,7 @@ typedef struct {
   guint busy;       /* of those, handling a request */
   guint idle;       /* workers - busy */
   guint queued;     /* accepted, waiting for a worker */
+  guint parked;     /* connections parked between requests (ss_server_park_request) */
   guint64 served;   /* requests whose finish_request returned */
   guint64 rejected; /* refused by verify_request or an overload policy */
   guint64 spawned;  /* workers started since the server was created */
@@ -202,6 +203,21 @@ SS_API gboolean ss_server_run_request (SsServer *server, SsRequest *request);
  * 0 when none was pending. Errors other than "nothing pending" go to
  * handle_error (EMFILE is rate-limited and backs off). */
 SS_API guint ss_server_handle_pending (SsServer *server, guint max);
+
+/* Parked connections: a stream handler that has finished one exchange on
+ * its connection, and holds nothing it read but has not used, may hand the
+ * connection back to the strategy instead of waiting on it. When this
+ * returns TRUE the handler should return (handle, then finish, run as
+ * usual) without closing anything: the request is not shut down but kept
+ * by the strategy, and run again -- finish_request with a new handler
+ * instance, the same request -- once its socket is readable; after
+ * @timeout seconds of silence (< 0: none) or when serving stops it is
+ * shut down. So idle keep-alive connections hold no worker (Apache's event
+ * MPM). Returns FALSE, and changes nothing, when the server's strategy
+ * cannot park now (sync, threading, forking; the thread pool outside
+ * serve_forever): the handler then goes on waiting itself, as Python's do.
+ * Call it from the handler of @request, in its own thread. */
+SS_API gboolean ss_server_park_request (SsServer *server, SsRequest *request, double timeout);
 
 /* The real address after bind, as "HOST:PORT" or a path (transfer full). */
 SS_API char *ss_server_address_string (SsServer *server);

@@ -52,6 +52,15 @@ struct _SsStrategyOps {
   gboolean (*start_serving) (SsStrategy *self, SsServer *server, GError **error);
   void     (*stop_serving)  (SsStrategy *self, SsServer *server);
 
+  /* Optional, both or neither: parked connections (ss_server_park_request).
+   * can_park says whether park_request may be called now. park_request
+   * takes ownership of a stream @request whose handler has just returned:
+   * it must run ss_server_run_request (server, request) again once
+   * request->fd is readable, or shut the request down and free it after
+   * @timeout seconds of silence (< 0: no limit) or when serving stops. */
+  gboolean (*can_park) (SsStrategy *self, SsServer *server);
+  void (*park_request) (SsStrategy *self, SsServer *server, SsRequest *request, double timeout);
+
   /* Optional: fill the strategy's part of @stats (workers, busy, idle, queued,
    * rejected, spawned, retired). */
   void (*get_stats) (SsStrategy *self, SsServer *server, SsServerStats *stats);

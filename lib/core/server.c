@@ -323,8 +323,8 @@ ss_server_run_request (SsServer *server, SsRequest *request)
   gboolean ok;
 
   running_request_of = server;
+  request->park_asked = FALSE;
   ok = ss_server_finish_request (server, request, &error);
-
   if (ok)
     ss__server_count (server, SS__COUNT_SERVED);
   else
@@ -335,10 +335,36 @@ ss_server_run_request (SsServer *server, SsRequest *request)
       ss_server_handle_error (server, request, error);
       g_error_free (error);
     }
+  /* A handler that parked its connection hands it to the strategy, which
+   * runs this again when the client speaks; a failed run is not parked. */
+  if (ok && request->park_asked)
+    {
+      request->park_asked = FALSE;
+      running_request_of = outer;
+      server->strategy->ops->park_request (server->strategy, server, request,
+                                           request->park_timeout);
+      return ok;
+    }
   ss_server_shutdown_request (server, request);
   ss_request_free (request);
   running_request_of = outer;
   return ok;
+}
+
+gboolean
+ss_server_park_request (SsServer *server, SsRequest *request, double timeout)
+{
+  const SsStrategyOps *ops;
+
+  g_return_val_if_fail (server != NULL && request != NULL, FALSE);
+  g_return_val_if_fail (!request->is_datagram, FALSE);
+  ops = server->strategy->ops;
+  if (ops->can_park == NULL || ops->park_request == NULL
+      || !ops->can_park (server->strategy, server))
+    return FALSE;
+  request->park_asked = TRUE;
+  request->park_timeout = timeout;
+  return TRUE;
 }
 
 void

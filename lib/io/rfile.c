@@ -16,6 +16,7 @@
 #include "io/fd.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -275,4 +276,29 @@ undo_append:
   /* A call that fails leaves @out as it found it. */
   g_byte_array_set_size (out, old_len);
   return -1;
+}
+
+gsize
+ss_rfile_buffered (SsRFile *rfile)
+{
+  g_return_val_if_fail (rfile != NULL, 0);
+  return rfile->len - rfile->pos;
+}
+
+gboolean
+ss_rfile_readable_now (SsRFile *rfile)
+{
+  struct pollfd pfd;
+  int r;
+
+  g_return_val_if_fail (rfile != NULL, FALSE);
+  if (rfile->pos < rfile->len || rfile->fd < 0)
+    return TRUE;  /* buffered, or a memory reader: never waits */
+  pfd.fd = rfile->fd;
+  pfd.events = POLLIN;
+  do
+    r = poll (&pfd, 1, 0);
+  while (r < 0 && errno == EINTR);
+  /* An error or a hang-up is something a read reports at once, too. */
+  return r != 0;
 }

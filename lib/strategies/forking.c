@@ -393,6 +393,8 @@ static const SsStrategyOps forking_ops = {
   .server_close = forking_server_close,
   .start_serving = NULL,
   .stop_serving = NULL,
+  .can_park = NULL,
+  .park_request = NULL,
   .get_stats = forking_get_stats,
   .free = forking_free,
 };

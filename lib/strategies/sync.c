@@ -27,6 +27,8 @@ static const SsStrategyOps sync_ops = {
   .server_close = NULL,
   .start_serving = NULL,
   .stop_serving = NULL,
+  .can_park = NULL,
+  .park_request = NULL,
   .get_stats = NULL,
   .free = sync_free,
 };

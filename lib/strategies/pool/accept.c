@@ -74,8 +74,9 @@ ss__pool_worker_close_epoll (PoolWorker *w)
   w->epfd = -1;
 }
 
-/* The worker's epoll set: the listening socket shared exclusively, the
- * hand-off queue exclusively, the stop signal for everyone. */
+/* The worker's epoll set: the listening socket and the hand-off queue
+ * shared exclusively, the parked connections and the stop signal for
+ * everyone. */
 static gboolean
 ensure_epoll (PoolWorker *w, int listen_fd)
 {
@@ -94,7 +95,14 @@ ensure_epoll (PoolWorker *w, int listen_fd)
   ev.data.fd = w->pool->queue_efd.read_fd;
   if (epoll_ctl (epfd, EPOLL_CTL_ADD, w->pool->queue_efd.read_fd, &ev) < 0)
     goto fail;
+  /* The kernel refuses EPOLLEXCLUSIVE on an epoll fd: every worker on the
+   * socket (accept_cap of them while requests are short) sees a parked
+   * client speak, the first claims it (park.c), the others find nothing
+   * and wait again. */
   ev.events = EPOLLIN;
+  ev.data.fd = w->pool->park_epfd;
+  if (epoll_ctl (epfd, EPOLL_CTL_ADD, w->pool->park_epfd, &ev) < 0)
+    goto fail;
   ev.data.fd = w->pool->control_efd.read_fd;
   if (epoll_ctl (epfd, EPOLL_CTL_ADD, w->pool->control_efd.read_fd, &ev) < 0)
     goto fail;
@@ -106,39 +114,51 @@ fail:
   return FALSE;
 }
 
-/* Blocks until the listening socket, the queue or the stop signal is
- * readable; returns whether the listening socket is. Without an epoll set
- * (out of fds) falls back to poll, which wakes every idle worker. */
-static gboolean
+typedef enum {
+  WORK_OTHER,      /* the queue or the stop signal: back to the worker loop */
+  WORK_CONNECTION, /* the listening socket */
+  WORK_PARKED,     /* a parked connection's client spoke */
+} Work;
+
+/* Blocks until the listening socket, a parked connection, the queue or
+ * the stop signal is readable. A parked client goes first: it is further
+ * into its conversation. Without an epoll set (out of fds) falls back to
+ * poll, which wakes every idle worker. */
+static Work
 wait_for_work (PoolWorker *w, int listen_fd)
 {
   SsThreadPool *pool = w->pool;
+  gboolean connection = FALSE, parked = FALSE;
 
   if (ensure_epoll (w, listen_fd))
     {
-      struct epoll_event ev[3];
+      struct epoll_event ev[4];
       int n, i;
 
       do
         n = epoll_wait (w->epfd, ev, G_N_ELEMENTS (ev), -1);
       while (n < 0 && errno == EINTR);
       for (i = 0; i < n; i++)
-        if (ev[i].data.fd == listen_fd)
-          return TRUE;
-      return FALSE;
+        {
+          connection |= ev[i].data.fd == listen_fd;
+          parked |= ev[i].data.fd == pool->park_epfd;
+        }
     }
   else
     {
-      struct pollfd pfd[3] = {
+      struct pollfd pfd[4] = {
         { .fd = listen_fd, .events = POLLIN },
+        { .fd = pool->park_epfd, .events = POLLIN },
         { .fd = pool->queue_efd.read_fd, .events = POLLIN },
         { .fd = pool->control_efd.read_fd, .events = POLLIN },
       };
 
       while (poll (pfd, G_N_ELEMENTS (pfd), -1) < 0 && errno == EINTR)
         ;
-      return (pfd[0].revents & POLLIN) != 0;
+      connection = (pfd[0].revents & POLLIN) != 0;
+      parked = (pfd[1].revents & POLLIN) != 0;
     }
+  return parked ? WORK_PARKED : connection ? WORK_CONNECTION : WORK_OTHER;
 }
 
 SsRequest *
@@ -166,14 +186,14 @@ ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
 {
   int listen_fd = ss_server_fileno (server);
   SsRequest *request = NULL;
-  gboolean ready;
+  Work work;
 
   pool->counts.sentinel_wanted = FALSE;   /* we watch the socket now */
   pool->in_accept++;
   pool->counts.on_socket++;
   pthread_mutex_unlock (&pool->lock);
 
-  ready = wait_for_work (w, listen_fd);
+  work = wait_for_work (w, listen_fd);
   /* Out of epoll_wait: accept and the hooks (get_request, verify_request)
    * may take long, so the sentinel watches from now. */
   pthread_mutex_lock (&pool->lock);
@@ -181,8 +201,10 @@ ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
   ss__pool_watch_backlog_unlocked (pool);
   pthread_mutex_unlock (&pool->lock);
 
-  if (ready)
+  if (work == WORK_CONNECTION)
     request = ss__pool_take_request (pool, server);
+  else if (work == WORK_PARKED)
+    request = ss__pool_claim_parked (pool);
 
   pthread_mutex_lock (&pool->lock);
   pool->in_accept--;
@@ -190,7 +212,9 @@ ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
   if (request == NULL)
     return FALSE;
   __atomic_add_fetch (&pool->accepts, 1, __ATOMIC_RELAXED);
-  ss__pool_run_request (pool, server, request, ss__server_overrides_process_request (server));
+  /* A parked request was processed when it came in: it goes on running. */
+  ss__pool_run_request (pool, server, request,
+                        work == WORK_CONNECTION && ss__server_overrides_process_request (server));
   return TRUE;
 }
 
@@ -204,8 +228,10 @@ ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
 static gboolean
 backlog_stalled (SsThreadPool *pool, int listen_fd, gboolean chain)
 {
-  struct pollfd pfd[3] = {
+  /* The backlog: new connections and parked clients that spoke. */
+  struct pollfd pfd[4] = {
     { .fd = listen_fd, .events = POLLIN },
+    { .fd = pool->park_epfd, .events = POLLIN },
     { .fd = pool->control_efd.read_fd, .events = POLLIN },
     { .fd = pool->queue_efd.read_fd, .events = POLLIN },
   };
@@ -213,19 +239,20 @@ backlog_stalled (SsThreadPool *pool, int listen_fd, gboolean chain)
   guint64 accepts;
 
   /* Chained: the backlog was stalled a moment ago; is it still? */
-  if (chain && poll (pfd, G_N_ELEMENTS (pfd), 0) == 1 && pfd[0].revents == POLLIN)
+  if (chain && poll (pfd, G_N_ELEMENTS (pfd), 0) > 0 && !(pfd[2].revents | pfd[3].revents)
+      && (pfd[0].revents | pfd[1].revents) & POLLIN)
     return TRUE;
   while (poll (pfd, G_N_ELEMENTS (pfd), -1) < 0 && errno == EINTR)
     ;
-  if (!(pfd[0].revents & POLLIN) || (pfd[1].revents | pfd[2].revents) & POLLIN)
+  if (!((pfd[0].revents | pfd[1].revents) & POLLIN) || (pfd[2].revents | pfd[3].revents) & POLLIN)
     return FALSE;
   accepts = __atomic_load_n (&pool->accepts, __ATOMIC_RELAXED);
   if (poll (&stop, 1, SENTINEL_GRACE_MS) != 0)
     return FALSE;
   if (__atomic_load_n (&pool->accepts, __ATOMIC_RELAXED) != accepts)
     return FALSE;
-  pfd[0].revents = 0;
-  return poll (pfd, 1, 0) == 1 && (pfd[0].revents & POLLIN);
+  pfd[0].revents = pfd[1].revents = 0;
+  return poll (pfd, 2, 0) > 0 && (pfd[0].revents | pfd[1].revents) & POLLIN;
 }
 
 gboolean

@@ -65,6 +65,11 @@ ss_thread_pool_strategy_new (guint min_workers, guint max_workers,
   pool->all = g_ptr_array_new ();
   pool->queue_efd = queue_efd;
   pool->control_efd = control_efd;
+  if (!ss__pool_park_open (pool, error))
+    {
+      ss__pool_ops.free (&pool->parent);
+      return NULL;
+    }
   return &pool->parent;
 }
 

@@ -418,13 +418,28 @@ pool_stop_serving (SsStrategy *strategy, SsServer *server)
   if (pool->counts.queued > 0 && pool->counts.waiting > 0)
     pthread_cond_broadcast (&pool->work_cond);
   pthread_mutex_unlock (&pool->lock);
+  /* Nobody would wake a parked connection now: close them. */
+  ss__pool_park_close_all (pool, server);
   ss__pool_reap (pool);
 }
 
 static void
 pool_service_actions (SsStrategy *strategy, SsServer *server)
 {
+  ss__pool_park_sweep ((SsThreadPool *) strategy, server);
   ss__pool_reap ((SsThreadPool *) strategy);
+}
+
+static gboolean
+pool_can_park (SsStrategy *strategy, SsServer *server)
+{
+  return ss__pool_can_park ((SsThreadPool *) strategy);
+}
+
+static void
+pool_park_request (SsStrategy *strategy, SsServer *server, SsRequest *request, double timeout)
+{
+  ss__pool_park ((SsThreadPool *) strategy, server, request, timeout);
 }
 
 static void
@@ -458,6 +473,7 @@ pool_server_close (SsStrategy *strategy, SsServer *server)
       ss_request_free (g_ptr_array_index (dropped, i));
     }
   g_ptr_array_free (dropped, TRUE);
+  ss__pool_park_close_all (pool, server);
   ss__pool_join_all (pool);
 }
 
@@ -471,6 +487,7 @@ pool_get_stats (SsStrategy *strategy, SsServer *server, SsServerStats *stats)
   stats->busy = pool->counts.busy;
   stats->idle = pool->counts.workers - pool->counts.busy;
   stats->queued = pool->counts.queued;
+  stats->parked = pool->parked;
   stats->spawned = pool->spawned;
   stats->retired = pool->retired;
   stats->rejected = pool->rejected;
@@ -501,6 +518,7 @@ pool_free (SsStrategy *strategy)
   ss__pool_queue_clear (&pool->queue);
   ss__wake_fd_close (&pool->queue_efd);
   ss__wake_fd_close (&pool->control_efd);
+  ss__pool_park_close (pool);
   pthread_cond_destroy (&pool->work_cond);
   pthread_cond_destroy (&pool->state_cond);
   pthread_cond_destroy (&pool->sentinel_cond);
@@ -518,6 +536,8 @@ const SsStrategyOps ss__pool_ops = {
   .server_close = pool_server_close,
   .start_serving = pool_start_serving,
   .stop_serving = pool_stop_serving,
+  .can_park = pool_can_park,
+  .park_request = pool_park_request,
   .get_stats = pool_get_stats,
   .free = pool_free,
 };

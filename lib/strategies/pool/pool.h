@@ -12,6 +12,8 @@
  *              socket themselves, and the sentinel
  *   overload.c max_queue applied: rejecting, and the thread that takes
  *              connections while every worker is busy (REJECT)
+ *   park.c     parked connections: requests waiting for their client in
+ *              one epoll set, without a worker
  *
  * The lock rule, for every file: one pthread mutex (SsThreadPool.lock)
  * guards every field marked (lock), the counts included. It is never held
@@ -214,6 +216,26 @@ void ss__pool_stop_overload_watch (SsThreadPool *pool);
  * the pool is now saturated. */
 void ss__pool_note_busy_unlocked (SsThreadPool *pool);
 
+/* ------------------------------------------------------------ park.c */
+
+typedef struct _SsPoolParkSlot SsPoolParkSlot;
+
+/* Makes the poller (pool creation) / frees it and the slots (pool free). */
+gboolean ss__pool_park_open (SsThreadPool *pool, GError **error);
+void ss__pool_park_close (SsThreadPool *pool);
+/* Accept mode is on: a request parked now will be woken. Takes the lock. */
+gboolean ss__pool_can_park (SsThreadPool *pool);
+/* Keeps @request (transfer full) until its socket is readable or @timeout
+ * passes; shuts it down at once when serving has stopped. Without the lock. */
+void ss__pool_park (SsThreadPool *pool, SsServer *server, SsRequest *request, double timeout);
+/* A parked request whose client spoke (transfer full), or NULL when
+ * another worker claimed it first. Without the lock. */
+SsRequest *ss__pool_claim_parked (SsThreadPool *pool);
+/* Shuts down the requests whose timeout passed / every parked request
+ * (serving stopped). Without the lock. */
+void ss__pool_park_sweep (SsThreadPool *pool, SsServer *server);
+void ss__pool_park_close_all (SsThreadPool *pool, SsServer *server);
+
 /* ------------------------------------------------------------ pool.c */
 
 extern const SsStrategyOps ss__pool_ops;
@@ -282,6 +304,14 @@ struct _SsThreadPool {
   pthread_t overload_thread;      /* valid while overload_running */
   gint64 reject_logged_at;        /* (lock) monotonic us of the last "rejected" line */
   guint64 rejects_unlogged;       /* (lock) rejections since that line */
+
+  /* Parked connections (park.c). park_epfd is in every accepting worker's
+   * epoll set and the sentinel's poll. */
+  int park_epfd;
+  SsPoolParkSlot *park_slots;  /* (lock) park_cap slots */
+  guint32 park_cap;            /* (lock) */
+  guint32 park_free;           /* (lock) first free slot, or none */
+  guint parked;                /* (lock) requests parked now */
 };
 
 /* Wakes state waiters (lock held), after busy, queued, in_accept or

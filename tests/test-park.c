@@ -1,0 +1,303 @@
+/* test-park.c: parked connections (ss_server_park_request).
+ *
+ * With the thread pool during serve_forever, a handler that parks its
+ * connection gives its worker back: many idle connections need a few
+ * workers, each is run again when its client speaks, closed after its
+ * timeout or when serving stops. Strategies without a poller refuse, and
+ * the handler carries on inline as Python's do.
+ */
+#include "config.h"
+#include "helpers.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* The parking echo with a timeout the test sets. */
+static double park_timeout = -1;
+
+static gboolean
+timed_echo_handle (SsRequestHandler *handler, GError **error)
+{
+  SsStreamRequestHandler *self = (SsStreamRequestHandler *) handler;
+  g_autoptr (GString) line = g_string_new (NULL);
+
+  for (;;)
+    {
+      gssize got;
+
+      if (!ss_rfile_readable_now (self->rfile)
+          && ss_server_park_request (handler->server, handler->request, park_timeout))
+        return TRUE;
+      g_string_truncate (line, 0);
+      got = ss_rfile_readline (self->rfile, line, 4096, error);
+      if (got <= 0)
+        return got == 0;
+      if (!ss_wfile_write (self->wfile, line->str, line->len, error))
+        return FALSE;
+    }
+}
+
+SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, timed_echo_class, ss_stream_request_handler_class,
+                         .handle = timed_echo_handle);
+
+static SsServer *
+new_pool_server (const char *transport, const SsHandlerClass *klass, guint max_workers)
+{
+  g_autofree char *address = test_address_for (transport);
+  GError *error = NULL;
+  SsStrategy *pool = ss_thread_pool_strategy_new (1, max_workers, 1, &error);
+  SsServer *server;
+
+  ck_assert_ptr_nonnull (pool);
+  server = ss_server_new (g_str_equal (transport, "unix") ? &ss_unix_stream_server_class
+                                                          : &ss_tcp_server_class,
+                          address, klass, pool, TRUE, &error);
+  ck_assert_msg (server != NULL, "%s", error != NULL ? error->message : "?");
+  return server;
+}
+
+static void
+echo_line (int fd, const char *line)
+{
+  g_autofree char *got = NULL;
+
+  test_send_all (fd, line, strlen (line));
+  got = test_recv_line (fd);
+  ck_assert_ptr_nonnull (got);
+  ck_assert_str_eq (got, line);
+}
+
+typedef struct {
+  SsServer *server;
+  guint want;
+} ParkedWait;
+
+static gboolean
+parked_is (gpointer data)
+{
+  ParkedWait *w = data;
+  SsServerStats stats;
+
+  ss_server_get_stats (w->server, &stats);
+  return stats.parked == w->want;
+}
+
+static void
+wait_parked (SsServer *server, guint want)
+{
+  ParkedWait w = { server, want };
+  SsServerStats stats;
+
+  if (!test_wait_until (parked_is, &w, 10))
+    {
+      ss_server_get_stats (server, &stats);
+      ck_abort_msg ("expected %u parked connections, have %u", want, stats.parked);
+    }
+}
+
+/* EOF on @fd within @seconds. */
+static gboolean
+eof_within (int fd, double seconds)
+{
+  struct pollfd pfd = { .fd = fd, .events = POLLIN };
+  char c;
+
+  if (poll (&pfd, 1, (int) (seconds * 1000)) != 1)
+    return FALSE;
+  return recv (fd, &c, 1, 0) == 0;
+}
+
+/* ------------------------------------------------------------ strategies that cannot park */
+
+START_TEST (test_park_refused_without_poller)
+{
+  const char *name = test_strategies[_i];
+  GError *error = NULL;
+  SsServer *server;
+  TestServer *ts;
+  int fd;
+
+  if (g_str_equal (name, "threadpooling"))
+    return;  /* the pool parks: the other cases */
+  TEST_SKIP_FORKING_UNDER_SANITIZER (name);
+  server = ss_server_new (&ss_tcp_server_class, "127.0.0.1:0", &timed_echo_class,
+                          test_strategy (name), TRUE, &error);
+  ck_assert_msg (server != NULL, "%s", error != NULL ? error->message : "?");
+  ts = test_server_start (server);
+  /* ss_server_park_request says FALSE: the handler keeps the connection
+   * and echoes line after line itself. */
+  fd = test_connect (server);
+  echo_line (fd, "one\n");
+  echo_line (fd, "two\n");
+  /* shutdown, not only close: a forked child holds a copy of this fd. */
+  shutdown (fd, SHUT_RDWR);
+  close (fd);
+  test_server_stop (ts);
+}
+END_TEST
+
+/* ------------------------------------------------------------ the pool */
+
+#define IDLE_CLIENTS 40
+
+/* Forty connections held open, each echoing a line now and then, on a
+ * pool of at most 4 workers: every line is answered, a new client is
+ * served at once, and the threads stay few. */
+START_TEST (test_park_many_idle_on_few_workers)
+{
+  SsServer *server = new_pool_server (test_transports[_i], &timed_echo_class, 4);
+  int threads_before = test_count_threads ();
+  TestServer *ts;
+  int fds[IDLE_CLIENTS];
+  SsServerStats stats;
+  int i, round;
+
+  park_timeout = -1;
+  ts = test_server_start (server);
+  for (i = 0; i < IDLE_CLIENTS; i++)
+    {
+      fds[i] = test_connect (server);
+      echo_line (fds[i], "hello\n");
+    }
+  wait_parked (server, IDLE_CLIENTS);
+  /* serve thread + at most max_workers workers (+1 for slack). */
+  ck_assert_int_le (test_count_threads (), threads_before + 1 + 4 + 1);
+
+  /* Each held client speaks again, in turns: its request runs again. */
+  for (round = 0; round < 3; round++)
+    for (i = 0; i < IDLE_CLIENTS; i++)
+      echo_line (fds[i], "again\n");
+  test_echo_once (server, "a newcomer\n");
+  wait_parked (server, IDLE_CLIENTS);
+  ss_server_get_stats (server, &stats);
+  ck_assert_uint_le (stats.workers, 4);
+  /* Every run of a parked request counts as served. */
+  ck_assert_uint_ge (stats.served, IDLE_CLIENTS * 4);
+
+  /* A client closing its side while parked: its request runs, sees EOF
+   * and is shut down. */
+  close (fds[0]);
+  wait_parked (server, IDLE_CLIENTS - 1);
+  for (i = 1; i < IDLE_CLIENTS; i++)
+    close (fds[i]);
+  wait_parked (server, 0);
+  test_server_stop (ts);
+}
+END_TEST
+
+/* Two lines in one send: the second is already buffered after the first
+ * is echoed, so the handler does not park in between (a parked request
+ * with bytes in its reader would never be woken for them). */
+START_TEST (test_park_not_while_buffered)
+{
+  SsServer *server = new_pool_server ("tcp", &timed_echo_class, 2);
+  TestServer *ts = test_server_start (server);
+  int fd = test_connect (server);
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+
+  park_timeout = -1;
+  test_send_all (fd, "first\nsecond\n", 13);
+  first = test_recv_line (fd);
+  second = test_recv_line (fd);
+  ck_assert_str_eq (first, "first\n");
+  ck_assert_str_eq (second, "second\n");
+  close (fd);
+  test_server_stop (ts);
+}
+END_TEST
+
+/* A parked connection whose client stays silent past the timeout is shut
+ * down (the sweep runs every poll interval: 50 ms in these tests). */
+START_TEST (test_park_timeout_closes)
+{
+  SsServer *server = new_pool_server ("tcp", &timed_echo_class, 2);
+  TestServer *ts;
+  int fd;
+
+  park_timeout = 0.3;
+  ts = test_server_start (server);
+  fd = test_connect (server);
+  echo_line (fd, "then silence\n");
+  wait_parked (server, 1);
+  ck_assert (eof_within (fd, 5.0));
+  wait_parked (server, 0);
+  close (fd);
+  park_timeout = -1;
+  test_server_stop (ts);
+}
+END_TEST
+
+/* Serving stops with connections parked: each is shut down (its client
+ * sees EOF) and no fd is left behind. */
+START_TEST (test_park_closed_when_serving_stops)
+{
+  int fds_before = test_count_fds ();
+  SsServer *server = new_pool_server ("tcp", &timed_echo_class, 2);
+  TestServer *ts;
+  int fds[8];
+  int i;
+
+  park_timeout = -1;
+  ts = test_server_start (server);
+  for (i = 0; i < 8; i++)
+    {
+      fds[i] = test_connect (server);
+      echo_line (fds[i], "park me\n");
+    }
+  wait_parked (server, 8);
+  test_server_stop (ts);
+  for (i = 0; i < 8; i++)
+    {
+      ck_assert (eof_within (fds[i], 5.0));
+      close (fds[i]);
+    }
+  ck_assert_int_eq (test_count_fds (), fds_before);
+}
+END_TEST
+
+/* The ready-made parking echo (ss-echo --park-idle) on the pool. */
+START_TEST (test_parking_echo_handler)
+{
+  SsServer *server = new_pool_server ("tcp", &ss_stream_echo_parking_handler_class, 2);
+  TestServer *ts = test_server_start (server);
+  int fd = test_connect (server);
+
+  echo_line (fd, "parked between lines\n");
+  wait_parked (server, 1);
+  echo_line (fd, "and woken\n");
+  close (fd);
+  wait_parked (server, 0);
+  test_server_stop (ts);
+}
+END_TEST
+
+static Suite *
+park_suite (void)
+{
+  Suite *s = suite_create ("park");
+  TCase *refused = tcase_create ("refused");
+  TCase *pool = tcase_create ("pool");
+
+  tcase_add_loop_test (refused, test_park_refused_without_poller, 0, 4);
+  suite_add_tcase (s, refused);
+
+  /* tcp and unix stream (indices 0 and 2 of test_transports). */
+  tcase_add_loop_test (pool, test_park_many_idle_on_few_workers, 0, 1);
+  tcase_add_loop_test (pool, test_park_many_idle_on_few_workers, 2, 3);
+  tcase_add_test (pool, test_park_not_while_buffered);
+  tcase_add_test (pool, test_park_timeout_closes);
+  tcase_add_test (pool, test_park_closed_when_serving_stops);
+  tcase_add_test (pool, test_parking_echo_handler);
+  suite_add_tcase (s, pool);
+  return s;
+}
+
+int
+main (void)
+{
+  return test_run_suite (park_suite ());
+}
