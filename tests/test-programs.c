@@ -839,6 +839,117 @@ START_TEST (test_example_tcp_upper)
 }
 END_TEST
 
+/* Runs a program that prints and exits by itself; returns its stdout
+ * (transfer full) after checking it exited 0. */
+static GString *
+run_to_exit (const char *name, const char *const *args)
+{
+  Program *p = program_spawn (name, args);
+  GString *out = g_string_new (NULL);
+  gint64 end = g_get_monotonic_time () + (gint64) (20 * scale () * G_USEC_PER_SEC);
+
+  while (drain_fd (p->out_fd, out, 0.1) && g_get_monotonic_time () < end)
+    ;
+  ck_assert_msg (program_wait (p, 20), "%s did not exit", name);
+  ck_assert_msg (WIFEXITED (p->status) && WEXITSTATUS (p->status) == 0,
+                 "%s: status 0x%x; stderr: %s", name, p->status, p->err->str);
+  return out;
+}
+
+/* The Python documentation's ThreadingMixIn example: the same three
+ * lines, each request in a thread of its own. */
+START_TEST (test_example_threaded)
+{
+  const char *args[] = { "127.0.0.1:0", NULL };
+  g_autoptr (GString) out = run_to_exit ("threaded-tcp-server", args);
+  g_auto (GStrv) lines = g_strsplit (out->str, "\n", -1);
+  g_autoptr (GHashTable) threads = g_hash_table_new (g_str_hash, g_str_equal);
+
+  ck_assert_uint_eq (g_strv_length (lines), 5);  /* 4 lines and the empty tail */
+  ck_assert_str_eq (lines[0], "Server loop running in thread: Thread-1");
+  for (int i = 1; i <= 3; i++)
+    {
+      g_autofree char *tail = g_strdup_printf (": Hello World %d", i);
+      char *colon;
+
+      ck_assert_msg (g_str_has_prefix (lines[i], "Received: Thread-") && g_str_has_suffix (lines[i], tail),
+                     "line %d: %s", i, lines[i]);
+      colon = strchr (lines[i] + strlen ("Received: "), ':');
+      *colon = '\0';
+      ck_assert_str_ne (lines[i] + strlen ("Received: "), "Thread-1");
+      g_hash_table_add (threads, lines[i] + strlen ("Received: "));
+    }
+  /* A thread per request: three names. */
+  ck_assert_uint_eq (g_hash_table_size (threads), 3);
+}
+END_TEST
+
+/* The same with ForkingMixIn: each request in a process of its own, none
+ * of them the server's. */
+START_TEST (test_example_forking)
+{
+  const char *args[] = { "127.0.0.1:0", NULL };
+  g_autoptr (GString) out = run_to_exit ("forking-tcp-server", args);
+  g_auto (GStrv) lines = g_strsplit (out->str, "\n", -1);
+  g_autoptr (GHashTable) pids = g_hash_table_new (g_str_hash, g_str_equal);
+  const char *server_pid;
+
+  ck_assert_uint_eq (g_strv_length (lines), 5);
+  ck_assert (g_str_has_prefix (lines[0], "Server loop running in process: "));
+  server_pid = lines[0] + strlen ("Server loop running in process: ");
+  for (int i = 1; i <= 3; i++)
+    {
+      g_autofree char *tail = g_strdup_printf (": Hello World %d", i);
+      char *pid = lines[i] + strlen ("Received: ");
+
+      ck_assert_msg (g_str_has_prefix (lines[i], "Received: ") && g_str_has_suffix (lines[i], tail),
+                     "line %d: %s", i, lines[i]);
+      *strchr (pid, ':') = '\0';
+      ck_assert_str_ne (pid, server_pid);
+      g_hash_table_add (pids, pid);
+    }
+  ck_assert_uint_eq (g_hash_table_size (pids), 3);
+}
+END_TEST
+
+/* The key-value server: two clients at once see one store. */
+START_TEST (test_example_kv)
+{
+  const char *args[] = { "127.0.0.1:0", NULL };
+  Program *p = program_start ("kv-server", args);
+  int a = client_connect (p, SOCK_STREAM);
+  int b = client_connect (p, SOCK_STREAM);
+  static const struct { int who; const char *send; const char *want; } script[] = {
+    { 0, "SET colour blue sky\n", "OK\n" },
+    { 1, "GET colour\n", "VALUE blue sky\n" },
+    { 1, "set size 3\n", "OK\n" },
+    { 0, "COUNT\n", "2\n" },
+    { 0, "DEL colour\n", "DELETED\n" },
+    { 1, "GET colour\n", "NOT_FOUND\n" },
+    { 1, "DEL colour\n", "NOT_FOUND\n" },
+    { 0, "\n", NULL },                 /* an empty line is skipped */
+    { 0, "SET onlykey\n", "ERROR unknown command or wrong arguments\n" },
+    { 1, "COUNT\n", "1\n" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (script); i++)
+    {
+      int fd = script[i].who == 0 ? a : b;
+      g_autofree char *got = NULL;
+
+      test_send_all (fd, script[i].send, strlen (script[i].send));
+      if (script[i].want == NULL)
+        continue;
+      got = test_recv_line (fd);
+      ck_assert_msg (got != NULL && strcmp (got, script[i].want) == 0, "step %" G_GSIZE_FORMAT
+                     ": sent %s, got %s", i, script[i].send, got != NULL ? got : "EOF");
+    }
+  close (a);
+  close (b);
+  program_stop (p, SIGTERM);
+}
+END_TEST
+
 START_TEST (test_example_udp_upper)
 {
   const char *args[] = { "127.0.0.1:0", NULL };
@@ -919,6 +1030,9 @@ make_suite (void)
   tc = tcase (s, "/programs/examples", 30);
   tcase_add_test (tc, test_example_tcp_upper);
   tcase_add_test (tc, test_example_udp_upper);
+  tcase_add_test (tc, test_example_threaded);
+  tcase_add_test (tc, test_example_forking);
+  tcase_add_test (tc, test_example_kv);
   return s;
 }
 
