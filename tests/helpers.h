@@ -54,8 +54,20 @@ SsStrategy *test_strategy (const char *name);
 /* Waits up to @timeout_s for @cond (polled every 10 ms); returns it. */
 gboolean test_wait_until (gboolean (*cond) (gpointer), gpointer data, double timeout_s);
 
-/* Runs a check suite and returns the exit status for main(). */
+/* Runs a check suite, prints its results as TAP (automake's TAP driver
+ * reports each case: PASS, FAIL, or SKIP for TEST_SKIP) after check's
+ * summary line, and returns the exit status for main(). */
 int test_run_suite (Suite *suite);
+
+/* In a START_TEST body: end this case as skipped, with the reason the
+ * harness shows ("SKIP: ... # SKIP reason"). Does not return. */
+void test_skip_case (const char *format, ...) G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN;
+#define TEST_SKIP(...) test_skip_case (__VA_ARGS__)
+
+/* For main() when the whole program cannot run here: prints TAP's
+ * "1..0 # SKIP @reason" (the harness reports the program as SKIP) and
+ * returns the exit status to use. */
+int test_skip_program (const char *reason);
 
 extern const char *const test_transports[4]; /* "tcp", "udp", "unix", "unix-dgram" */
 extern const char *const test_strategies[4]; /* "sync", "threading", "threadpooling", "forking" */
@@ -86,14 +98,11 @@ gboolean test_fork_unsafe_sanitizer (void);
  * code). */
 int test_drop_permission_bypass (void);
 
-/* In a START_TEST body: skip (with a line on stdout) when @strategy is
+/* In a START_TEST body: skip (SKIP in the harness) when @strategy is
  * "forking" and the build is fork-unsafe as above. */
 #define TEST_SKIP_FORKING_UNDER_SANITIZER(strategy)                                  \
   do {                                                                               \
     if (g_str_equal ((strategy), "forking") && test_fork_unsafe_sanitizer ())        \
-      {                                                                              \
-        g_print ("%s: forking case skipped in a sanitizer build (see helpers.h)\n", \
-                 __func__);                                                          \
-        return;                                                                      \
-      }                                                                              \
+      TEST_SKIP ("forking case in a sanitizer build (fork beside allocating threads, "\
+                 "see helpers.h)");                                                  \
   } while (0)

@@ -10,7 +10,7 @@
  * request inline, so everything the request costs happens in the count.
  *
  * Sanitizer builds and valgrind replace malloc themselves: there the
- * program reports SKIP (exit 77).
+ * program reports SKIP (test_skip_program).
  */
 #include "config.h"
 #include "helpers.h"
@@ -205,8 +205,7 @@ main (void)
 {
   if (!CAN_COUNT || g_getenv ("SS_VALGRIND") != NULL)
     {
-      g_print ("SKIP: sanitizers and valgrind replace malloc; the counts need glibc's\n");
-      return 77;
+      return test_skip_program ("sanitizers and valgrind replace malloc; the counts need glibc's");
     }
   return test_run_suite (alloc_suite ());
 }

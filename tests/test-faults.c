@@ -528,8 +528,7 @@ START_TEST (test_emfile)
     {
       /* valgrind keeps fds of its own above the limit and runs ~50x slower:
        * neither the limit nor the CPU figure would mean the same thing. */
-      fprintf (stderr, "SKIP /faults/emfile under valgrind\n");
-      return;
+      TEST_SKIP ("/faults/emfile under valgrind");
     }
   logs_capture ();
   server = ss_tcp_server_new ("127.0.0.1:0", &ss_stream_echo_handler_class,

@@ -146,10 +146,7 @@ START_TEST (test_ipv6_echo)
   g_autofree char *addr = NULL;
 
   if (!have_ipv6_loopback ())
-    {
-      g_printerr ("skipped: this machine has no ::1\n");
-      return;
-    }
+    TEST_SKIP ("this machine has no ::1");
   server = ss_server_new (transport_class (transport), "[::1]:0", echo_class (transport),
                           NULL, TRUE, &error);
   ck_assert_msg (server != NULL, "%s", error ? error->message : "?");

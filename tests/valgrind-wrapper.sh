@@ -31,10 +31,11 @@ case $test_program in
   # millisecond, 200 slowloris connections, a 10 MiB line) measure valgrind
   # rather than the library: they took over ten minutes and still hit
   # their timeouts. They run in the plain, ASan/UBSan and TSan builds;
-  # memcheck covers the library through the other suites. 77 = skipped.
+  # memcheck covers the library through the other suites. The TAP plan
+  # "1..0 # SKIP" makes the harness report the program as skipped.
   */test-faults)
-    echo "test-faults: skipped under valgrind (it runs in the plain, ASan/UBSan and TSan builds)"
-    exit 77 ;;
+    echo "1..0 # SKIP test-faults under valgrind (it runs in the plain, ASan/UBSan and TSan builds)"
+    exit 0 ;;
 esac
 
 builddir=${SS_BUILDDIR:-.}
