@@ -36,8 +36,10 @@ SS_API gssize ss_rfile_read1 (SsRFile *rfile, void *buf, gsize n, GError **error
 SS_API gssize ss_rfile_readline (SsRFile *rfile, GString *line, gssize limit, GError **error);
 
 /* Python's read(): everything to EOF, appended to @out, at most @max bytes
- * (more than that fails with SS_ERROR_INVALID_ARGUMENT). Returns the bytes
- * appended or -1. */
+ * (more than that fails with SS_ERROR_INVALID_ARGUMENT, @out left as it
+ * was). A GByteArray holds at most G_MAXUINT bytes (4 GiB - 1) whatever
+ * @max says: a longer body fails the same way. Returns the bytes appended
+ * or -1. */
 SS_API gssize ss_rfile_read_all (SsRFile *rfile, GByteArray *out, gsize max, GError **error);
 
 /* The bytes read from the socket and not yet returned: what a reader

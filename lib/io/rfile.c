@@ -240,11 +240,14 @@ ss_rfile_read_all (SsRFile *rfile, GByteArray *out, gsize max, GError **error)
 {
   guint old_len;
   gsize appended = 0;
+  gsize room;
 
   g_return_val_if_fail (rfile != NULL, -1);
   g_return_val_if_fail (out != NULL, -1);
 
   old_len = out->len;
+  /* A GByteArray's length is a guint: beyond that GLib aborts. */
+  room = MIN (max, (gsize) (G_MAXUINT - old_len));
   for (;;)
     {
       gsize avail;
@@ -259,11 +262,16 @@ ss_rfile_read_all (SsRFile *rfile, GByteArray *out, gsize max, GError **error)
             break;
         }
       avail = rfile->len - rfile->pos;
-      if (avail > max - appended)
+      if (avail > room - appended)
         {
-          g_set_error (error, SS_ERROR, SS_ERROR_INVALID_ARGUMENT,
-                       "The client sent more than %" G_GSIZE_FORMAT " bytes; "
-                       "read it in pieces or raise the limit", max);
+          if (room < max)
+            g_set_error (error, SS_ERROR, SS_ERROR_INVALID_ARGUMENT,
+                         "The client sent more than %" G_GSIZE_FORMAT " bytes, all that the "
+                         "GByteArray could still hold (%u in all); read it in pieces", room, G_MAXUINT);
+          else
+            g_set_error (error, SS_ERROR, SS_ERROR_INVALID_ARGUMENT,
+                         "The client sent more than %" G_GSIZE_FORMAT " bytes; "
+                         "read it in pieces or raise the limit", max);
           goto undo_append;
         }
       g_byte_array_append (out, rfile->data + rfile->pos, (guint) avail);
