@@ -46,10 +46,10 @@ struct SsServerPrivate {
   gpointer transport_state;        /* ss__server_transport_state; g_free'd with the server */
   SsSocketHold *socket_hold;       /* (lock) datagram servers: the socket, shared with requests */
 
-  /* Counters: atomics, read by ss_server_get_stats. */
-  guint64 served;
-  guint64 errors;
-  guint64 rejected;
+  /* Counters: atomics, read by ss_server_get_stats. `counters` points at
+   * own_counters unless a strategy shares them (ss__server_share_counters). */
+  SsServerCounters own_counters;
+  SsServerCounters *counters;
 
   /* EMFILE back-off (serve.c): monotonic µs of the last log line and of the
    * time accepting may resume. Touched only by accepting threads. */

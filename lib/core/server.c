@@ -35,6 +35,7 @@ server_alloc (const SsServerClass *klass, const SsServerClass *resolved, const S
   self->priv->vtable = *resolved;
   self->priv->handler_room = ss_handler_class_instance_size (handler_class);
   self->priv->wake = (SsWakeFd) SS_WAKE_FD_INIT;
+  self->priv->counters = &self->priv->own_counters;
   pthread_mutex_init (&self->priv->lock, NULL);
   pthread_cond_init (&self->priv->is_shut_down_cond, NULL);
   if (!ss__wake_fd_open (&self->priv->wake, "Could not create the server's wake-up fd", error))
@@ -370,11 +371,22 @@ ss_server_park_request (SsServer *server, SsRequest *request, double timeout)
 void
 ss__server_count (SsServer *server, SsCounter counter)
 {
-  struct SsServerPrivate *priv = server->priv;
-  guint64 *slot = counter == SS__COUNT_SERVED ? &priv->served
-                  : counter == SS__COUNT_ERRORS ? &priv->errors : &priv->rejected;
+  SsServerCounters *counters = server->priv->counters;
+  guint64 *slot = counter == SS__COUNT_SERVED ? &counters->served
+                  : counter == SS__COUNT_ERRORS ? &counters->errors : &counters->rejected;
 
   __atomic_fetch_add (slot, 1, __ATOMIC_RELAXED);
+}
+
+void
+ss__server_share_counters (SsServer *server, SsServerCounters *counters)
+{
+  SsServerCounters *old = server->priv->counters;
+
+  counters->served = __atomic_load_n (&old->served, __ATOMIC_RELAXED);
+  counters->errors = __atomic_load_n (&old->errors, __ATOMIC_RELAXED);
+  counters->rejected = __atomic_load_n (&old->rejected, __ATOMIC_RELAXED);
+  server->priv->counters = counters;
 }
 
 /* The datagram request shares the server socket (request.c). */
@@ -479,7 +491,7 @@ ss_server_get_stats (SsServer *server, SsServerStats *stats)
   memset (stats, 0, sizeof *stats);
   if (server->strategy->ops->get_stats != NULL)
     server->strategy->ops->get_stats (server->strategy, server, stats);
-  stats->served = __atomic_load_n (&server->priv->served, __ATOMIC_RELAXED);
-  stats->errors = __atomic_load_n (&server->priv->errors, __ATOMIC_RELAXED);
-  stats->rejected += __atomic_load_n (&server->priv->rejected, __ATOMIC_RELAXED);
+  stats->served = __atomic_load_n (&server->priv->counters->served, __ATOMIC_RELAXED);
+  stats->errors = __atomic_load_n (&server->priv->counters->errors, __ATOMIC_RELAXED);
+  stats->rejected += __atomic_load_n (&server->priv->counters->rejected, __ATOMIC_RELAXED);
 }

@@ -18,6 +18,21 @@ typedef enum {
 
 void ss__server_count (SsServer *server, SsCounter counter);
 
+/* The counters themselves, as ss__server_count keeps them (atomics). */
+typedef struct {
+  guint64 served;
+  guint64 errors;
+  guint64 rejected;
+} SsServerCounters;
+
+/* Makes the server count into @counters from now on, carrying over what it
+ * counted so far. A strategy whose requests run in other processes points
+ * them at memory it shares with those processes (MAP_SHARED), so that what
+ * a child counts reaches ss_server_get_stats in the parent and is not lost
+ * with the child. Call it from attach, before any request; @counters must
+ * outlive the server's last count (the strategy frees it in its free). */
+void ss__server_share_counters (SsServer *server, SsServerCounters *counters);
+
 /* Seconds left of an accept pause after EMFILE/ENFILE (0 when accepting).
  * Accepting threads must not poll the server socket before it ends: the
  * socket stays readable and they would spin. */
