@@ -3,7 +3,9 @@
  * ThreadingTCPServer(addr, Handler) is ss_threading_tcp_server_new (addr,
  * &handler_class, &error), and so on for every strategy and transport.
  * The ThreadPooling ones use the post's defaults (5, 100, 5); change them
- * with ss_server_init_thread_pool() before serving.
+ * with ss_server_init_thread_pool() before serving. The PreForking ones use
+ * Net::Server's (5, 50, 2); change them with
+ * ss_preforking_strategy_set_limits (server->strategy, ...) before serving.
  * All return: (transfer full) (nullable).
  */
 #pragma once
@@ -23,6 +25,7 @@ G_BEGIN_DECLS
 SS_DECLARE_COMBINATION (threading)      /* ThreadingTCPServer, ThreadingUDPServer, ... */
 SS_DECLARE_COMBINATION (forking)        /* ForkingTCPServer, ForkingUDPServer, ... */
 SS_DECLARE_COMBINATION (thread_pooling) /* ThreadPoolingTCPServer, ... */
+SS_DECLARE_COMBINATION (preforking)     /* PreForkingTCPServer, ... (5, 50, 2) */
 
 /* The transport class by name ("tcp", "udp", "unix", "unix-dgram"), for
  * ss_server_new with any strategy: the general form the programs use.

@@ -13,6 +13,7 @@
 #include "threading.h"
 #include "threadpool.h"
 #include "forking.h"
+#include "preforking.h"
 #include "combinations.h"
 #include "handler.h"
 #include "rfile.h"

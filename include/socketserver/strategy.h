@@ -25,7 +25,7 @@ G_BEGIN_DECLS
 typedef struct _SsStrategyOps SsStrategyOps;
 
 struct _SsStrategyOps {
-  const char *name;  /* "sync", "threading", "threadpooling", "forking", ... */
+  const char *name;  /* "sync", "threading", "threadpooling", "forking", "preforking", ... */
 
   /* Optional; called once when the strategy is composed into @server
    * (ss_server_new), before anything else: set the server defaults the
@@ -79,7 +79,7 @@ struct _SsStrategy {
 SS_API SsStrategy *ss_sync_strategy_new (void);
 
 /* By name, with default parameters: "sync", "threading", "threadpooling",
- * "forking". Returns NULL and sets @error for an unknown name. */
+ * "forking", "preforking". Returns NULL and sets @error for an unknown name. */
 SS_API SsStrategy *ss_strategy_new_by_name (const char *name, GError **error);
 
 SS_API const char *ss_strategy_name (const SsStrategy *strategy);

@@ -3,7 +3,8 @@
  * ThreadingTCPServer and its eleven siblings are nothing but a transport
  * class and a strategy, so each constructor is one line of a macro over a
  * strategy maker; there is no per-combination code to drift apart. The
- * thread-pool maker uses the 2008 post's defaults (5, 100, 5).
+ * thread-pool maker uses the 2008 post's defaults (5, 100, 5), the
+ * process-pool maker Net::Server::PreFork's (5, 50, 2).
  */
 #include "strategies/strategy-private.h"
 
@@ -29,6 +30,14 @@ make_thread_pooling (GError **error)
   return ss_thread_pool_strategy_new (SS_THREAD_POOL_DEFAULT_MIN_WORKERS,
                                       SS_THREAD_POOL_DEFAULT_MAX_WORKERS,
                                       SS_THREAD_POOL_DEFAULT_MIN_SPARE_WORKERS, error);
+}
+
+static SsStrategy *
+make_preforking (GError **error)
+{
+  return ss_preforking_strategy_new (SS_PREFORKING_DEFAULT_MIN_WORKERS,
+                                     SS_PREFORKING_DEFAULT_MAX_WORKERS,
+                                     SS_PREFORKING_DEFAULT_MIN_SPARE_WORKERS, error);
 }
 
 static SsServer *
@@ -64,6 +73,7 @@ combination_new (const SsServerClass *klass, StrategyMaker make, const char *add
 SS_DEFINE_COMBINATION (threading)      /* ThreadingTCPServer, ThreadingUDPServer, ... */
 SS_DEFINE_COMBINATION (forking)        /* ForkingTCPServer, ForkingUDPServer, ... */
 SS_DEFINE_COMBINATION (thread_pooling) /* ThreadPoolingTCPServer, ... */
+SS_DEFINE_COMBINATION (preforking)     /* PreForkingTCPServer, ... */
 
 static const struct {
   const char *name;

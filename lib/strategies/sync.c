@@ -57,8 +57,13 @@ ss_strategy_new_by_name (const char *name, GError **error)
                                         SS_THREAD_POOL_DEFAULT_MIN_SPARE_WORKERS, error);
   if (g_str_equal (name, "forking"))
     return ss_forking_strategy_new ();
+  if (g_str_equal (name, "preforking"))
+    return ss_preforking_strategy_new (SS_PREFORKING_DEFAULT_MIN_WORKERS,
+                                       SS_PREFORKING_DEFAULT_MAX_WORKERS,
+                                       SS_PREFORKING_DEFAULT_MIN_SPARE_WORKERS, error);
   g_set_error (error, SS_ERROR, SS_ERROR_INVALID_ARGUMENT,
-               "Unknown strategy “%s”: use sync, threading, threadpooling or forking", name);
+               "Unknown strategy “%s”: use sync, threading, threadpooling, forking or preforking",
+               name);
   return NULL;
 }
 

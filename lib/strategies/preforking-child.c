@@ -1,0 +1,295 @@
+/* preforking-child.c: a child of the process pool, from fork to _exit.
+ *
+ * The child waits in its own epoll set holding the shared listening socket
+ * with EPOLLEXCLUSIVE and its control socket without: the kernel wakes one
+ * waiting child per connection (no thundering herd, no accept lock, no
+ * hand-off through the parent), while a word from the parent or its death
+ * (the control socket reads EOF) wakes this child alone. While requests
+ * are short only one child per CPU waits there (the accept cap, below). It then takes the
+ * connection through ss_server_handle_pending, so get_request,
+ * verify_request, process_request and finish_request all run here with the
+ * server class's hooks, exactly as in a forking strategy's child, and marks
+ * itself idle or busy in its scoreboard slot with one atomic store each:
+ * no syscall, and the parent reads the whole board when it wants to.
+ *
+ * It leaves after max_requests connections, when the parent asks (retire,
+ * stop: a connection taken already is finished first), or when the parent
+ * is gone, and always through _exit: the parent's atexit handlers and
+ * stdio buffers are not the child's to run or flush.
+ */
+#include "strategies/preforking-private.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+enum { EV_LISTEN = 1, EV_CONTROL = 2, EV_BELL = 4 };
+
+#define ACCEPT_BATCH 16
+/* Requests shorter than this on average (the thread pool's figure) cap the
+ * children waiting on the socket; longer ones let every idle child wait. */
+#define SHORT_REQUEST_US 500
+
+typedef struct {
+  int sock_ep;       /* the listening socket (exclusive) and the control socket */
+  int bell_ep;       /* the doorbell (exclusive) and the control socket; -1: no cap */
+  int listen_fd;     /* for poll() when there is no epoll set at all */
+  int control_fd;
+} Waiter;
+
+static void
+set_state (SsPreforkSlot *entry, SsPreforkSlotState state)
+{
+  __atomic_store_n (&entry->state, state, __ATOMIC_RELEASE);
+}
+
+/* What only the parent uses: the other children's control sockets, the
+ * maintenance thread's epoll set and its stop fd. */
+static void
+close_parent_fds (SsPreforkingStrategy *self)
+{
+  for (guint slot = 0; slot < self->n_slots; slot++)
+    if (self->children[slot].fd >= 0)
+      {
+        close (self->children[slot].fd);
+        self->children[slot].fd = -1;
+      }
+  if (self->epfd >= 0)
+    close (self->epfd);
+  self->epfd = -1;
+  ss__wake_fd_close (&self->stop);
+}
+
+/* An epoll set holding @fd (exclusively) and the control socket. */
+static int
+epoll_pair (int fd, int control_fd)
+{
+  struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = 0 };
+  int ep = epoll_create1 (EPOLL_CLOEXEC);
+
+  if (ep < 0)
+    return -1;
+  ev.data.u32 = fd == control_fd ? EV_CONTROL : 0;
+  if (epoll_ctl (ep, EPOLL_CTL_ADD, fd, &ev) == 0)
+    {
+      ev = (struct epoll_event) { .events = EPOLLIN, .data.u32 = EV_CONTROL };
+      if (epoll_ctl (ep, EPOLL_CTL_ADD, control_fd, &ev) == 0)
+        return ep;
+    }
+  close (ep);
+  return -1;
+}
+
+static void
+open_waiter (SsPreforkingStrategy *self, Waiter *w, int listen_fd, int control_fd)
+{
+  w->listen_fd = listen_fd;
+  w->control_fd = control_fd;
+  w->sock_ep = epoll_pair (listen_fd, control_fd);
+  w->bell_ep = w->sock_ep >= 0 ? epoll_pair (self->doorbell, control_fd) : -1;
+}
+
+/* Blocks on @ep; returns what woke it (EV_CONTROL wins a tie: the parent
+ * first), 0 when interrupted. @ready says what the set's first fd means. */
+static int
+wait_on (int ep, int ready)
+{
+  struct epoll_event ev[2];
+  int n = epoll_wait (ep, ev, G_N_ELEMENTS (ev), -1);
+  int got = 0;
+
+  for (int i = 0; i < n; i++)
+    got |= ev[i].data.u32 == EV_CONTROL ? EV_CONTROL : ready;
+  return (got & EV_CONTROL) ? EV_CONTROL : got;
+}
+
+/* No epoll set at all (out of fds): every waiting child wakes for each
+ * connection and all but one find nothing. Slower, still correct. */
+static int
+wait_poll (Waiter *w)
+{
+  struct pollfd pfd[2] = {
+    { .fd = w->listen_fd, .events = POLLIN },
+    { .fd = w->control_fd, .events = POLLIN },
+  };
+
+  if (poll (pfd, 2, -1) <= 0)
+    return 0;
+  return pfd[1].revents ? EV_CONTROL : pfd[0].revents ? EV_LISTEN : 0;
+}
+
+static void
+ring (SsPreforkingStrategy *self, guint64 tokens)
+{
+  (void) !write (self->doorbell, &tokens, sizeof tokens);
+}
+
+/* The accept cap. While requests are short, at most accept_cap idle
+ * children (one per CPU) wait on the listening socket; the others wait on
+ * the doorbell. A burst of connections then wakes at most accept_cap
+ * processes, each taking what the backlog holds, instead of one sleeping
+ * process per connection while a busy one would be free microseconds later
+ * (a process switch costs several times a thread switch here). The child
+ * that leaves the socket last rings the doorbell, so some child waits on
+ * the socket whenever one is idle; the two checks below are ordered
+ * (sequentially consistent) so that either it sees the standby child or
+ * the standby child sees the free place. Returns EV_LISTEN or EV_CONTROL. */
+static int
+wait_for_connection (SsPreforkingStrategy *self, Waiter *w)
+{
+  SsPreforkShared *sh = self->shared;
+
+  for (;;)
+    {
+      gboolean capped = w->bell_ep >= 0
+          && __atomic_load_n (&sh->request_us_avg, __ATOMIC_RELAXED) < SHORT_REQUEST_US;
+      int turn;
+
+      if (w->sock_ep < 0)
+        {
+          if ((turn = wait_poll (w)) != 0)
+            return turn;
+          continue;
+        }
+      if (__atomic_add_fetch (&sh->on_socket, 1, __ATOMIC_SEQ_CST) <= sh->accept_cap || !capped)
+        {
+          turn = wait_on (w->sock_ep, EV_LISTEN);
+          if (__atomic_sub_fetch (&sh->on_socket, 1, __ATOMIC_SEQ_CST) == 0
+              && __atomic_load_n (&sh->standby, __ATOMIC_SEQ_CST) > 0)
+            ring (self, 1);
+          if (turn != 0)
+            return turn;
+          continue;
+        }
+
+      /* Stand by. */
+      __atomic_sub_fetch (&sh->on_socket, 1, __ATOMIC_SEQ_CST);
+      __atomic_add_fetch (&sh->standby, 1, __ATOMIC_SEQ_CST);
+      if (__atomic_load_n (&sh->on_socket, __ATOMIC_SEQ_CST) < sh->accept_cap)
+        turn = EV_BELL;   /* a place came free meanwhile: take it */
+      else
+        turn = wait_on (w->bell_ep, EV_BELL);
+      __atomic_sub_fetch (&sh->standby, 1, __ATOMIC_SEQ_CST);
+      if (turn == EV_CONTROL)
+        return turn;
+      if (turn == EV_BELL)
+        {
+          guint64 token;
+
+          (void) !read (self->doorbell, &token, sizeof token);   /* EAGAIN: another took it */
+        }
+    }
+}
+
+/* Folds one request's duration into the pool's average. Children update
+ * it without a lock: a lost update only delays the average a little. When
+ * requests turn long, the standby children are rung to the socket. */
+static void
+note_duration (SsPreforkingStrategy *self, gint64 us)
+{
+  SsPreforkShared *sh = self->shared;
+  gint64 avg = __atomic_load_n (&sh->request_us_avg, __ATOMIC_RELAXED);
+  gint64 next = avg + (us - avg) / 8;
+  gint standby;
+
+  __atomic_store_n (&sh->request_us_avg, next, __ATOMIC_RELAXED);
+  if (avg < SHORT_REQUEST_US && next >= SHORT_REQUEST_US
+      && (standby = __atomic_load_n (&sh->standby, __ATOMIC_SEQ_CST)) > 0)
+    ring (self, (guint64) standby);
+}
+
+/* The parent asked us to leave (a byte), or is gone (EOF). */
+static SsPreforkLeft
+why_leave (int control_fd)
+{
+  char byte;
+  ssize_t n;
+
+  do
+    n = recv (control_fd, &byte, 1, MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  return n == 0 ? SS_PREFORK_LEFT_ORPHANED : SS_PREFORK_LEFT_TOLD;
+}
+
+/* Out of fds: the core paused accepting and the socket stays readable, so
+ * wait the pause out (or a word from the parent) instead of spinning. */
+static void
+wait_out_pause (SsServer *server, int control_fd)
+{
+  double paused = ss__server_accept_paused_for (server);
+  struct pollfd pfd = { .fd = control_fd, .events = POLLIN };
+
+  if (paused > 0)
+    (void) poll (&pfd, 1, (int) (paused * 1000) + 1);
+}
+
+/* Connections to take per wake-up: while the backlog holds more, the child
+ * goes on without sleeping, as an epoll server accepts until EAGAIN. */
+static guint
+batch_for (SsPreforkingStrategy *self, guint64 taken)
+{
+  if (self->max_requests == 0)
+    return ACCEPT_BATCH;
+  return (guint) MIN ((guint64) ACCEPT_BATCH, self->max_requests - taken);
+}
+
+void
+ss__prefork_child_main (SsPreforkingStrategy *self, guint slot, int control_fd)
+{
+  SsServer *server = self->server;
+  SsPreforkSlot *entry = &self->board[slot];
+  SsPreforkLeft left = SS_PREFORK_LEFT_TOLD;
+  guint64 taken = 0;
+  Waiter w;
+
+  /* Our copy of the strategy: from here on it describes this child. */
+  self->in_child = TRUE;
+  self->my_slot = slot;
+  close_parent_fds (self);
+  if (self->child_init != NULL)
+    self->child_init (server, self->hook_data);
+
+  open_waiter (self, &w, ss_server_fileno (server), control_fd);
+  for (;;)
+    {
+      gint64 start;
+      guint n;
+
+      set_state (entry, SS_PREFORK_SLOT_IDLE);
+      if (wait_for_connection (self, &w) == EV_CONTROL)
+        {
+          left = why_leave (control_fd);
+          break;
+        }
+
+      set_state (entry, SS_PREFORK_SLOT_BUSY);
+      start = g_get_monotonic_time ();
+      n = ss_server_handle_pending (server, batch_for (self, taken));
+      if (n > 0)
+        note_duration (self, (g_get_monotonic_time () - start) / n);
+      else
+        wait_out_pause (server, control_fd);
+      taken += n;
+      if (self->max_requests > 0 && taken >= self->max_requests)
+        {
+          left = SS_PREFORK_LEFT_RECYCLED;
+          break;
+        }
+    }
+
+  __atomic_store_n (&entry->left, left, __ATOMIC_RELAXED);
+  set_state (entry, SS_PREFORK_SLOT_EXITING);
+  if (self->child_exit != NULL)
+    self->child_exit (server, self->hook_data);
+  _exit (0);
+}
+
+void
+ss__prefork_child_run (SsPreforkingStrategy *self, SsServer *server, SsRequest *request)
+{
+  /* Read by the parent only once this child is dead: the crash report. */
+  self->board[self->my_slot].client = request->client_address;
+  ss_server_run_request (server, request);
+}

@@ -1,0 +1,166 @@
+/* preforking-private.h: what the files of the preforking strategy share.
+ *
+ *   preforking.c         the strategy object, its ops and public calls,
+ *                        spawning and reaping children
+ *   preforking-manager.c the parent's maintenance thread
+ *   preforking-child.c   a child's life: accept, run, leave
+ *   preforking-policy.c  Apache's idle-server maintenance as a pure function
+ *
+ * Parent and children share two MAP_SHARED mappings: the server's counters
+ * (ss__server_share_counters) and the scoreboard, one slot per possible
+ * child, in which each child writes its own state with atomic stores.
+ * Everything else is the parent's alone, under `lock`; a child only ever
+ * reads its copy of it (made by fork, never written by another thread).
+ */
+#pragma once
+
+#include "strategies/strategy-private.h"
+
+#include <pthread.h>
+#include <sys/types.h>
+
+/* ------------------------------------------------------------ policy */
+
+typedef struct {
+  guint min_workers;
+  guint max_workers;
+  guint min_spare;
+  guint max_spare;   /* the rule already applied */
+} SsPreforkLimits;
+
+/* What a pass carries over to the next (Apache's retained state). */
+typedef struct {
+  guint spawn_rate;        /* 1, 2, 4, ... SS_PREFORKING_MAX_SPAWN_RATE */
+  gboolean max_reported;   /* the max_workers line was logged */
+} SsPreforkPolicy;
+
+typedef struct {
+  guint spawn;             /* children to fork now */
+  gboolean retire;         /* ask one idle child to leave */
+  gboolean log_max;        /* log that max_workers was reached (first time) */
+  gboolean max_reached;    /* the pool is short of spares at max_workers */
+  gboolean log_busy;       /* the spawn rate is high: a hint worth a line */
+} SsPreforkDecision;
+
+/* One maintenance pass: @workers children that are not leaving, @idle of
+ * them waiting for a connection (or still starting, as Apache counts
+ * them), @alive children in all (those leaving still hold their slot, as
+ * a gracefully exiting child holds its scoreboard slot in Apache, so they
+ * count against max_workers). Updates @policy. */
+void ss__prefork_decide (const SsPreforkLimits *limits, guint workers, guint idle, guint alive,
+                         SsPreforkPolicy *policy, SsPreforkDecision *decision);
+
+/* ------------------------------------------------------------ scoreboard */
+
+typedef enum {
+  SS_PREFORK_SLOT_FREE = 0,
+  SS_PREFORK_SLOT_STARTING,   /* forked, not yet waiting: counted idle */
+  SS_PREFORK_SLOT_IDLE,       /* waiting for a connection */
+  SS_PREFORK_SLOT_BUSY,       /* took a connection, running it */
+  SS_PREFORK_SLOT_EXITING,    /* leaving of its own accord */
+} SsPreforkSlotState;
+
+typedef enum {
+  SS_PREFORK_LEFT_TOLD = 0,   /* the parent asked (retire, stop) */
+  SS_PREFORK_LEFT_RECYCLED,   /* max_requests reached */
+  SS_PREFORK_LEFT_ORPHANED,   /* the parent went away */
+} SsPreforkLeft;
+
+/* Shared by every process of the pool, mapped once (see
+ * preforking-child.c for the accept cap). */
+typedef struct {
+  SsServerCounters counters;   /* the server's (ss__server_share_counters) */
+  gint on_socket;              /* (atomic) children waiting on the listening socket */
+  gint standby;                /* (atomic) idle children waiting on the doorbell */
+  gint accept_cap;             /* children on the socket while requests are short: one per CPU */
+  gint64 request_us_avg;       /* (atomic) moving average of a request's duration */
+} SsPreforkShared;
+
+/* One child's slot in shared memory; the child writes state, left and
+ * client, the parent resets it before each fork. */
+typedef struct {
+  gint state;            /* (atomic) SsPreforkSlotState */
+  gint left;             /* (atomic) SsPreforkLeft, valid once EXITING */
+  SsAddress client;      /* the request being run while BUSY (the crash report) */
+} SsPreforkSlot;
+
+/* ------------------------------------------------------------ strategy */
+
+/* The parent's record of a child (index = its scoreboard slot). */
+typedef struct {
+  pid_t pid;             /* 0 = slot free; -1 = being forked */
+  int fd;                /* our end of the child's control socket, -1 once closed */
+  gboolean told;         /* asked to leave: no longer counted by the maintenance */
+  gboolean hung_up;      /* its control socket hung up: it exited or is exiting */
+} SsPreforkChild;
+
+typedef struct {
+  SsStrategy parent;  /* base, first member */
+
+  /* Guards every field below marked (lock). Never held across fork,
+   * waitpid(pid, 0), epoll_wait or any user code. */
+  pthread_mutex_t lock;
+  SsServer *server;                 /* set by attach */
+
+  /* Configuration (lock); a child reads its own copy. */
+  guint min_workers;
+  guint max_workers;
+  guint min_spare;
+  guint max_spare_setting;          /* SS_PREFORKING_MAX_SPARE_DEFAULT = the rule */
+  guint max_requests;
+  double interval;
+  gboolean block_on_close;
+  SsPreforkingChildHook child_init;
+  SsPreforkingChildHook child_exit;
+  gpointer hook_data;
+
+  /* Shared with the children (MAP_SHARED | MAP_ANONYMOUS). */
+  SsPreforkShared *shared;
+  SsPreforkSlot *board;
+  guint n_slots;                    /* board and children have this many */
+
+  /* The parent's (lock). */
+  SsPreforkChild *children;
+  guint alive;                      /* children forked and not yet reaped */
+  SsPreforkPolicy policy;
+  guint64 spawned;
+  guint64 retired;
+  guint64 passes;
+  guint last_spawned;
+  guint64 crashed;
+  guint64 recycled;
+  gboolean max_reached;
+
+  /* The maintenance thread (preforking-manager.c); serving is (lock). */
+  gboolean serving;
+  gboolean have_manager;
+  pthread_t manager;
+  int epfd;                         /* the manager's: stop + every child's fd */
+  SsWakeFd stop;
+  int doorbell;                     /* eventfd (semaphore): wakes one standby child per token */
+
+  /* Valid in a child only (its copy of the struct). */
+  gboolean in_child;
+  guint my_slot;
+} SsPreforkingStrategy;
+
+/* preforking.c */
+SsPreforkLimits ss__prefork_limits_unlocked (SsPreforkingStrategy *self);
+/* Forks one child. Returns FALSE with @error when no slot, socket or
+ * process could be had. */
+gboolean ss__prefork_spawn (SsPreforkingStrategy *self, GError **error);
+/* Reaps the children that have exited (@blocking: waits for each of ours
+ * in turn) and reports the ones that died. Returns how many it reaped.
+ * Called without the lock. */
+guint ss__prefork_reap (SsPreforkingStrategy *self, gboolean blocking);
+/* Asks child @slot to leave after its request. (lock) */
+void ss__prefork_tell_unlocked (SsPreforkingStrategy *self, guint slot);
+
+/* preforking-manager.c */
+gboolean ss__prefork_manager_start (SsPreforkingStrategy *self, GError **error);
+void ss__prefork_manager_stop (SsPreforkingStrategy *self);
+
+/* preforking-child.c: runs a freshly forked child; never returns. */
+G_GNUC_NORETURN void ss__prefork_child_main (SsPreforkingStrategy *self, guint slot, int control_fd);
+/* The child's part of process_request. */
+void ss__prefork_child_run (SsPreforkingStrategy *self, SsServer *server, SsRequest *request);
