@@ -379,18 +379,15 @@ count_threads (pid_t pid)
   return line ? (guint) strtoul (line + 9, NULL, 10) : 0;
 }
 
-guint
-bench_count_process_tree (pid_t pid)
+/* Calls @each for every child pid of every thread of @pid (a fork from
+ * any thread is listed under that thread). */
+static void
+each_child (pid_t pid, void (*each) (pid_t child, gpointer data), gpointer data)
 {
-  guint total = count_threads (pid);
-  if (total == 0)
-    return 0;
-  /* Children of every thread of @pid (a fork from any thread is listed
-   * under that thread). */
   g_autofree char *task_dir = g_strdup_printf ("/proc/%d/task", (int) pid);
   DIR *dir = opendir (task_dir);
   if (dir == NULL)
-    return total;
+    return;
   struct dirent *de;
   while ((de = readdir (dir)) != NULL)
     {
@@ -403,9 +400,39 @@ bench_count_process_tree (pid_t pid)
       g_auto (GStrv) pids = g_strsplit (g_strstrip (text), " ", -1);
       for (guint i = 0; pids[i] != NULL; i++)
         if (pids[i][0] != '\0')
-          total += count_threads ((pid_t) atoi (pids[i]));
+          each ((pid_t) atoi (pids[i]), data);
     }
   closedir (dir);
+}
+
+static void
+add_threads (pid_t child, gpointer data)
+{
+  *(guint *) data += count_threads (child);
+}
+
+static void
+add_one (pid_t child, gpointer data)
+{
+  (void) child;
+  *(guint *) data += 1;
+}
+
+guint
+bench_count_process_tree (pid_t pid)
+{
+  guint total = count_threads (pid);
+  if (total == 0)
+    return 0;
+  each_child (pid, add_threads, &total);
+  return total;
+}
+
+guint
+bench_count_children (pid_t pid)
+{
+  guint total = 0;
+  each_child (pid, add_one, &total);
   return total;
 }
 

@@ -49,6 +49,9 @@ gboolean bench_client_run (const BenchClientConfig *config, BenchClientResult *r
  * or processes of the server" of an external server. */
 guint bench_count_process_tree (pid_t pid);
 
+/* The child processes of @pid (of any of its threads), not their threads. */
+guint bench_count_children (pid_t pid);
+
 /* TcpExt ListenOverflows of this network namespace (/proc/net/netstat):
  * SYNs or handshakes dropped because a listen queue was full. System-wide,
  * so take the difference around a run. */

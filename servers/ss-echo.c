@@ -1,9 +1,10 @@
 /* ss-echo: an echo server over any transport with any strategy.
  *
  *   ss-echo --transport=tcp|udp|unix|unix-dgram
- *           --strategy=sync|threading|threadpooling|forking
+ *           --strategy=sync|threading|threadpooling|forking|preforking
  *           --address=ADDR
  *           [--min-workers=N --max-workers=N --min-spare-workers=N]
+ *           [--max-spare-workers=N --max-requests=N]   (preforking)
  *           [--max-children=N]
  *           [--park-idle]
  *
@@ -47,6 +48,8 @@ typedef struct {
   int min_workers;
   int max_workers;
   int min_spare_workers;
+  int max_spare_workers;
+  int max_requests;
   int max_children;
   gboolean park_idle;
 } Options;
@@ -93,17 +96,22 @@ parse_options (int *argc, char ***argv, Options *o, GError **error)
     { "transport", 't', 0, G_OPTION_ARG_STRING, &o->transport,
       "tcp, udp, unix or unix-dgram (default tcp)", "NAME" },
     { "strategy", 's', 0, G_OPTION_ARG_STRING, &o->strategy,
-      "sync, threading, threadpooling or forking (default sync)", "NAME" },
+      "sync, threading, threadpooling, forking or preforking (default sync)", "NAME" },
     { "address", 'a', 0, G_OPTION_ARG_STRING, &o->address,
       "HOST:PORT, [V6ADDR]:PORT (port 0 picks a free one) or a Unix socket path (default "
       DEFAULT_INET_ADDRESS ", " DEFAULT_UNIX_ADDRESS " for unix, "
       DEFAULT_UNIX_DGRAM_ADDRESS " for unix-dgram)", "ADDR" },
     { "min-workers", 0, 0, G_OPTION_ARG_INT, &o->min_workers,
-      "threadpooling: workers always kept (default 5)", "N" },
+      "threadpooling, preforking: workers always kept (default 5)", "N" },
     { "max-workers", 0, 0, G_OPTION_ARG_INT, &o->max_workers,
-      "threadpooling: most workers at once (default 100)", "N" },
+      "threadpooling, preforking: most workers at once (default 100; preforking 50)", "N" },
     { "min-spare-workers", 0, 0, G_OPTION_ARG_INT, &o->min_spare_workers,
-      "threadpooling: idle workers kept after a burst (default 5)", "N" },
+      "threadpooling, preforking: idle workers kept after a burst (default 5; preforking 2)", "N" },
+    { "max-spare-workers", 0, 0, G_OPTION_ARG_INT, &o->max_spare_workers,
+      "preforking: idle processes above this are retired, one a second "
+      "(default min-workers + min-spare-workers)", "N" },
+    { "max-requests", 0, 0, G_OPTION_ARG_INT, &o->max_requests,
+      "preforking: a process is replaced after N connections (default 0 = never)", "N" },
     { "park-idle", 0, 0, G_OPTION_ARG_NONE, &o->park_idle,
       "threadpooling, stream transports: park idle connections between lines in the pool's "
       "poller, so they hold no worker (default off: a worker per open connection)", NULL },
@@ -153,11 +161,20 @@ check_strategy_flags (const Options *o, GError **error)
 {
   gboolean pool = g_strcmp0 (o->strategy, "threadpooling") == 0;
   gboolean forking = g_strcmp0 (o->strategy, "forking") == 0;
+  gboolean preforking = g_strcmp0 (o->strategy, "preforking") == 0;
 
-  if (!pool && (o->min_workers != -1 || o->max_workers != -1 || o->min_spare_workers != -1))
+  if (!pool && !preforking
+      && (o->min_workers != -1 || o->max_workers != -1 || o->min_spare_workers != -1))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--min-workers, --max-workers and --min-spare-workers need --strategy=threadpooling");
+                   "--min-workers, --max-workers and --min-spare-workers need "
+                   "--strategy=threadpooling or --strategy=preforking");
+      return FALSE;
+    }
+  if (!preforking && (o->max_spare_workers != -1 || o->max_requests != -1))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--max-spare-workers and --max-requests need --strategy=preforking");
       return FALSE;
     }
   if (!pool && o->park_idle)
@@ -175,6 +192,8 @@ check_strategy_flags (const Options *o, GError **error)
   return check_count ("min-workers", o->min_workers, 0, error)
       && check_count ("max-workers", o->max_workers, 1, error)
       && check_count ("min-spare-workers", o->min_spare_workers, 0, error)
+      && check_count ("max-spare-workers", o->max_spare_workers, 0, error)
+      && check_count ("max-requests", o->max_requests, 0, error)
       && check_count ("max-children", o->max_children, 1, error);
 }
 
@@ -182,6 +201,27 @@ static guint
 or_default (int value, guint fallback)
 {
   return value == -1 ? fallback : (guint) value;
+}
+
+/* The process pool with the limits given, Net::Server's defaults for the rest. */
+static SsStrategy *
+make_preforking (const Options *o, GError **error)
+{
+  guint min_workers = or_default (o->min_workers, SS_PREFORKING_DEFAULT_MIN_WORKERS);
+  guint max_workers = or_default (o->max_workers, SS_PREFORKING_DEFAULT_MAX_WORKERS);
+  guint min_spare = or_default (o->min_spare_workers, SS_PREFORKING_DEFAULT_MIN_SPARE_WORKERS);
+  guint max_spare = or_default (o->max_spare_workers, SS_PREFORKING_MAX_SPARE_DEFAULT);
+  SsStrategy *strategy = ss_preforking_strategy_new (min_workers, max_workers, min_spare, error);
+
+  if (strategy == NULL)
+    return NULL;
+  if (!ss_preforking_strategy_set_limits (strategy, min_workers, max_workers, min_spare, max_spare, error))
+    {
+      ss_strategy_free (strategy);
+      return NULL;
+    }
+  ss_preforking_strategy_set_max_requests (strategy, or_default (o->max_requests, 0));
+  return strategy;
 }
 
 /* Returns: (transfer full) the strategy the options ask for, or NULL with
@@ -198,6 +238,8 @@ make_strategy (const Options *o, GError **error)
         or_default (o->min_workers, SS_THREAD_POOL_DEFAULT_MIN_WORKERS),
         or_default (o->max_workers, SS_THREAD_POOL_DEFAULT_MAX_WORKERS),
         or_default (o->min_spare_workers, SS_THREAD_POOL_DEFAULT_MIN_SPARE_WORKERS), error);
+  if (g_strcmp0 (o->strategy, "preforking") == 0)
+    return make_preforking (o, error);
   strategy = ss_strategy_new_by_name (o->strategy, error);
   if (strategy != NULL && o->max_children != -1)
     ss_forking_strategy_set_max_children (strategy, (guint) o->max_children);
@@ -292,7 +334,8 @@ serve (SsServer *server)
 int
 main (int argc, char **argv)
 {
-  Options o = { .min_workers = -1, .max_workers = -1, .min_spare_workers = -1, .max_children = -1 };
+  Options o = { .min_workers = -1, .max_workers = -1, .min_spare_workers = -1,
+                .max_spare_workers = -1, .max_requests = -1, .max_children = -1 };
   GError *error = NULL;
   SsServer *server;
   int status;

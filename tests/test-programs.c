@@ -400,6 +400,67 @@ START_TEST (test_echo_combination)
 }
 END_TEST
 
+/* The child processes of @pid, from /proc (every thread's list). */
+static GArray *
+child_pids (GPid pid)
+{
+  g_autofree char *task = g_strdup_printf ("/proc/%d/task", (int) pid);
+  GArray *pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
+  GDir *dir = g_dir_open (task, 0, NULL);
+  const char *tid;
+
+  while (dir != NULL && (tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/%s/children", task, tid);
+      g_autofree char *text = NULL;
+      g_auto (GStrv) words = NULL;
+
+      if (!g_file_get_contents (path, &text, NULL, NULL))
+        continue;
+      words = g_strsplit (g_strstrip (text), " ", -1);
+      for (char **w = words; *w != NULL; w++)
+        if (**w != '\0')
+          {
+            pid_t child = (pid_t) atoi (*w);
+
+            g_array_append_val (pids, child);
+          }
+    }
+  if (dir != NULL)
+    g_dir_close (dir);
+  return pids;
+}
+
+/* The process pool over every transport: its children (min_workers 3) are
+ * there before the first client, serve, and are all gone once SIGTERM has
+ * made ss-echo exit 0. */
+START_TEST (test_echo_preforking)
+{
+  const char *transport = test_transports[_i];
+  const char *extra[] = { "--min-workers=3", "--max-workers=6", "--min-spare-workers=1", NULL };
+  Program *p = echo_start (transport, "preforking", extra);
+  gint64 end = g_get_monotonic_time () + (gint64) (10 * scale () * G_USEC_PER_SEC);
+  GArray *children;
+
+  for (int round = 0; round < 3; round++)
+    echo_exchange (p, transport, round);
+  /* The first child may serve before the parent has forked the third. */
+  while ((children = child_pids (p->pid))->len < 3 && g_get_monotonic_time () < end)
+    {
+      g_array_free (children, TRUE);
+      g_usleep (10000);
+    }
+  ck_assert_uint_ge (children->len, 3);
+  ck_assert_uint_le (children->len, 6);
+  program_stop (p, SIGTERM);
+  ck_assert_msg (p->err->len == 0, "%s/preforking stderr: %s", transport, p->err->str);
+  for (guint i = 0; i < children->len; i++)
+    ck_assert_msg (kill (g_array_index (children, pid_t, i), 0) < 0 && errno == ESRCH,
+                   "child %d outlived ss-echo", (int) g_array_index (children, pid_t, i));
+  g_array_free (children, TRUE);
+}
+END_TEST
+
 /* A 200 KiB line without a newline is longer than the readline limit: it
  * comes back in pieces, whole and in order, and the connection ends cleanly. */
 START_TEST (test_echo_long_line)
@@ -434,6 +495,7 @@ START_TEST (test_signal_exit)
     { "sync", SIGTERM }, { "sync", SIGINT },
     { "threadpooling", SIGTERM }, { "threadpooling", SIGINT },
     { "threading", SIGINT }, { "forking", SIGTERM },
+    { "preforking", SIGTERM }, { "preforking", SIGINT },
   };
   Program *p = echo_start ("tcp", cases[_i].strategy, NULL);
 
@@ -606,6 +668,9 @@ START_TEST (test_error_usage)
     { { "--address=127.0.0.1:0", "extra" }, "extra" },
     { { "--park-idle", "--address=127.0.0.1:0" }, "threadpooling" },
     { { "--strategy=threadpooling", "--park-idle", "--transport=udp", "--address=127.0.0.1:0" }, "stream" },
+    { { "--max-requests=5", "--address=127.0.0.1:0" }, "preforking" },
+    { { "--strategy=preforking", "--min-spare-workers=5", "--max-spare-workers=2",
+        "--address=127.0.0.1:0" }, "max_spare_workers" },
   };
 
   expect_failure (cases[_i].args, 2, cases[_i].needle);
@@ -658,9 +723,14 @@ END_TEST
  * line on stderr and exit 2. */
 START_TEST (test_bench_server_only)
 {
-  static const char *const strategies[] = { "sync", "threading", "threadpooling", "forking" };
+  static const char *const strategies[] = { "sync", "threading", "threadpooling", "forking",
+                                            "preforking" };
   g_autofree char *server = g_strdup_printf ("--server=%s", strategies[_i]);
-  const char *args[] = { server, "--port=0", "--packet-size=1000", NULL };
+  /* preforking: a small pool, so that 20 sanitized children need not all
+   * exit within the 10 s program_stop allows on a loaded machine. */
+  gboolean pool = g_str_equal (strategies[_i], "preforking");
+  const char *args[] = { server, "--port=0", "--packet-size=1000",
+                         pool ? "--min-workers=2" : NULL, "--min-spare-workers=2", NULL };
   Program *p = program_start ("ss-bench", args);
   int round;
 
@@ -680,8 +750,11 @@ END_TEST
 
 START_TEST (test_bench_with_clients)
 {
-  const char *args[] = { "--server=threadpooling", "--port=0", "--n-clients=10",
-                         "--duration=1", NULL };
+  const char *name = _i == 0 ? "threadpooling" : "preforking";
+  g_autofree char *server = g_strdup_printf ("--server=%s", name);
+  g_autofree char *summary = g_strdup_printf ("summary: server=%s", name);
+  g_autofree char *rest = g_strdup_printf ("rest: server=%s", name);
+  const char *args[] = { server, "--port=0", "--n-clients=10", "--duration=1", NULL };
   Program *p = program_spawn ("ss-bench", args);
   GString *out = g_string_new (NULL);
 
@@ -690,7 +763,9 @@ START_TEST (test_bench_with_clients)
     ;
   ck_assert_msg (WIFEXITED (p->status) && WEXITSTATUS (p->status) == 0,
                  "status 0x%x, stderr: %s", p->status, p->err->str);
-  ck_assert_msg (strstr (out->str, "summary: server=threadpooling") != NULL, "stdout: %s", out->str);
+  ck_assert_msg (strstr (out->str, summary) != NULL, "stdout: %s", out->str);
+  /* Both pools report how soon they were back at rest. */
+  ck_assert_msg (strstr (out->str, rest) != NULL, "stdout: %s", out->str);
   ck_assert_msg (strstr (out->str, "replies/s=") != NULL, "stdout: %s", out->str);
   ck_assert_msg (strstr (out->str, " errors=0 ") != NULL, "stdout: %s", out->str);
   g_string_free (out, TRUE);
@@ -1004,16 +1079,17 @@ make_suite (void)
 
   tc = tcase (s, "/programs/echo", 30);
   tcase_add_loop_test (tc, test_echo_combination, 0, 16);
+  tcase_add_loop_test (tc, test_echo_preforking, 0, 4);
   tcase_add_loop_test (tc, test_echo_long_line, 0, 3);
 
   tc = tcase (s, "/programs/signals", 30);
-  tcase_add_loop_test (tc, test_signal_exit, 0, 6);
+  tcase_add_loop_test (tc, test_signal_exit, 0, 8);
   tcase_add_test (tc, test_signal_unix_cleanup);
   tcase_add_test (tc, test_signal_forking_child);
   tcase_add_loop_test (tc, test_signal_twice, 0, 6);
 
   tc = tcase (s, "/programs/errors", 30);
-  tcase_add_loop_test (tc, test_error_usage, 0, 12);
+  tcase_add_loop_test (tc, test_error_usage, 0, 14);
   tcase_add_test (tc, test_error_address_in_use);
   tcase_add_test (tc, test_error_unix_not_socket);
   tcase_add_test (tc, test_error_unix_no_dir);
@@ -1023,8 +1099,8 @@ make_suite (void)
   tcase_add_test (tc, test_pool_park_idle);
 
   tc = tcase (s, "/programs/bench", 120);
-  tcase_add_loop_test (tc, test_bench_server_only, 0, 4);
-  tcase_add_test (tc, test_bench_with_clients);
+  tcase_add_loop_test (tc, test_bench_server_only, 0, 5);
+  tcase_add_loop_test (tc, test_bench_with_clients, 0, 2);
   tcase_add_loop_test (tc, test_bench_bad_option, 0, 4);
 
   tc = tcase (s, "/programs/examples", 30);
