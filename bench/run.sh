@@ -170,6 +170,9 @@ echo "   (plain workload, and with --handler-delay=5: a handler that waits 5 ms,
        --trace-pool="$OUT/ramp.dat" | grep -E '^(summary|rest):' | tee "$OUT/ramp.txt"
 "$SSB" --server=threadpooling --port=0 --n-clients="$CLIENTS" --duration=10 --ramp --handler-delay=5 \
        --trace-pool="$OUT/ramp-delay.dat" | grep -E '^(summary|rest):' | tee "$OUT/ramp-delay.txt"
+echo "== process pool (2, 200, 20): a burst of $CLIENTS clients for 3 s, then none"
+"$SSB" --server=preforking --port=0 --n-clients="$CLIENTS" --duration=3 \
+       | grep -E '^(summary|rest):' | tee "$OUT/burst-prefork.txt"
 for trace in ramp ramp-delay; do
   if "$SRC/bench/plot-trace.sh" "$OUT/$trace.dat" "$OUT/pool-$trace.svg" "ss-bench --server=threadpooling (2, 200, 20), clients 0 -> $CLIENTS -> 0$( [ $trace = ramp-delay ] && echo ", handler waits 5 ms")" 2> "$OUT/plot.err"; then
     echo "picture: $OUT/pool-$trace.svg"
@@ -181,9 +184,9 @@ done
 echo "== load average at end: $(cut -d' ' -f1-3 /proc/loadavg); total $(( $(date +%s) - START )) s" \
   | tee -a "$OUT/machine.txt"
 
-python3 - "$RESULTS" "$OUT/burst.txt $OUT/burst-delay.txt" "$CLIENTS" "$BIG_CLIENTS" <<'PY' | tee "$OUT/table.md"
+python3 - "$RESULTS" "$OUT/burst.txt $OUT/burst-delay.txt" "$CLIENTS" "$BIG_CLIENTS" "$OUT/burst-prefork.txt" <<'PY' | tee "$OUT/table.md"
 import re, statistics, sys
-results, burst_file, clients, big = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+results, burst_file, clients, big, prefork_burst = sys.argv[1:6]
 rows = [l.split() for l in open(results) if l.strip()]
 LABELS = {
     "epoll": "epoll, 1 thread per core, SO_REUSEPORT (bench/ref-epoll)",
@@ -275,6 +278,7 @@ ratio_target("threadpooling >= 0.95 x epoll", "ss-threadpooling", "epoll", 0.95)
 ratio_target("threading >= 0.95 x pthread per connection", "ss-threading", "thread-per-conn", 0.95)
 ratio_target("forking >= 0.95 x fork per connection", "ss-forking", "fork-per-conn", 0.95)
 ratio_target("threadpooling >= 1.5 x threading", "ss-threadpooling", "ss-threading", 1.5)
+ratio_target("preforking >= 0.9 x epoll", "ss-preforking", "epoll", 0.9)
 ep = b.get("epoll")
 for n in ("ss-threadpooling", "ss-threading", "ss-preforking"):
     d = b.get(n)
@@ -295,5 +299,15 @@ for burst in burst_file.split():
         target(label, float(mr.group(2)) <= 1.0, "%s%s workers after %s s" % (peak, mr.group(1), mr.group(2)))
     else:
         target(label, False, rest.strip().splitlines()[-1] if rest.strip() else "no rest line")
+# The process pool: back within max(2 s, 2 maintenance intervals of 1 s).
+rest = open(prefork_burst).read()
+mr = re.search(r"rest: .*?workers=(\d+) .*? ([0-9.]+)s after", rest)
+mp = re.search(r"peak_processes=(\d+)", rest)
+label = "process pool back to min + min_spare within 2 s of a burst"
+if mr:
+    target(label, float(mr.group(2)) <= 2.0, "peak %s processes, %s children after %s s"
+           % (mp.group(1) if mp else "?", mr.group(1), mr.group(2)))
+else:
+    target(label, False, rest.strip().splitlines()[-1] if rest.strip() else "no rest line")
 PY
 echo "raw results: $OUT"
