@@ -400,36 +400,7 @@ START_TEST (test_echo_combination)
 }
 END_TEST
 
-/* The child processes of @pid, from /proc (every thread's list). */
-static GArray *
-child_pids (GPid pid)
-{
-  g_autofree char *task = g_strdup_printf ("/proc/%d/task", (int) pid);
-  GArray *pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
-  GDir *dir = g_dir_open (task, 0, NULL);
-  const char *tid;
-
-  while (dir != NULL && (tid = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_strdup_printf ("%s/%s/children", task, tid);
-      g_autofree char *text = NULL;
-      g_auto (GStrv) words = NULL;
-
-      if (!g_file_get_contents (path, &text, NULL, NULL))
-        continue;
-      words = g_strsplit (g_strstrip (text), " ", -1);
-      for (char **w = words; *w != NULL; w++)
-        if (**w != '\0')
-          {
-            pid_t child = (pid_t) atoi (*w);
-
-            g_array_append_val (pids, child);
-          }
-    }
-  if (dir != NULL)
-    g_dir_close (dir);
-  return pids;
-}
+static GArray *children_of (GPid parent);
 
 /* The process pool over every transport: its children (min_workers 3) are
  * there before the first client, serve, and are all gone once SIGTERM has
@@ -445,7 +416,7 @@ START_TEST (test_echo_preforking)
   for (int round = 0; round < 3; round++)
     echo_exchange (p, transport, round);
   /* The first child may serve before the parent has forked the third. */
-  while ((children = child_pids (p->pid))->len < 3 && g_get_monotonic_time () < end)
+  while ((children = children_of (p->pid))->len < 3 && g_get_monotonic_time () < end)
     {
       g_array_free (children, TRUE);
       g_usleep (10000);
@@ -455,8 +426,8 @@ START_TEST (test_echo_preforking)
   program_stop (p, SIGTERM);
   ck_assert_msg (p->err->len == 0, "%s/preforking stderr: %s", transport, p->err->str);
   for (guint i = 0; i < children->len; i++)
-    ck_assert_msg (kill (g_array_index (children, pid_t, i), 0) < 0 && errno == ESRCH,
-                   "child %d outlived ss-echo", (int) g_array_index (children, pid_t, i));
+    ck_assert_msg (kill (g_array_index (children, int, i), 0) < 0 && errno == ESRCH,
+                   "child %d outlived ss-echo", g_array_index (children, int, i));
   g_array_free (children, TRUE);
 }
 END_TEST
@@ -625,6 +596,54 @@ START_TEST (test_signal_twice)
                  "%s: no log line about the second signal on stderr: \"%s\"",
                  cases[_i].strategy, p->err->str);
   close (fd);
+}
+END_TEST
+
+/* The process pool's way out: SIGTERM to ss-echo alone, or SIGINT to it
+ * and every child (what Ctrl-C does to the process group). New
+ * connections are no longer taken, but the child serving a client goes on
+ * until that client is done, and then ss-echo exits 0 with every child
+ * gone. */
+START_TEST (test_signal_preforking_finishes)
+{
+  int sig = _i == 0 ? SIGTERM : SIGINT;
+  const char *extra[] = { "--min-workers=2", "--max-workers=4", "--min-spare-workers=1", NULL };
+  Program *p = echo_start ("tcp", "preforking", extra);
+  gint64 end = g_get_monotonic_time () + (gint64) (10 * scale () * G_USEC_PER_SEC);
+  int fd = client_connect (p, SOCK_STREAM);
+  g_autoptr (GArray) kids = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *again = NULL;
+
+  test_send_all (fd, "held\n", 5);
+  line = test_recv_line (fd);
+  ck_assert_str_eq (line != NULL ? line : "(EOF)", "held\n");
+  while ((kids = children_of (p->pid))->len < 2 && g_get_monotonic_time () < end)
+    {
+      g_clear_pointer (&kids, g_array_unref);
+      g_usleep (10000);
+    }
+  ck_assert_uint_ge (kids->len, 2);
+
+  ck_assert_int_eq (kill (p->pid, sig), 0);
+  if (sig == SIGINT)
+    for (guint i = 0; i < kids->len; i++)
+      kill (g_array_index (kids, int, i), SIGINT);
+  g_usleep ((gulong) (300 * 1000 * scale ()));
+  ck_assert_msg (!program_wait (p, 0.1), "ss-echo exited under a request: status 0x%x", p->status);
+  test_send_all (fd, "still here\n", 11);
+  again = test_recv_line (fd);
+  ck_assert_str_eq (again != NULL ? again : "(EOF)", "still here\n");
+
+  shutdown (fd, SHUT_WR);
+  close (fd);
+  ck_assert_msg (program_wait (p, 10), "ss-echo still running 10 s after its last client left");
+  ck_assert_msg (WIFEXITED (p->status) && WEXITSTATUS (p->status) == 0,
+                 "status 0x%x, stderr: %s", p->status, p->err->str);
+  ck_assert_msg (p->err->len == 0, "stderr: %s", p->err->str);
+  for (guint i = 0; i < kids->len; i++)
+    ck_assert_msg (kill (g_array_index (kids, int, i), 0) < 0 && errno == ESRCH,
+                   "child %d outlived ss-echo", g_array_index (kids, int, i));
 }
 END_TEST
 
@@ -1087,6 +1106,7 @@ make_suite (void)
   tcase_add_test (tc, test_signal_unix_cleanup);
   tcase_add_test (tc, test_signal_forking_child);
   tcase_add_loop_test (tc, test_signal_twice, 0, 6);
+  tcase_add_loop_test (tc, test_signal_preforking_finishes, 0, 2);
 
   tc = tcase (s, "/programs/errors", 30);
   tcase_add_loop_test (tc, test_error_usage, 0, 14);

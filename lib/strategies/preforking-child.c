@@ -13,19 +13,20 @@
  * no syscall, and the parent reads the whole board when it wants to.
  *
  * It leaves after max_requests connections, when the parent asks (retire,
- * stop: a connection taken already is finished first), or when the parent
- * is gone, and always through _exit: the parent's atexit handlers and
+ * stop: a connection taken already is finished first), on SIGINT (below),
+ * or when the parent is gone, and always through _exit: the parent's atexit handlers and
  * stdio buffers are not the child's to run or flush.
  */
 #include "strategies/preforking-private.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum { EV_LISTEN = 1, EV_CONTROL = 2, EV_BELL = 4 };
+enum { EV_LISTEN = 1, EV_CONTROL = 2, EV_BELL = 4, EV_INTERRUPTED = 8 };
 
 #define ACCEPT_BATCH 16
 /* Requests shorter than this on average (the thread pool's figure) cap the
@@ -60,6 +61,39 @@ close_parent_fds (SsPreforkingStrategy *self)
     close (self->epfd);
   self->epfd = -1;
   ss__wake_fd_close (&self->stop);
+}
+
+/* Ctrl-C in a terminal sends SIGINT to the whole process group, children
+ * included, while the parent handles its own SIGINT by stopping the pool
+ * gently: a child left with SIGINT's default action would die in the middle
+ * of its request. So a child whose program left SIGINT at its default
+ * finishes the request and leaves, as when the parent asks; a second
+ * SIGINT ends it at once, as the parent's second one ends the parent.
+ * SIGTERM keeps its default: it is how a child is stopped by force. The
+ * handler is caught, so exec resets it for a program the handler runs. */
+static volatile sig_atomic_t interrupted;
+
+static void
+on_sigint (int sig)
+{
+  if (interrupted)
+    {
+      signal (sig, SIG_DFL);
+      raise (sig);
+      return;
+    }
+  interrupted = 1;
+}
+
+static void
+catch_sigint (void)
+{
+  struct sigaction old;
+  struct sigaction sa = { .sa_handler = on_sigint, .sa_flags = SA_RESTART };
+
+  sigemptyset (&sa.sa_mask);
+  if (sigaction (SIGINT, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+    sigaction (SIGINT, &sa, NULL);
 }
 
 /* An epoll set holding @fd (exclusively) and the control socket. */
@@ -135,7 +169,8 @@ ring (SsPreforkingStrategy *self, guint64 tokens)
  * that leaves the socket last rings the doorbell, so some child waits on
  * the socket whenever one is idle; the two checks below are ordered
  * (sequentially consistent) so that either it sees the standby child or
- * the standby child sees the free place. Returns EV_LISTEN or EV_CONTROL. */
+ * the standby child sees the free place. Returns EV_LISTEN, EV_CONTROL or
+ * EV_INTERRUPTED (SIGINT, see catch_sigint). */
 static int
 wait_for_connection (SsPreforkingStrategy *self, Waiter *w)
 {
@@ -143,9 +178,13 @@ wait_for_connection (SsPreforkingStrategy *self, Waiter *w)
 
   for (;;)
     {
-      gboolean capped = w->bell_ep >= 0
-          && __atomic_load_n (&sh->request_us_avg, __ATOMIC_RELAXED) < SHORT_REQUEST_US;
+      gboolean capped;
       int turn;
+
+      if (interrupted)
+        return EV_INTERRUPTED;
+      capped = w->bell_ep >= 0
+          && __atomic_load_n (&sh->request_us_avg, __ATOMIC_RELAXED) < SHORT_REQUEST_US;
 
       if (w->sock_ep < 0)
         {
@@ -248,6 +287,7 @@ ss__prefork_child_main (SsPreforkingStrategy *self, guint slot, int control_fd)
   self->in_child = TRUE;
   self->my_slot = slot;
   close_parent_fds (self);
+  catch_sigint ();
   if (self->child_init != NULL)
     self->child_init (server, self->hook_data);
 
@@ -256,13 +296,17 @@ ss__prefork_child_main (SsPreforkingStrategy *self, guint slot, int control_fd)
     {
       gint64 start;
       guint n;
+      int turn;
 
       set_state (entry, SS_PREFORK_SLOT_IDLE);
-      if (wait_for_connection (self, &w) == EV_CONTROL)
+      turn = wait_for_connection (self, &w);
+      if (turn == EV_CONTROL)
         {
           left = why_leave (control_fd);
           break;
         }
+      if (turn == EV_INTERRUPTED)
+        break;
 
       set_state (entry, SS_PREFORK_SLOT_BUSY);
       start = g_get_monotonic_time ();
