@@ -20,6 +20,7 @@
 #include "strategies/preforking-private.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -643,15 +644,22 @@ on_child_exit (SsServer *server, gpointer data)
 
 /* Into a buffer on the stack: a heap block that only this thread points
  * at (maybe from a register) looks lost to valgrind in a child that the
- * pool forks meanwhile from its own thread. */
+ * pool forks meanwhile from its own thread. Fails the test when no line
+ * comes within 10 s. */
 static void
-read_hook_line (char line[64])
+read_hook_line (char line[64], const char *what)
 {
+  struct pollfd pfd = { .fd = hook_pipe[0], .events = POLLIN };
   gsize n = 0;
   char c;
 
-  while (read (hook_pipe[0], &c, 1) == 1 && c != '\n' && n < 63)
-    line[n++] = c;
+  for (;;)
+    {
+      ck_assert_msg (poll (&pfd, 1, (int) (10000 * scale ())) == 1, "no %s line from a child hook", what);
+      if (read (hook_pipe[0], &c, 1) != 1 || c == '\n' || n == 63)
+        break;
+      line[n++] = c;
+    }
   line[n] = '\0';
 }
 
@@ -681,9 +689,9 @@ START_TEST (test_hooks_in_child)
 
   /* child_init before the first accept, child_exit when it leaves after
    * its max_requests, then its replacement's child_init. */
-  read_hook_line (init1);
-  read_hook_line (exit1);
-  read_hook_line (init2);
+  read_hook_line (init1, "first child_init");
+  read_hook_line (exit1, "child_exit");
+  read_hook_line (init2, "second child_init");
   ck_assert (g_str_has_prefix (init1, "init "));
   ck_assert (g_str_has_prefix (exit1, "exit "));
   ck_assert_str_eq (init1 + 5, exit1 + 5);

@@ -154,10 +154,41 @@ wait_poll (Waiter *w)
   return pfd[1].revents ? EV_CONTROL : pfd[0].revents ? EV_LISTEN : 0;
 }
 
+/* A child's place while idle, kept in its slot (so the parent can mend
+ * the shared counts when a child dies in either place) and counted in
+ * on_socket / standby. */
 static void
-ring (SsPreforkingStrategy *self, guint64 tokens)
+take_place (SsPreforkingStrategy *self, SsPreforkSlot *entry, gint *count, gint role)
 {
-  (void) !write (self->doorbell, &tokens, sizeof tokens);
+  __atomic_store_n (&entry->role, role, __ATOMIC_SEQ_CST);
+  __atomic_add_fetch (count, 1, __ATOMIC_SEQ_CST);
+}
+
+static gint
+leave_place (SsPreforkingStrategy *self, SsPreforkSlot *entry, gint *count)
+{
+  gint left = __atomic_sub_fetch (count, 1, __ATOMIC_SEQ_CST);
+
+  __atomic_store_n (&entry->role, SS_PREFORK_ROLE_NONE, __ATOMIC_SEQ_CST);
+  return left;
+}
+
+/* Rings a standby child to the socket when no child waits there any more:
+ * called whenever this child stops waiting on the socket (for a request,
+ * or for good). */
+static void
+pass_on (SsPreforkingStrategy *self, gint on_socket_left)
+{
+  if (on_socket_left == 0 && __atomic_load_n (&self->shared->standby, __ATOMIC_SEQ_CST) > 0)
+    ss__prefork_ring (self->doorbell, 1);
+}
+
+static gboolean
+listen_ready_now (int listen_fd)
+{
+  struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+
+  return poll (&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
 }
 
 /* The accept cap. While requests are short, at most accept_cap idle
@@ -165,16 +196,21 @@ ring (SsPreforkingStrategy *self, guint64 tokens)
  * the doorbell. A burst of connections then wakes at most accept_cap
  * processes, each taking what the backlog holds, instead of one sleeping
  * process per connection while a busy one would be free microseconds later
- * (a process switch costs several times a thread switch here). The child
- * that leaves the socket last rings the doorbell, so some child waits on
- * the socket whenever one is idle; the two checks below are ordered
- * (sequentially consistent) so that either it sees the standby child or
- * the standby child sees the free place. Returns EV_LISTEN, EV_CONTROL or
- * EV_INTERRUPTED (SIGINT, see catch_sigint). */
+ * (a process switch costs several times a thread switch here).
+ *
+ * EPOLLEXCLUSIVE wakes one waiter per connection and only once: a child
+ * that was woken must take the connection or see that another does. So
+ * the child that leaves the socket last rings the doorbell (pass_on), so
+ * some child waits there whenever one is idle, and a child coming from the
+ * doorbell looks at the socket before it sleeps on it. The checks are
+ * ordered (sequentially consistent) so that either the leaving child sees
+ * the standby one or the standby one sees the free place. Returns
+ * EV_LISTEN, EV_CONTROL or EV_INTERRUPTED (SIGINT, see catch_sigint). */
 static int
-wait_for_connection (SsPreforkingStrategy *self, Waiter *w)
+wait_for_connection (SsPreforkingStrategy *self, SsPreforkSlot *entry, Waiter *w)
 {
   SsPreforkShared *sh = self->shared;
+  gboolean from_standby = FALSE;
 
   for (;;)
     {
@@ -183,34 +219,35 @@ wait_for_connection (SsPreforkingStrategy *self, Waiter *w)
 
       if (interrupted)
         return EV_INTERRUPTED;
-      capped = w->bell_ep >= 0
-          && __atomic_load_n (&sh->request_us_avg, __ATOMIC_RELAXED) < SHORT_REQUEST_US;
-
       if (w->sock_ep < 0)
         {
           if ((turn = wait_poll (w)) != 0)
             return turn;
           continue;
         }
-      if (__atomic_add_fetch (&sh->on_socket, 1, __ATOMIC_SEQ_CST) <= sh->accept_cap || !capped)
+      capped = w->bell_ep >= 0
+          && __atomic_load_n (&sh->request_us_avg, __ATOMIC_RELAXED) < SHORT_REQUEST_US;
+
+      take_place (self, entry, &sh->on_socket, SS_PREFORK_ROLE_SOCKET);
+      if (!capped || __atomic_load_n (&sh->on_socket, __ATOMIC_SEQ_CST) <= sh->accept_cap)
         {
-          turn = wait_on (w->sock_ep, EV_LISTEN);
-          if (__atomic_sub_fetch (&sh->on_socket, 1, __ATOMIC_SEQ_CST) == 0
-              && __atomic_load_n (&sh->standby, __ATOMIC_SEQ_CST) > 0)
-            ring (self, 1);
+          turn = from_standby && listen_ready_now (w->listen_fd)
+                     ? EV_LISTEN : wait_on (w->sock_ep, EV_LISTEN);
+          from_standby = FALSE;
+          pass_on (self, leave_place (self, entry, &sh->on_socket));
           if (turn != 0)
             return turn;
           continue;
         }
 
       /* Stand by. */
-      __atomic_sub_fetch (&sh->on_socket, 1, __ATOMIC_SEQ_CST);
-      __atomic_add_fetch (&sh->standby, 1, __ATOMIC_SEQ_CST);
+      leave_place (self, entry, &sh->on_socket);
+      take_place (self, entry, &sh->standby, SS_PREFORK_ROLE_STANDBY);
       if (__atomic_load_n (&sh->on_socket, __ATOMIC_SEQ_CST) < sh->accept_cap)
         turn = EV_BELL;   /* a place came free meanwhile: take it */
       else
         turn = wait_on (w->bell_ep, EV_BELL);
-      __atomic_sub_fetch (&sh->standby, 1, __ATOMIC_SEQ_CST);
+      leave_place (self, entry, &sh->standby);
       if (turn == EV_CONTROL)
         return turn;
       if (turn == EV_BELL)
@@ -218,6 +255,7 @@ wait_for_connection (SsPreforkingStrategy *self, Waiter *w)
           guint64 token;
 
           (void) !read (self->doorbell, &token, sizeof token);   /* EAGAIN: another took it */
+          from_standby = TRUE;
         }
     }
 }
@@ -236,20 +274,21 @@ note_duration (SsPreforkingStrategy *self, gint64 us)
   __atomic_store_n (&sh->request_us_avg, next, __ATOMIC_RELAXED);
   if (avg < SHORT_REQUEST_US && next >= SHORT_REQUEST_US
       && (standby = __atomic_load_n (&sh->standby, __ATOMIC_SEQ_CST)) > 0)
-    ring (self, (guint64) standby);
+    ss__prefork_ring (self->doorbell, (guint64) standby);
 }
 
-/* The parent asked us to leave (a byte), or is gone (EOF). */
-static SsPreforkLeft
+/* The parent asked us to leave (a byte: SS_PREFORK_RETIRE or
+ * SS_PREFORK_STOP), or is gone (EOF: 0). */
+static char
 why_leave (int control_fd)
 {
-  char byte;
+  char byte = 0;
   ssize_t n;
 
   do
     n = recv (control_fd, &byte, 1, MSG_DONTWAIT);
   while (n < 0 && errno == EINTR);
-  return n == 0 ? SS_PREFORK_LEFT_ORPHANED : SS_PREFORK_LEFT_TOLD;
+  return n == 1 ? byte : 0;
 }
 
 /* Out of fds: the core paused accepting and the socket stays readable, so
@@ -299,10 +338,19 @@ ss__prefork_child_main (SsPreforkingStrategy *self, guint slot, int control_fd)
       int turn;
 
       set_state (entry, SS_PREFORK_SLOT_IDLE);
-      turn = wait_for_connection (self, &w);
+      turn = wait_for_connection (self, entry, &w);
       if (turn == EV_CONTROL)
         {
-          left = why_leave (control_fd);
+          char why = why_leave (control_fd);
+
+          left = why == 0 ? SS_PREFORK_LEFT_ORPHANED : SS_PREFORK_LEFT_TOLD;
+          /* Retired while a connection may have woken us alone: take what
+           * is pending first, or it would wait for the next connection. */
+          if (why == SS_PREFORK_RETIRE)
+            {
+              set_state (entry, SS_PREFORK_SLOT_BUSY);
+              ss_server_handle_pending (server, batch_for (self, taken));
+            }
           break;
         }
       if (turn == EV_INTERRUPTED)
@@ -325,6 +373,9 @@ ss__prefork_child_main (SsPreforkingStrategy *self, guint slot, int control_fd)
 
   __atomic_store_n (&entry->left, left, __ATOMIC_RELAXED);
   set_state (entry, SS_PREFORK_SLOT_EXITING);
+  /* We wait on the socket no more: a connection queued for us alone (see
+   * wait_for_connection) must reach a standby child. */
+  pass_on (self, __atomic_load_n (&self->shared->on_socket, __ATOMIC_SEQ_CST));
   if (self->child_exit != NULL)
     self->child_exit (server, self->hook_data);
   _exit (0);

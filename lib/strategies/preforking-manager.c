@@ -43,7 +43,7 @@ retire_one_unlocked (SsPreforkingStrategy *self)
       state = __atomic_load_n (&self->board[slot].state, __ATOMIC_ACQUIRE);
       if (state == SS_PREFORK_SLOT_IDLE || state == SS_PREFORK_SLOT_STARTING)
         {
-          ss__prefork_tell_unlocked (self, slot);
+          ss__prefork_tell_unlocked (self, slot, SS_PREFORK_RETIRE);
           return;
         }
     }

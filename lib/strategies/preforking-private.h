@@ -76,10 +76,21 @@ typedef struct {
   gint64 request_us_avg;       /* (atomic) moving average of a request's duration */
 } SsPreforkShared;
 
-/* One child's slot in shared memory; the child writes state, left and
- * client, the parent resets it before each fork. */
+typedef enum {
+  SS_PREFORK_ROLE_NONE = 0,
+  SS_PREFORK_ROLE_SOCKET,     /* counted in on_socket */
+  SS_PREFORK_ROLE_STANDBY,    /* counted in standby */
+} SsPreforkRole;
+
+/* What the parent writes on a child's control socket. */
+#define SS_PREFORK_RETIRE 'r'   /* the maintenance: take what is pending, then leave */
+#define SS_PREFORK_STOP   'q'   /* stop serving: leave after the request in hand */
+
+/* One child's slot in shared memory; the child writes state, role, left
+ * and client, the parent resets it before each fork. */
 typedef struct {
   gint state;            /* (atomic) SsPreforkSlotState */
+  gint role;             /* (atomic) SsPreforkRole */
   gint left;             /* (atomic) SsPreforkLeft, valid once EXITING */
   SsAddress client;      /* the request being run while BUSY (the crash report) */
 } SsPreforkSlot;
@@ -153,8 +164,11 @@ gboolean ss__prefork_spawn (SsPreforkingStrategy *self, GError **error);
  * in turn) and reports the ones that died. Returns how many it reaped.
  * Called without the lock. */
 guint ss__prefork_reap (SsPreforkingStrategy *self, gboolean blocking);
-/* Asks child @slot to leave after its request. (lock) */
-void ss__prefork_tell_unlocked (SsPreforkingStrategy *self, guint slot);
+/* Asks child @slot to leave (@why: SS_PREFORK_RETIRE or SS_PREFORK_STOP).
+ * (lock) */
+void ss__prefork_tell_unlocked (SsPreforkingStrategy *self, guint slot, char why);
+/* Adds @tokens to the doorbell: wakes as many standby children. */
+void ss__prefork_ring (int doorbell, guint64 tokens);
 
 /* preforking-manager.c */
 gboolean ss__prefork_manager_start (SsPreforkingStrategy *self, GError **error);

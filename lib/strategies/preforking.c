@@ -158,6 +158,7 @@ ss__prefork_spawn (SsPreforkingStrategy *self, GError **error)
   self->children[slot].pid = -1;   /* being forked */
   entry = &self->board[slot];
   entry->left = SS_PREFORK_LEFT_TOLD;
+  entry->role = SS_PREFORK_ROLE_NONE;
   __atomic_store_n (&entry->state, SS_PREFORK_SLOT_STARTING, __ATOMIC_RELEASE);
   pthread_mutex_unlock (&self->lock);
 
@@ -205,17 +206,38 @@ fail:
 }
 
 void
-ss__prefork_tell_unlocked (SsPreforkingStrategy *self, guint slot)
+ss__prefork_tell_unlocked (SsPreforkingStrategy *self, guint slot, char why)
 {
   SsPreforkChild *child = &self->children[slot];
-  char q = 'q';
 
   if (child->pid <= 0 || child->told)
     return;
   child->told = TRUE;
   /* One byte into an empty socket buffer cannot block; a child that is
    * already gone makes it fail with EPIPE, which the reap will notice. */
-  (void) send (child->fd, &q, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+  (void) send (child->fd, &why, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+void
+ss__prefork_ring (int doorbell, guint64 tokens)
+{
+  (void) !write (doorbell, &tokens, sizeof tokens);
+}
+
+/* A child that died in its place (killed, crashed) left it counted: mend
+ * the count, and pass the socket on if it was the last one there. (lock) */
+static void
+mend_places_unlocked (SsPreforkingStrategy *self, guint slot)
+{
+  SsPreforkShared *sh = self->shared;
+  gint role = __atomic_exchange_n (&self->board[slot].role, SS_PREFORK_ROLE_NONE, __ATOMIC_SEQ_CST);
+
+  if (role == SS_PREFORK_ROLE_SOCKET
+      && __atomic_sub_fetch (&sh->on_socket, 1, __ATOMIC_SEQ_CST) == 0
+      && __atomic_load_n (&sh->standby, __ATOMIC_SEQ_CST) > 0)
+    ss__prefork_ring (self->doorbell, 1);
+  else if (role == SS_PREFORK_ROLE_STANDBY)
+    __atomic_sub_fetch (&sh->standby, 1, __ATOMIC_SEQ_CST);
 }
 
 /* Why a reaped child is worth a report, or NULL when it left cleanly. */
@@ -246,6 +268,7 @@ forget_child_unlocked (SsPreforkingStrategy *self, guint slot, pid_t pid, int st
   SsPreforkSlot *entry = &self->board[slot];
   char *report = reaped ? describe_exit (self, slot, pid, status) : NULL;
 
+  mend_places_unlocked (self, slot);
   if (report != NULL)
     self->crashed++;
   else if (__atomic_load_n (&entry->state, __ATOMIC_ACQUIRE) == SS_PREFORK_SLOT_EXITING
@@ -351,6 +374,12 @@ preforking_start_serving (SsStrategy *strategy, SsServer *server, GError **error
 
   pthread_mutex_lock (&self->lock);
   self->policy = (SsPreforkPolicy) { .spawn_rate = 1, .max_reported = FALSE };
+  if (self->alive == 0)
+    {
+      /* Whatever children killed in their place left counted. */
+      self->shared->on_socket = 0;
+      self->shared->standby = 0;
+    }
   self->max_reached = FALSE;
   limits = ss__prefork_limits_unlocked (self);
   n = MIN (MAX (limits.min_workers, limits.min_spare), limits.max_workers);
@@ -379,7 +408,7 @@ preforking_start_serving (SsStrategy *strategy, SsServer *server, GError **error
   pthread_mutex_lock (&self->lock);
   self->serving = FALSE;
   for (guint slot = 0; slot < self->n_slots; slot++)
-    ss__prefork_tell_unlocked (self, slot);
+    ss__prefork_tell_unlocked (self, slot, SS_PREFORK_STOP);
   pthread_mutex_unlock (&self->lock);
   ss__prefork_reap (self, TRUE);
   g_propagate_error (error, manager_error);
@@ -397,7 +426,7 @@ preforking_stop_serving (SsStrategy *strategy, SsServer *server)
   pthread_mutex_lock (&self->lock);
   self->serving = FALSE;
   for (guint slot = 0; slot < self->n_slots; slot++)
-    ss__prefork_tell_unlocked (self, slot);
+    ss__prefork_tell_unlocked (self, slot, SS_PREFORK_STOP);
   pthread_mutex_unlock (&self->lock);
 }
 
@@ -410,7 +439,7 @@ preforking_server_close (SsStrategy *strategy, SsServer *server)
   ss__prefork_manager_stop (self);
   pthread_mutex_lock (&self->lock);
   for (guint slot = 0; slot < self->n_slots; slot++)
-    ss__prefork_tell_unlocked (self, slot);
+    ss__prefork_tell_unlocked (self, slot, SS_PREFORK_STOP);
   block = self->block_on_close;
   pthread_mutex_unlock (&self->lock);
   ss__prefork_reap (self, block);
