@@ -72,7 +72,8 @@ count_unlocked (SsPreforkingStrategy *self, guint *workers, guint *idle)
 }
 
 static void
-log_decision (SsPreforkingStrategy *self, const SsPreforkDecision *d, guint workers, guint idle)
+log_decision (SsPreforkingStrategy *self, const SsPreforkDecision *d, guint workers, guint idle,
+              guint alive)
 {
   g_autofree char *where = NULL;
 
@@ -80,9 +81,9 @@ log_decision (SsPreforkingStrategy *self, const SsPreforkDecision *d, guint work
     return;
   where = ss_server_address_string (self->server);
   if (d->log_max)
-    g_message ("Server %s reached max_workers (%u processes): no more are started while "
-               "fewer than min_spare_workers are idle; raise max_workers if clients wait",
-               where, workers);
+    g_message ("Server %s reached max_workers (%u processes, %u of them busy or leaving): no "
+               "more are started while fewer than min_spare_workers are idle; raise max_workers "
+               "if clients wait", where, alive, alive - MIN (idle, alive));
   if (d->log_busy)
     g_info ("Server %s seems busy (raise min_spare_workers?): forking %u children, "
             "%u idle of %u", where, d->spawn, idle, workers);
@@ -95,19 +96,20 @@ maintain (SsPreforkingStrategy *self)
   SsPreforkDecision d;
   SsPreforkLimits limits;
   GError *error = NULL;
-  guint workers, idle, i;
+  guint workers, idle, alive, i;
 
   pthread_mutex_lock (&self->lock);
   limits = ss__prefork_limits_unlocked (self);
   count_unlocked (self, &workers, &idle);
-  ss__prefork_decide (&limits, workers, idle, self->alive, &self->policy, &d);
+  alive = self->alive;
+  ss__prefork_decide (&limits, workers, idle, alive, &self->policy, &d);
   if (d.retire)
     retire_one_unlocked (self);
   if (d.max_reached)
     self->max_reached = TRUE;
   pthread_mutex_unlock (&self->lock);
 
-  log_decision (self, &d, workers, idle);
+  log_decision (self, &d, workers, idle, alive);
   for (i = 0; i < d.spawn; i++)
     if (!ss__prefork_spawn (self, &error))
       break;
