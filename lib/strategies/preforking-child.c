@@ -325,6 +325,9 @@ ss__prefork_child_main (SsPreforkingStrategy *self, guint slot, int control_fd)
   /* Our copy of the strategy: from here on it describes this child. */
   self->in_child = TRUE;
   self->my_slot = slot;
+  /* Our own wake fd and fresh locks: a shutdown here must not wake the
+   * parent's loop through the eventfd we share with it. */
+  ss__server_in_forked_child (server);
   close_parent_fds (self);
   catch_sigint ();
   if (self->child_init != NULL)

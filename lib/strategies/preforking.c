@@ -495,6 +495,8 @@ static const SsStrategyOps preforking_ops = {
   .server_close = preforking_server_close,
   .start_serving = preforking_start_serving,
   .stop_serving = preforking_stop_serving,
+  .can_park = NULL,
+  .park_request = NULL,
   .get_stats = preforking_get_stats,
   .free = preforking_free,
 };
