@@ -182,7 +182,7 @@ ss__pool_spawn_or_log (SsThreadPool *pool, SsServer *server, guint n)
 void
 ss__pool_join_all (SsThreadPool *pool)
 {
-  GPtrArray *workers;
+  GPtrArray *workers, *kept;
   guint i;
 
   pthread_mutex_lock (&pool->lock);
@@ -190,8 +190,26 @@ ss__pool_join_all (SsThreadPool *pool)
    * no new spawn is decided once `stopping` is set. */
   while (pool->pending_spawns > 0)
     ss__pool_wait_state (pool);
+  /* server_close from a worker's own handler: that worker cannot join
+   * itself. It stays registered -- in the same locked step that takes the
+   * others, so that a pool_free racing with this close always finds it --
+   * leaves its loop once the handler returns (stopping is set), and
+   * pool_free joins it, the last one out; by then it has joined the
+   * others. */
   workers = pool->all;
-  pool->all = g_ptr_array_new ();
+  kept = g_ptr_array_new ();
+  pool->all = kept;
+  for (i = 0; i < workers->len; i++)
+    {
+      PoolWorker *w = g_ptr_array_index (workers, i);
+
+      if (pthread_equal (w->thread, pthread_self ()))
+        {
+          g_ptr_array_add (kept, w);
+          g_ptr_array_remove_index_fast (workers, i);
+          break;
+        }
+    }
   pool->exited_unjoined = 0;
   pthread_mutex_unlock (&pool->lock);
 
@@ -199,16 +217,6 @@ ss__pool_join_all (SsThreadPool *pool)
     {
       PoolWorker *w = g_ptr_array_index (workers, i);
 
-      if (pthread_equal (w->thread, pthread_self ()))
-        {
-          /* server_close from this worker's handler: it cannot join itself.
-           * It stays registered, leaves its loop once the handler returns
-           * (stopping is set), and pool_free joins it: the last one out. */
-          pthread_mutex_lock (&pool->lock);
-          g_ptr_array_add (pool->all, w);
-          pthread_mutex_unlock (&pool->lock);
-          continue;
-        }
       pthread_join (w->thread, NULL);
       g_free (w);
     }
