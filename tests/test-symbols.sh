@@ -25,7 +25,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 # Declared: every SS_API declaration, joined onto one line each.
 # shellcheck disable=SC2086
-echo '#include <socketserver/socketserver.h>' \
+printf '#include <socketserver/socketserver.h>\n#include <socketserver/http.h>\n' \
   | $CC -E -P -x c -I"$srcdir/include" $(${PKG_CONFIG:-pkg-config} --cflags glib-2.0) \
       -D'SS_API=SS_EXPORTED_DECLARATION' - \
   | tr '\n' ' ' | sed 's/;/;\n/g' | grep 'SS_EXPORTED_DECLARATION' \
