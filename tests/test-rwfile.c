@@ -780,6 +780,101 @@ START_TEST (test_readable_now)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ hold */
+
+START_TEST (test_hold_then_write)
+{
+  int sv[2];
+  g_autoptr (SsWFile) w = NULL;
+  GString *got;
+  GError *error = NULL;
+
+  make_pair (sv);
+  w = ss_wfile_new_socket (sv[0], 0);
+  ss_wfile_hold (w, "head ", 5);
+  ss_wfile_hold (w, "more ", 5);
+  got = recv_now (sv[1]);
+  ck_assert_uint_eq (got->len, 0); /* held, not sent */
+  g_string_free (got, TRUE);
+  ck_assert (ss_wfile_write (w, "body", 4, &error));
+  got = recv_now (sv[1]);
+  ck_assert_str_eq (got->str, "head more body");
+  g_string_free (got, TRUE);
+  /* Nothing held any more: a write is just itself; a flush sends the rest. */
+  ck_assert (ss_wfile_write (w, "x", 1, &error));
+  ss_wfile_hold (w, "tail", 4);
+  ck_assert (ss_wfile_flush (w, &error));
+  got = recv_now (sv[1]);
+  ck_assert_str_eq (got->str, "xtail");
+  g_string_free (got, TRUE);
+  ck_assert_ptr_null (error);
+  close (sv[0]);
+  close (sv[1]);
+}
+END_TEST
+
+/* Held bytes, then a short file (read in behind them) or a long one
+ * (sendfile after them): one stream, byte for byte, either way. */
+START_TEST (test_hold_then_sendfile)
+{
+  static const gsize sizes[] = { 500, 16384, 16385, 1024 * 1024 + 7 };
+
+  for (gsize k = 0; k < G_N_ELEMENTS (sizes); k++)
+    {
+      const gsize body = sizes[k];
+      int file = pattern_file (body + 2);
+      guint8 first[2] = { pattern_byte (0), pattern_byte (1) };
+      int sv[2];
+      Receiver rc = { 0 };
+      GThread *thread;
+      g_autoptr (SsWFile) w = NULL;
+      GError *error = NULL;
+
+      make_pair (sv);
+      set_timeout (sv[1], SO_RCVTIMEO, 20);
+      rc.fd = sv[1];
+      thread = g_thread_new ("receiver", receiver_thread, &rc);
+      w = ss_wfile_new_socket (sv[0], 0);
+      ss_wfile_hold (w, first, 2);
+      ck_assert_msg (ss_wfile_sendfile (w, file, 2, body, &error), "%s", error ? error->message : "?");
+      ck_assert_int_eq (lseek (file, 0, SEEK_CUR), 0);
+      shutdown (sv[0], SHUT_WR);
+      g_thread_join (thread);
+      ck_assert_uint_eq (rc.count, body + 2);
+      ck_assert (rc.pattern_ok);
+      close (file);
+      close (sv[0]);
+      close (sv[1]);
+    }
+}
+END_TEST
+
+START_TEST (test_hold_then_file_shrank)
+{
+  int sv[2];
+  int file = pattern_file (100);
+  g_autoptr (SsWFile) w = NULL;
+  GString *got;
+  GError *error = NULL;
+
+  make_pair (sv);
+  w = ss_wfile_new_socket (sv[0], 0);
+  ss_wfile_hold (w, "H", 1);
+  ck_assert (!ss_wfile_sendfile (w, file, 50, 60, &error));
+  ck_assert_error (error, SS_ERROR_FAILED);
+  ck_assert_ptr_nonnull (strstr (error->message, "ended 10 bytes early"));
+  g_clear_error (&error);
+  /* Nothing was sent, and nothing is held any more. */
+  ck_assert (ss_wfile_flush (w, &error));
+  got = recv_now (sv[1]);
+  ck_assert_uint_eq (got->len, 0);
+  g_string_free (got, TRUE);
+  close (file);
+  close (sv[0]);
+  close (sv[1]);
+}
+END_TEST
+
 static Suite *
 make_suite (void)
 {
@@ -815,6 +910,13 @@ make_suite (void)
   tcase_add_test (tc, test_sendfile_after_buffered);
   tcase_add_test (tc, test_sendfile_memory_and_short_file);
   tcase_add_test (tc, test_sendfile_closed_peer);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("hold");
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_hold_then_write);
+  tcase_add_test (tc, test_hold_then_sendfile);
+  tcase_add_test (tc, test_hold_then_file_shrank);
   suite_add_tcase (s, tc);
 
   return s;

@@ -39,6 +39,13 @@ SS_API gboolean ss_wfile_flush (SsWFile *wfile, GError **error);
 SS_API gboolean ss_wfile_sendfile (SsWFile *wfile, int in_fd, goffset offset, gsize count,
                                    GError **error);
 
+/* Queues @len bytes to go out in front of the next write, sendfile or
+ * flush, in the same send: what HTTP's end_headers does, so headers and
+ * the start of a body are one segment (and a short file is read in behind
+ * them: one send). A buffered or memory writer just adds them to its
+ * buffer, without flushing. Cannot fail: nothing is sent yet. */
+SS_API void ss_wfile_hold (SsWFile *wfile, const void *data, gsize len);
+
 /* Memory writers: the bytes written so far (borrowed). */
 SS_API const guint8 *ss_wfile_memory_data (SsWFile *wfile, gsize *len);
 

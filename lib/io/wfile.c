@@ -12,6 +12,12 @@
  *
  * All socket output goes through ss_sendall, which uses send(MSG_NOSIGNAL)
  * so that a vanished client is an SS_ERROR_CLOSED, never a SIGPIPE.
+ *
+ * A writer can also hold bytes (ss_wfile_hold: HTTP's headers) to send in
+ * front of the next write, in one sendmsg() with it, or in front of a
+ * file: a short file is read in behind them and leaves in the same send
+ * (no sendfile, no signal mask calls), a long one follows them by
+ * sendfile(2) after a MSG_MORE send.
  */
 #include "io/fd.h"
 
@@ -23,9 +29,14 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define COPY_CHUNK 65536
+
+/* A file this short behind held or buffered bytes is read in behind them
+ * and sent with them, rather than sendfile'd as a second call. */
+#define COPY_BEHIND_MAX 16384
 
 typedef enum {
   WFILE_UNBUFFERED,
@@ -38,6 +49,7 @@ struct _SsWFile {
   int fd;             /* socket writers; not owned */
   gsize bufsize;      /* buffered writers */
   GByteArray *buf;    /* buffered: pending bytes; memory: everything written */
+  GByteArray *held;   /* unbuffered: bytes to send in front of the next write (ss_wfile_hold) */
 };
 
 SsWFile *
@@ -80,6 +92,8 @@ ss_wfile_free (SsWFile *wfile)
     return;
   if (wfile->buf != NULL)
     g_byte_array_unref (wfile->buf);
+  if (wfile->held != NULL)
+    g_byte_array_unref (wfile->held);
   g_free (wfile);
 }
 
@@ -158,6 +172,56 @@ ss_sendall (int fd, const void *data, gsize len, GError **error)
   return sendall_flags (fd, data, len, 0, error);
 }
 
+/* send() @a then @b as one stream, with sendmsg() so that the two share
+ * a segment. */
+static gboolean
+sendall_two (int fd, const void *a, gsize a_len, const void *b, gsize b_len, GError **error)
+{
+  gsize len = a_len + b_len;
+  gsize sent = 0;
+
+  while (sent < len)
+    {
+      struct iovec iov[2];
+      struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 1 };
+      ssize_t n;
+
+      if (sent < a_len)
+        {
+          iov[0] = (struct iovec) { (guint8 *) a + sent, a_len - sent };
+          iov[1] = (struct iovec) { (void *) b, b_len };
+          msg.msg_iovlen = b_len > 0 ? 2 : 1;
+        }
+      else
+        iov[0] = (struct iovec) { (guint8 *) b + (sent - a_len), len - sent };
+      n = sendmsg (fd, &msg, MSG_NOSIGNAL);
+      if (n >= 0)
+        {
+          sent += (gsize) n;
+          continue;
+        }
+      if (errno == EINTR)
+        continue;
+      set_send_error (error, errno, fd, sent, len);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* An unbuffered writer's held bytes in front of @data, then none held
+ * (after a failure too: nobody knows what the client got). */
+static gboolean
+send_held_then (SsWFile *wfile, const void *data, gsize len, GError **error)
+{
+  gboolean ok;
+
+  if (wfile->held == NULL || wfile->held->len == 0)
+    return ss_sendall (wfile->fd, data, len, error);
+  ok = sendall_two (wfile->fd, wfile->held->data, wfile->held->len, data, len, error);
+  g_byte_array_set_size (wfile->held, 0);
+  return ok;
+}
+
 /* Sends what a buffered writer holds. The buffer is emptied either way: after
  * a failure nobody knows how much of it the client got, and resending the
  * start would corrupt the stream. */
@@ -182,7 +246,7 @@ ss_wfile_write (SsWFile *wfile, const void *data, gsize len, GError **error)
   switch (wfile->kind)
     {
     case WFILE_UNBUFFERED:
-      return ss_sendall (wfile->fd, data, len, error);
+      return send_held_then (wfile, data, len, error);
 
     case WFILE_MEMORY:
       g_return_val_if_fail (len <= G_MAXUINT - wfile->buf->len, FALSE);
@@ -237,9 +301,60 @@ ss_wfile_flush (SsWFile *wfile, GError **error)
 {
   g_return_val_if_fail (wfile != NULL, FALSE);
 
+  if (wfile->kind == WFILE_UNBUFFERED)
+    return send_held_then (wfile, NULL, 0, error);
   if (wfile->kind != WFILE_BUFFERED)
     return TRUE;
   return wfile_flush_buffer (wfile, 0, error);
+}
+
+void
+ss_wfile_hold (SsWFile *wfile, const void *data, gsize len)
+{
+  g_return_if_fail (wfile != NULL);
+  g_return_if_fail (data != NULL || len == 0);
+
+  if (wfile->kind == WFILE_UNBUFFERED)
+    {
+      if (wfile->held == NULL)
+        wfile->held = g_byte_array_sized_new (512);
+      g_byte_array_append (wfile->held, data, (guint) len);
+    }
+  else
+    g_byte_array_append (wfile->buf, data, (guint) len); /* sent by the next flush */
+}
+
+/* A short file behind held or buffered bytes: read in behind them and sent
+ * with them in one send. The pending bytes are gone either way. */
+static gboolean
+send_pending_with_file (SsWFile *wfile, GByteArray *pending, int in_fd, goffset offset,
+                        gsize count, GError **error)
+{
+  guint start = pending->len;
+  gsize got = 0;
+  gboolean ok = TRUE;
+
+  g_byte_array_set_size (pending, start + (guint) count);
+  while (ok && got < count)
+    {
+      ssize_t n = pread (in_fd, pending->data + start + got, count - got, offset + (goffset) got);
+
+      if (n > 0)
+        got += (gsize) n;
+      else if (n < 0 && errno == EINTR)
+        continue;
+      else if (n == 0)
+        ok = file_shrank (error, count - got);
+      else
+        {
+          ss_set_error_from_errno (error, errno, "Reading the file to send", NULL);
+          ok = FALSE;
+        }
+    }
+  if (ok)
+    ok = ss_sendall (wfile->fd, pending->data, pending->len, error);
+  g_byte_array_set_size (pending, 0);
+  return ok;
 }
 
 /* Copies @count bytes of @in_fd from @offset through a buffer into
@@ -301,6 +416,7 @@ sendfile_nosignal (int out_fd, int in_fd, off_t *offset, gsize count)
 gboolean
 ss_wfile_sendfile (SsWFile *wfile, int in_fd, goffset offset, gsize count, GError **error)
 {
+  GByteArray *pending;
   gsize sent = 0;
 
   g_return_val_if_fail (wfile != NULL, FALSE);
@@ -308,10 +424,19 @@ ss_wfile_sendfile (SsWFile *wfile, int in_fd, goffset offset, gsize count, GErro
 
   if (wfile->kind == WFILE_MEMORY)
     return copy_file (wfile, in_fd, offset, count, error);
-  /* What was buffered (a response's headers) goes first, with MSG_MORE so
-   * that it leaves in one segment with the start of the file. */
-  if (wfile->kind == WFILE_BUFFERED && !wfile_flush_buffer (wfile, MSG_MORE, error))
-    return FALSE;
+  pending = wfile->kind == WFILE_BUFFERED ? wfile->buf : wfile->held;
+  if (pending != NULL && pending->len > 0 && count <= COPY_BEHIND_MAX)
+    return send_pending_with_file (wfile, pending, in_fd, offset, count, error);
+  /* What was buffered or held (a response's headers) goes first, with
+   * MSG_MORE so that it leaves in one segment with the start of the file. */
+  if (pending != NULL && pending->len > 0)
+    {
+      gboolean ok = sendall_flags (wfile->fd, pending->data, pending->len, MSG_MORE, error);
+
+      g_byte_array_set_size (pending, 0);
+      if (!ok)
+        return FALSE;
+    }
   while (sent < count)
     {
       off_t off = (off_t) (offset + (goffset) sent);
