@@ -11,6 +11,8 @@
 #include "config.h"
 #include "helpers.h"
 
+#include <socketserver/http.h>
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -39,7 +41,7 @@ static const gsize server_slots[] = {
 
 static const SsServerClass *const exported_server_classes[] = {
   &ss_base_server_class, &ss_tcp_server_class, &ss_udp_server_class,
-  &ss_unix_stream_server_class, &ss_unix_datagram_server_class,
+  &ss_unix_stream_server_class, &ss_unix_datagram_server_class, &ss_http_server_class,
 };
 
 START_TEST (test_server_slots_filled)
@@ -68,6 +70,7 @@ static const SsHandlerClass *const exported_handler_classes[] = {
   &ss_base_request_handler_class, &ss_stream_request_handler_class,
   &ss_datagram_request_handler_class, &ss_stream_echo_handler_class,
   &ss_datagram_echo_handler_class, &ss_stream_echo_parking_handler_class,
+  &ss_base_http_request_handler_class.parent_class, &ss_simple_http_request_handler_class.parent_class,
 };
 
 START_TEST (test_handler_slots_filled)
@@ -82,6 +85,55 @@ START_TEST (test_handler_slots_filled)
   for (i = 0; i < G_N_ELEMENTS (handler_slots); i++)
     ck_assert_msg (G_STRUCT_MEMBER (gconstpointer, klass, handler_slots[i]) != NULL,
                    "%s has a NULL slot at offset %" G_GSIZE_FORMAT, klass->name, handler_slots[i]);
+}
+END_TEST
+
+/* The HTTP handler classes (http.h): every HTTP slot and attribute too. */
+static const gsize http_pointer_fields[] = {
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, do_GET), G_STRUCT_OFFSET (SsHTTPHandlerClass, do_HEAD),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, do_POST), G_STRUCT_OFFSET (SsHTTPHandlerClass, do_PUT),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, do_DELETE), G_STRUCT_OFFSET (SsHTTPHandlerClass, do_OPTIONS),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, do_PATCH), G_STRUCT_OFFSET (SsHTTPHandlerClass, do_TRACE),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, do_CONNECT), G_STRUCT_OFFSET (SsHTTPHandlerClass, methods),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, handle_one_request),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, parse_request),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, handle_expect_100),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, send_error), G_STRUCT_OFFSET (SsHTTPHandlerClass, send_response),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, send_response_only),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, send_header), G_STRUCT_OFFSET (SsHTTPHandlerClass, end_headers),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, log_request), G_STRUCT_OFFSET (SsHTTPHandlerClass, log_error),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, log_message),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, version_string),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, address_string), G_STRUCT_OFFSET (SsHTTPHandlerClass, send_head),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, list_directory),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, translate_path), G_STRUCT_OFFSET (SsHTTPHandlerClass, copyfile),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, guess_type), G_STRUCT_OFFSET (SsHTTPHandlerClass, server_version),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, sys_version),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, protocol_version),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, default_request_version),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, error_message_format),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, error_content_type),
+  G_STRUCT_OFFSET (SsHTTPHandlerClass, directory), G_STRUCT_OFFSET (SsHTTPHandlerClass, extensions_map),
+};
+
+static const SsHTTPHandlerClass *const exported_http_classes[] = {
+  &ss_base_http_request_handler_class, &ss_simple_http_request_handler_class,
+};
+
+START_TEST (test_http_slots_filled)
+{
+  const SsHTTPHandlerClass *klass = exported_http_classes[_i];
+
+  ck_assert_uint_eq (klass->http_magic, SS_HTTP_HANDLER_CLASS_MAGIC);
+  for (gsize i = 0; i < G_N_ELEMENTS (http_pointer_fields); i++)
+    ck_assert_msg (G_STRUCT_MEMBER (gconstpointer, klass, http_pointer_fields[i]) != NULL,
+                   "%s has a NULL field at offset %" G_GSIZE_FORMAT, klass->parent_class.name,
+                   http_pointer_fields[i]);
+  ck_assert (klass->keepalive_timeout != SS_INHERIT);
+  ck_assert (klass->ranges != SS_INHERIT);
+  ck_assert (klass->parent_class.rbufsize != SS_INHERIT && klass->parent_class.wbufsize != SS_INHERIT
+             && klass->parent_class.timeout != SS_INHERIT
+             && klass->parent_class.disable_nagle_algorithm != SS_INHERIT);
 }
 END_TEST
 
@@ -541,6 +593,7 @@ classes_suite (void)
 
   tcase_add_loop_test (filled, test_server_slots_filled, 0, G_N_ELEMENTS (exported_server_classes));
   tcase_add_loop_test (filled, test_handler_slots_filled, 0, G_N_ELEMENTS (exported_handler_classes));
+  tcase_add_loop_test (filled, test_http_slots_filled, 0, G_N_ELEMENTS (exported_http_classes));
   tcase_add_test (filled, test_chain_find);
   suite_add_tcase (s, filled);
 

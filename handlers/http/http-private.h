@@ -9,9 +9,8 @@
  */
 #pragma once
 
-#include "config.h"
+#include "../handlers-private.h"
 
-#include <socketserver/socketserver.h>
 #include <socketserver/http.h>
 
 /* ------------------------------------------------------------ pystr.c: Python's str on bytes */
@@ -57,3 +56,87 @@ typedef struct {
 void ss__request_line_parse (SsRequestLine *out, const char *raw, gsize len,
                              const char *protocol_version);
 void ss__request_line_clear (SsRequestLine *line);
+
+/* ------------------------------------------------------------ class.c */
+
+/* Copies @klass into @out with every HTTP slot and attribute resolved up
+ * its chain; FALSE when @klass does not derive from BaseHTTPRequestHandler. */
+gboolean ss__http_class_resolve (const SsHTTPHandlerClass *klass, SsHTTPHandlerClass *out);
+
+/* ------------------------------------------------------------ the handler's private part */
+
+struct SsBaseHTTPRequestHandlerPrivate {
+  SsHTTPHandlerClass vt;      /* the handler's class, resolved (class.c) */
+  SsRequestLine line;         /* the current request line; owns command, path, ... */
+  GString *raw_requestline;
+  GString *headers_buffer;    /* Python's _headers_buffer */
+};
+
+#define SS__HTTP_VT(self) (&(self)->priv->vt)
+
+/* BaseHTTPRequestHandler's slot functions, named in the classes' tables
+ * (base.c, response.c, log.c) and SimpleHTTPRequestHandler's (simple.c). */
+gboolean ss__http_setup (SsRequestHandler *handler, GError **error);
+gboolean ss__http_handle (SsRequestHandler *handler, GError **error);
+void ss__http_dispose (SsRequestHandler *handler);
+gboolean ss__http_unsupported_method (SsBaseHTTPRequestHandler *self, GError **error);
+gboolean ss__http_handle_one_request (SsBaseHTTPRequestHandler *self, GError **error);
+gboolean ss__http_parse_request (SsBaseHTTPRequestHandler *self, gboolean *proceed, GError **error);
+gboolean ss__http_handle_expect_100 (SsBaseHTTPRequestHandler *self, gboolean *proceed, GError **error);
+gboolean ss__http_send_error (SsBaseHTTPRequestHandler *self, int code, const char *message,
+                              const char *explain, GError **error);
+void ss__http_send_response (SsBaseHTTPRequestHandler *self, int code, const char *message);
+void ss__http_send_response_only (SsBaseHTTPRequestHandler *self, int code, const char *message);
+void ss__http_send_header (SsBaseHTTPRequestHandler *self, const char *keyword, const char *value);
+gboolean ss__http_end_headers (SsBaseHTTPRequestHandler *self, GError **error);
+void ss__http_log_request (SsBaseHTTPRequestHandler *self, int code, gssize size);
+void ss__http_log_error (SsBaseHTTPRequestHandler *self, const char *message);
+void ss__http_log_message (SsBaseHTTPRequestHandler *self, const char *message);
+char *ss__http_version_string (SsBaseHTTPRequestHandler *self);
+char *ss__http_address_string (SsBaseHTTPRequestHandler *self);
+
+gboolean ss__simple_setup (SsRequestHandler *handler, GError **error);
+void ss__simple_dispose (SsRequestHandler *handler);
+gboolean ss__simple_do_GET (SsBaseHTTPRequestHandler *self, GError **error);
+gboolean ss__simple_do_HEAD (SsBaseHTTPRequestHandler *self, GError **error);
+gboolean ss__simple_send_head (SsBaseHTTPRequestHandler *self, SsHTTPFile **file, GError **error);
+gboolean ss__simple_list_directory (SsBaseHTTPRequestHandler *self, const char *path,
+                                    SsHTTPFile **file, GError **error);
+char *ss__simple_translate_path (SsBaseHTTPRequestHandler *self, const char *path);
+gboolean ss__simple_copyfile (SsBaseHTTPRequestHandler *self, SsHTTPFile *source, GError **error);
+const char *ss__simple_guess_type (SsBaseHTTPRequestHandler *self, const char *path);
+
+/* Python's default extensions_map (SimpleHTTPRequestHandler's). */
+extern const SsHTTPExtension ss__http_default_extensions_map[];
+
+/* Appends error_message_format % {'code': ..., 'message': ..., 'explain': ...}. */
+void ss__http_format_error (GString *out, const char *format, int code, const char *message,
+                            const char *explain);
+
+/* Appends repr() of a UTF-8 str. */
+void ss__py_repr (GString *out, const char *s);
+
+/* An empty methods table: what the library's classes add (none). */
+extern const SsHTTPMethodEntry ss__http_no_methods[];
+
+/* ------------------------------------------------------------ url.c */
+
+/* unquote(@s, errors='surrogatepass') -- errors='replace' if that fails --
+ * appended as the file system encoding gives it, with @unencodable in
+ * place of each character that encoding cannot hold. */
+void ss__url_unquote_fs (GString *out, const char *s, gsize len, const char *unencodable,
+                         gsize unencodable_len);
+
+/* quote(name, errors='surrogatepass') of a file name (bytes decoded with
+ * surrogateescape), appended. */
+void ss__url_quote_fs_name (GString *out, const char *name, gsize len);
+
+/* urlunsplit of urlsplit(@url) with '/' added to its path, or NULL when
+ * the path already ends with one (transfer full). */
+char *ss__url_directory_redirect (const char *url);
+
+/* ------------------------------------------------------------ listing.c */
+
+/* The directory listing of @path for the request path @url_path, or NULL
+ * when the directory cannot be read (transfer full). */
+GBytes *ss__listing_render (const char *path, const char *url_path);

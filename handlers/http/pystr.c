@@ -139,3 +139,50 @@ ss__html_escape (GString *out, const char *s, gsize len)
         }
     }
 }
+
+void
+ss__py_repr (GString *out, const char *s)
+{
+  gsize len = strlen (s);
+  g_autoptr (GString) latin1 = NULL;
+
+  if (!g_utf8_validate (s, (gssize) len, NULL))
+    {
+      ss__py_repr_latin1 (out, s, len);
+      return;
+    }
+  latin1 = g_string_sized_new (len);
+  for (const char *p = s; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c > 0xff)
+        {
+          /* Beyond Latin-1 (never so from the wire): repr keeps what
+           * prints and escapes the rest; the quote is always '. */
+          g_string_append_c (out, '\'');
+          for (p = s; *p != '\0'; p = g_utf8_next_char (p))
+            {
+              c = g_utf8_get_char (p);
+              if (c > 0xff && g_unichar_isprint (c))
+                g_string_append_unichar (out, c);
+              else if (c > 0xff)
+                g_string_append_printf (out, c <= 0xffff ? "\\u%04x" : "\\U%08x", c);
+              else if (c == '\'')
+                g_string_append (out, "\\'");
+              else
+                {
+                  g_autoptr (GString) one = g_string_new (NULL);
+                  char byte = (char) c;
+
+                  ss__py_repr_latin1 (one, &byte, 1);
+                  g_string_append_len (out, one->str + 1, (gssize) one->len - 2);
+                }
+            }
+          g_string_append_c (out, '\'');
+          return;
+        }
+      g_string_append_c (latin1, (char) c);
+    }
+  ss__py_repr_latin1 (out, latin1->str, latin1->len);
+}

@@ -1,0 +1,413 @@
+/* base.c: BaseHTTPRequestHandler's request loop, Python's
+ *
+ *     def handle(self):
+ *         self.close_connection = True
+ *         self.handle_one_request()
+ *         while not self.close_connection:
+ *             self.handle_one_request()
+ *
+ *     def handle_one_request(self):
+ *         try:
+ *             self.raw_requestline = self.rfile.readline(65537)
+ *             if len(self.raw_requestline) > 65536:  -> 414, with requestline,
+ *                                                       request_version, command ''
+ *             if not self.raw_requestline:           -> close_connection = True
+ *             if not self.parse_request(): return    # an answer was sent
+ *             mname = 'do_' + self.command; no such method -> 501
+ *             method(); self.wfile.flush()
+ *         except TimeoutError as e:
+ *             self.log_error("Request timed out: %r", e); close_connection = True
+ *
+ * plus parse_request past the request line (request.c): the headers
+ * (http.client's limits answered with 431), Connection, and Expect:
+ * 100-continue.
+ *
+ * Beyond Python, keepalive_timeout: before each request, when rfile holds
+ * none of it, handle() waits at most that long for the connection to
+ * become readable and closes it quietly otherwise. That wait is the one
+ * point where the connection is idle and nothing lives but the socket and
+ * rfile's buffer (ss_rfile_buffered): where a parked connection would be
+ * handed back to the strategy.
+ */
+#include "http-private.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+
+/* Python's request_version '' after a 414. */
+static const char empty[] = "";
+
+gboolean
+ss__http_setup (SsRequestHandler *handler, GError **error)
+{
+  SsBaseHTTPRequestHandler *self = (SsBaseHTTPRequestHandler *) handler;
+  const SsHTTPHandlerClass *klass = (const SsHTTPHandlerClass *) handler->klass;
+  SsHTTPHandlerClass vt;
+
+  if (!ss__http_class_resolve (klass, &vt))
+    {
+      g_set_error (error, SS_ERROR, SS_ERROR_INVALID_ARGUMENT,
+                   "Handler class %s is not an HTTP handler class: derive it from "
+                   "ss_base_http_request_handler_class (SS_DEFINE_HTTP_HANDLER_CLASS)",
+                   handler->klass->name != NULL ? handler->klass->name : "(unnamed)");
+      return FALSE;
+    }
+  self->priv = g_new0 (struct SsBaseHTTPRequestHandlerPrivate, 1);
+  self->priv->vt = vt;
+  if (!ss_stream_request_handler_class.setup (handler, error)) /* super() */
+    return FALSE;
+  self->rfile = self->parent.rfile;
+  self->wfile = self->parent.wfile;
+  self->klass = klass;
+  self->priv->raw_requestline = g_string_sized_new (128);
+  self->priv->headers_buffer = g_string_sized_new (256);
+  self->raw_requestline = self->priv->raw_requestline;
+  self->request_version = SS__HTTP_VT (self)->default_request_version;
+  self->requestline = empty;
+  self->close_connection = TRUE;
+  return TRUE;
+}
+
+/* What the previous request left: nothing survives into the next. */
+static void
+clear_request (SsBaseHTTPRequestHandler *self)
+{
+  struct SsBaseHTTPRequestHandlerPrivate *priv = self->priv;
+
+  ss__request_line_clear (&priv->line);
+  g_clear_pointer (&self->headers, ss_http_headers_free);
+  g_string_truncate (priv->raw_requestline, 0);
+  g_string_truncate (priv->headers_buffer, 0);
+  self->command = NULL;
+  self->path = NULL;
+  self->requestline = empty;
+  self->request_version = SS__HTTP_VT (self)->default_request_version;
+}
+
+void
+ss__http_dispose (SsRequestHandler *handler)
+{
+  SsBaseHTTPRequestHandler *self = (SsBaseHTTPRequestHandler *) handler;
+
+  if (self->priv != NULL)
+    {
+      if (self->priv->raw_requestline != NULL)
+        clear_request (self);
+      if (self->priv->raw_requestline != NULL)
+        g_string_free (self->priv->raw_requestline, TRUE);
+      if (self->priv->headers_buffer != NULL)
+        g_string_free (self->priv->headers_buffer, TRUE);
+      g_clear_pointer (&self->priv, g_free);
+    }
+  ss_stream_request_handler_class.dispose (handler); /* super() */
+}
+
+/* Waits for the next request (keepalive_timeout). FALSE: the connection
+ * stayed idle (or broke) and is to be closed without an answer. */
+static gboolean
+wait_for_request (SsBaseHTTPRequestHandler *self)
+{
+  double timeout = SS__HTTP_VT (self)->keepalive_timeout;
+  struct pollfd pfd = { .fd = self->parent.connection, .events = POLLIN };
+  int ms, r;
+
+  if (timeout < 0 || ss_rfile_buffered (self->rfile) > 0)
+    return TRUE;
+  ms = timeout > G_MAXINT / 1000.0 ? G_MAXINT : (int) (timeout * 1000.0 + 0.5);
+  /* The park point: here the connection could go back to the strategy. */
+  do
+    r = poll (&pfd, 1, ms);
+  while (r < 0 && errno == EINTR);
+  return r > 0;
+}
+
+gboolean
+ss__http_handle (SsRequestHandler *handler, GError **error)
+{
+  SsBaseHTTPRequestHandler *self = (SsBaseHTTPRequestHandler *) handler;
+
+  self->close_connection = TRUE;
+  do
+    {
+      if (!wait_for_request (self))
+        {
+          self->close_connection = TRUE;
+          break;
+        }
+      if (!ss_http_handle_one_request (self, error))
+        return FALSE;
+    }
+  while (!self->close_connection);
+  return TRUE;
+}
+
+/* The do_ slot or methods entry for @command, or NULL (Python: no such
+ * attribute). */
+static SsHTTPMethod
+find_method (SsBaseHTTPRequestHandler *self, const char *command)
+{
+  static const struct { const char *name; gsize offset; } named[] = {
+    { "GET", G_STRUCT_OFFSET (SsHTTPHandlerClass, do_GET) },
+    { "HEAD", G_STRUCT_OFFSET (SsHTTPHandlerClass, do_HEAD) },
+    { "POST", G_STRUCT_OFFSET (SsHTTPHandlerClass, do_POST) },
+    { "PUT", G_STRUCT_OFFSET (SsHTTPHandlerClass, do_PUT) },
+    { "DELETE", G_STRUCT_OFFSET (SsHTTPHandlerClass, do_DELETE) },
+    { "OPTIONS", G_STRUCT_OFFSET (SsHTTPHandlerClass, do_OPTIONS) },
+    { "PATCH", G_STRUCT_OFFSET (SsHTTPHandlerClass, do_PATCH) },
+    { "TRACE", G_STRUCT_OFFSET (SsHTTPHandlerClass, do_TRACE) },
+    { "CONNECT", G_STRUCT_OFFSET (SsHTTPHandlerClass, do_CONNECT) },
+  };
+  const SsHandlerClass *k;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (named); i++)
+    if (strcmp (command, named[i].name) == 0)
+      return G_STRUCT_MEMBER (SsHTTPMethod, SS__HTTP_VT (self), named[i].offset);
+  for (k = &self->klass->parent_class; k != NULL; k = k->parent)
+    {
+      const SsHTTPMethodEntry *m = ((const SsHTTPHandlerClass *) k)->methods;
+
+      for (; m != NULL && m->command != NULL; m++)
+        if (strcmp (command, m->command) == 0)
+          return m->method;
+      if (k == &ss_base_http_request_handler_class.parent_class)
+        break;
+    }
+  return NULL;
+}
+
+gboolean
+ss__http_unsupported_method (SsBaseHTTPRequestHandler *self, GError **error)
+{
+  g_autoptr (GString) message = g_string_new ("Unsupported method (");
+
+  ss__py_repr (message, self->command != NULL ? self->command : "");
+  g_string_append_c (message, ')');
+  return ss_http_send_error (self, 501, message->str, NULL, error);
+}
+
+/* The body of Python's try: block. */
+static gboolean
+one_request (SsBaseHTTPRequestHandler *self, GError **error)
+{
+  GString *raw = self->priv->raw_requestline;
+  SsHTTPMethod method;
+  gboolean proceed;
+
+  if (ss_rfile_readline (self->rfile, raw, SS_HTTP_MAXLINE + 1, error) < 0)
+    return FALSE;
+  if (raw->len > SS_HTTP_MAXLINE)
+    {
+      self->requestline = empty;
+      self->request_version = empty;
+      self->command = empty;
+      return ss_http_send_error (self, 414, NULL, NULL, error);
+    }
+  if (raw->len == 0)
+    {
+      self->close_connection = TRUE;
+      return TRUE;
+    }
+  if (!ss_http_parse_request (self, &proceed, error))
+    return FALSE;
+  if (!proceed)
+    return TRUE; /* an error code has been sent, just exit */
+  method = find_method (self, self->command);
+  if (method == NULL)
+    return ss__http_unsupported_method (self, error);
+  if (!method (self, error))
+    return FALSE;
+  return ss_wfile_flush (self->wfile, error); /* actually send the response if not already done */
+}
+
+gboolean
+ss__http_handle_one_request (SsBaseHTTPRequestHandler *self, GError **error)
+{
+  GError *local = NULL;
+
+  clear_request (self);
+  if (one_request (self, &local))
+    return TRUE;
+  if (g_error_matches (local, SS_ERROR, SS_ERROR_TIMED_OUT))
+    {
+      /* A read or a write timed out: discard this connection. */
+      ss_http_log_error (self, "Request timed out: %s", "TimeoutError('timed out')");
+      self->close_connection = TRUE;
+      g_error_free (local);
+      return TRUE;
+    }
+  g_propagate_error (error, local);
+  return FALSE;
+}
+
+/* Python's conntype.lower() == 'close' on the Latin-1 str: only ASCII
+ * letters lower-case into ASCII ones, so an ASCII comparison is the same. */
+static gboolean
+header_is (SsBaseHTTPRequestHandler *self, const char *name, const char *value)
+{
+  const char *got = ss_http_headers_get (self->headers, name);
+
+  return got != NULL && g_ascii_strcasecmp (got, value) == 0;
+}
+
+gboolean
+ss__http_parse_request (SsBaseHTTPRequestHandler *self, gboolean *proceed, GError **error)
+{
+  struct SsBaseHTTPRequestHandlerPrivate *priv = self->priv;
+  const char *protocol = SS__HTTP_VT (self)->protocol_version;
+  GError *local = NULL;
+
+  *proceed = FALSE;
+  self->command = NULL;
+  self->request_version = SS__HTTP_VT (self)->default_request_version;
+  ss__request_line_clear (&priv->line);
+  ss__request_line_parse (&priv->line, priv->raw_requestline->str, priv->raw_requestline->len,
+                          protocol);
+  self->requestline = priv->line.requestline;
+  self->close_connection = priv->line.close_connection;
+  if (priv->line.version != NULL)
+    self->request_version = priv->line.version;
+  if (priv->line.status == SS__REQUEST_LINE_EMPTY)
+    return TRUE;
+  if (priv->line.status == SS__REQUEST_LINE_ERROR)
+    return ss_http_send_error (self, priv->line.error_code, priv->line.error_message, NULL, error);
+  self->command = priv->line.command;
+  self->path = priv->line.path;
+
+  /* Examine the headers and look for a Connection directive. */
+  self->headers = ss_http_parse_headers (self->rfile, &local);
+  if (self->headers == NULL)
+    {
+      gboolean ok;
+
+      if (local->domain != SS_HTTP_ERROR)
+        {
+          g_propagate_error (error, local);
+          return FALSE;
+        }
+      ok = ss_http_send_error (self, 431,
+                               local->code == SS_HTTP_ERROR_LINE_TOO_LONG ? "Line too long"
+                                                                          : "Too many headers",
+                               local->message, error);
+      g_error_free (local);
+      return ok;
+    }
+  if (header_is (self, "Connection", "close"))
+    self->close_connection = TRUE;
+  else if (header_is (self, "Connection", "keep-alive") && strcmp (protocol, "HTTP/1.1") >= 0)
+    self->close_connection = FALSE;
+  /* Examine the headers and look for an Expect directive. */
+  if (header_is (self, "Expect", "100-continue") && strcmp (protocol, "HTTP/1.1") >= 0
+      && strcmp (self->request_version, "HTTP/1.1") >= 0)
+    return ss_http_handle_expect_100 (self, proceed, error);
+  *proceed = TRUE;
+  return TRUE;
+}
+
+/* Python's: send_response_only(100) and end_headers(). The headers are
+ * held in wfile until the body's first write, and here no body follows
+ * until the client sends its own: so they are flushed at once. */
+gboolean
+ss__http_handle_expect_100 (SsBaseHTTPRequestHandler *self, gboolean *proceed, GError **error)
+{
+  *proceed = FALSE;
+  ss_http_send_response_only (self, 100, NULL);
+  if (!ss_http_end_headers (self, error) || !ss_wfile_flush (self->wfile, error))
+    return FALSE;
+  *proceed = TRUE;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ dispatchers */
+
+gboolean
+ss_http_handle_one_request (SsBaseHTTPRequestHandler *self, GError **error)
+{
+  return SS__HTTP_VT (self)->handle_one_request (self, error);
+}
+
+gboolean
+ss_http_parse_request (SsBaseHTTPRequestHandler *self, gboolean *proceed, GError **error)
+{
+  return SS__HTTP_VT (self)->parse_request (self, proceed, error);
+}
+
+gboolean
+ss_http_handle_expect_100 (SsBaseHTTPRequestHandler *self, gboolean *proceed, GError **error)
+{
+  return SS__HTTP_VT (self)->handle_expect_100 (self, proceed, error);
+}
+
+const char *
+ss_http_protocol_version (SsBaseHTTPRequestHandler *self)
+{
+  return SS__HTTP_VT (self)->protocol_version;
+}
+
+const char *
+ss_http_server_version (SsBaseHTTPRequestHandler *self)
+{
+  return SS__HTTP_VT (self)->server_version;
+}
+
+/* ------------------------------------------------------------ the class */
+
+const SsHTTPMethodEntry ss__http_no_methods[] = { { NULL, NULL } };
+
+const SsHTTPHandlerClass ss_base_http_request_handler_class = {
+  .parent_class = {
+    .name = "BaseHTTPRequestHandler",
+    .parent = &ss_stream_request_handler_class,
+    .instance_size = sizeof (SsBaseHTTPRequestHandler),
+    .magic = SS_HANDLER_CLASS_MAGIC,
+    .setup = ss__http_setup,
+    .handle = ss__http_handle,
+    .finish = ss__stream_request_handler_finish,
+    .dispose = ss__http_dispose,
+    /* StreamRequestHandler's attributes: Python's BaseHTTPRequestHandler
+     * keeps them (an unbuffered wfile, no timeout). */
+    .rbufsize = -1,
+    .wbufsize = 0,
+    .timeout = SS_TIMEOUT_NONE,
+    .disable_nagle_algorithm = FALSE,
+  },
+  .http_magic = SS_HTTP_HANDLER_CLASS_MAGIC,
+  .do_GET = ss__http_unsupported_method,
+  .do_HEAD = ss__http_unsupported_method,
+  .do_POST = ss__http_unsupported_method,
+  .do_PUT = ss__http_unsupported_method,
+  .do_DELETE = ss__http_unsupported_method,
+  .do_OPTIONS = ss__http_unsupported_method,
+  .do_PATCH = ss__http_unsupported_method,
+  .do_TRACE = ss__http_unsupported_method,
+  .do_CONNECT = ss__http_unsupported_method,
+  .methods = ss__http_no_methods,
+  .handle_one_request = ss__http_handle_one_request,
+  .parse_request = ss__http_parse_request,
+  .handle_expect_100 = ss__http_handle_expect_100,
+  .send_error = ss__http_send_error,
+  .send_response = ss__http_send_response,
+  .send_response_only = ss__http_send_response_only,
+  .send_header = ss__http_send_header,
+  .end_headers = ss__http_end_headers,
+  .log_request = ss__http_log_request,
+  .log_error = ss__http_log_error,
+  .log_message = ss__http_log_message,
+  .version_string = ss__http_version_string,
+  .address_string = ss__http_address_string,
+  .send_head = ss__simple_send_head,
+  .list_directory = ss__simple_list_directory,
+  .translate_path = ss__simple_translate_path,
+  .copyfile = ss__simple_copyfile,
+  .guess_type = ss__simple_guess_type,
+  .server_version = "BaseHTTP/0.6",
+  .sys_version = "libsocketserver/" PACKAGE_VERSION,
+  .protocol_version = "HTTP/1.0",
+  .default_request_version = "HTTP/0.9",
+  .error_message_format = SS_HTTP_DEFAULT_ERROR_MESSAGE,
+  .error_content_type = SS_HTTP_DEFAULT_ERROR_CONTENT_TYPE,
+  .keepalive_timeout = SS_TIMEOUT_NONE,
+  .directory = SS_HTTP_DIRECTORY_CWD,
+  .extensions_map = ss__http_default_extensions_map,
+  .ranges = TRUE,
+};

@@ -1,0 +1,243 @@
+/* log.c: BaseHTTPRequestHandler's log lines and date strings, Python's.
+ *
+ *     def log_message(self, format, *args):
+ *         message = format % args
+ *         sys.stderr.write("%s - - [%s] %s\n" %
+ *                          (self.address_string(),
+ *                           self.log_date_time_string(),
+ *                           message.translate(self._control_char_table)))
+ *
+ * where the table turns U+0000..U+001F and U+007F..U+009F into \xNN and a
+ * backslash into two. The message arrives formatted (ss_http_log_message
+ * formats, then calls the slot), in UTF-8 as Python's str would be written
+ * to a UTF-8 stderr; a byte that is not UTF-8 is written \udcNN, as
+ * Python's stderr (errors='backslashreplace') writes the surrogate that
+ * such a byte decodes to. Each line is one write(2), so lines from
+ * several threads do not mix.
+ *
+ * The date strings are cached per thread for the current second: two
+ * formatted times per request otherwise cost more than the rest of a
+ * small response.
+ */
+#include "http-private.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const weekdayname[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+static const char *const monthname[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+typedef struct {
+  gint64 second;
+  char text[SS_HTTP_DATE_LEN];
+} DateCache;
+
+static gint64
+now_seconds (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+void
+ss_http_date_time_string (gint64 timestamp, char buf[SS_HTTP_DATE_LEN])
+{
+  static __thread DateCache cache = { -1, "" };
+  time_t t;
+  struct tm tm;
+
+  if (timestamp < 0)
+    {
+      timestamp = now_seconds ();
+      if (cache.second == timestamp)
+        {
+          memcpy (buf, cache.text, SS_HTTP_DATE_LEN);
+          return;
+        }
+    }
+  t = (time_t) timestamp;
+  gmtime_r (&t, &tm);
+  /* email.utils.format_datetime: '%s, %02d %s %04d %02d:%02d:%02d GMT' */
+  g_snprintf (buf, SS_HTTP_DATE_LEN, "%s, %02d %s %04d %02d:%02d:%02d GMT", weekdayname[tm.tm_wday],
+              tm.tm_mday, monthname[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  if (timestamp == now_seconds ())
+    {
+      cache.second = timestamp;
+      memcpy (cache.text, buf, SS_HTTP_DATE_LEN);
+    }
+}
+
+void
+ss_http_log_date_time_string (gint64 timestamp, char buf[SS_HTTP_DATE_LEN])
+{
+  static __thread DateCache cache = { -1, "" };
+  time_t t;
+  struct tm tm;
+
+  if (timestamp < 0)
+    {
+      timestamp = now_seconds ();
+      if (cache.second == timestamp)
+        {
+          memcpy (buf, cache.text, SS_HTTP_DATE_LEN);
+          return;
+        }
+    }
+  t = (time_t) timestamp;
+  localtime_r (&t, &tm);
+  /* "%02d/%3s/%04d %02d:%02d:%02d" */
+  g_snprintf (buf, SS_HTTP_DATE_LEN, "%02d/%s/%04d %02d:%02d:%02d", tm.tm_mday, monthname[tm.tm_mon],
+              tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  if (timestamp == now_seconds ())
+    {
+      cache.second = timestamp;
+      memcpy (cache.text, buf, SS_HTTP_DATE_LEN);
+    }
+}
+
+/* message.translate(_control_char_table), written as UTF-8. */
+static void
+append_escaped (GString *out, const char *message)
+{
+  const char *p = message;
+  const char *end = message + strlen (message);
+
+  while (p < end)
+    {
+      const char *next;
+      gunichar c = g_utf8_get_char_validated (p, end - p);
+
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        {
+          g_string_append_printf (out, "\\udc%02x", (guchar) *p);
+          p++;
+          continue;
+        }
+      next = g_utf8_next_char (p);
+      if (c < 0x20 || (c >= 0x7f && c < 0xa0))
+        g_string_append_printf (out, "\\x%02x", c);
+      else if (c == '\\')
+        g_string_append (out, "\\\\");
+      else
+        g_string_append_len (out, p, next - p);
+      p = next;
+    }
+}
+
+static void
+write_stderr (const GString *line)
+{
+  gsize done = 0;
+
+  while (done < line->len)
+    {
+      ssize_t n = write (STDERR_FILENO, line->str + done, line->len - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return; /* nowhere to log to: as Python, the request goes on */
+      done += (gsize) n;
+    }
+}
+
+void
+ss__http_log_message (SsBaseHTTPRequestHandler *self, const char *message)
+{
+  g_autoptr (GString) line = g_string_sized_new (128);
+  g_autofree char *address = ss_http_address_string (self);
+  char date[SS_HTTP_DATE_LEN];
+
+  ss_http_log_date_time_string (-1, date);
+  g_string_append (line, address);
+  g_string_append (line, " - - [");
+  g_string_append (line, date);
+  g_string_append (line, "] ");
+  append_escaped (line, message);
+  g_string_append_c (line, '\n');
+  write_stderr (line);
+}
+
+void
+ss__http_log_error (SsBaseHTTPRequestHandler *self, const char *message)
+{
+  SS__HTTP_VT (self)->log_message (self, message);
+}
+
+/* self.log_message('"%s" %s %s', self.requestline, str(code), str(size)) */
+void
+ss__http_log_request (SsBaseHTTPRequestHandler *self, int code, gssize size)
+{
+  char code_text[16] = "-";
+  char size_text[32] = "-";
+
+  if (code >= 0)
+    g_snprintf (code_text, sizeof code_text, "%d", code);
+  if (size >= 0)
+    g_snprintf (size_text, sizeof size_text, "%" G_GSSIZE_FORMAT, size);
+  ss_http_log_message (self, "\"%s\" %s %s", self->requestline, code_text, size_text);
+}
+
+char *
+ss__http_version_string (SsBaseHTTPRequestHandler *self)
+{
+  return g_strconcat (SS__HTTP_VT (self)->server_version, " ", SS__HTTP_VT (self)->sys_version, NULL);
+}
+
+/* self.client_address[0] */
+char *
+ss__http_address_string (SsBaseHTTPRequestHandler *self)
+{
+  const SsAddress *client = self->parent.parent.client_address;
+
+  if (ss_address_family (client) == AF_UNIX)
+    return g_strdup (""); /* Python's client_address for a Unix socket is '' */
+  return ss_address_host_string (client);
+}
+
+/* ------------------------------------------------------------ dispatchers */
+
+void
+ss_http_log_request (SsBaseHTTPRequestHandler *self, int code, gssize size)
+{
+  SS__HTTP_VT (self)->log_request (self, code, size);
+}
+
+void
+ss_http_log_error (SsBaseHTTPRequestHandler *self, const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  SS__HTTP_VT (self)->log_error (self, message);
+}
+
+void
+ss_http_log_message (SsBaseHTTPRequestHandler *self, const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  SS__HTTP_VT (self)->log_message (self, message);
+}
+
+char *
+ss_http_version_string (SsBaseHTTPRequestHandler *self)
+{
+  return SS__HTTP_VT (self)->version_string (self);
+}
+
+char *
+ss_http_address_string (SsBaseHTTPRequestHandler *self)
+{
+  return SS__HTTP_VT (self)->address_string (self);
+}
