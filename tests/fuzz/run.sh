@@ -2,7 +2,7 @@
 # tests/fuzz/run.sh: run every libFuzzer target for a bounded time; fail on any crash.
 #
 #   CC=clang ../configure --enable-fuzzing && make tests/fuzz/fuzz-address \
-#       tests/fuzz/fuzz-readline tests/fuzz/fuzz-datagram
+#       tests/fuzz/fuzz-readline tests/fuzz/fuzz-datagram tests/fuzz/fuzz-http
 #   FUZZ_SECONDS=60 /path/to/src/tests/fuzz/run.sh [BUILDDIR]
 #
 # Without BUILDDIR but with BUILD_ROOT set (as .ci/run's fuzz stage calls
@@ -18,7 +18,7 @@
 set -u
 
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
-targets="fuzz-address fuzz-readline fuzz-datagram"
+targets="fuzz-address fuzz-readline fuzz-datagram fuzz-http"
 if [ $# -ge 1 ]; then
     builddir=$(cd "$1" && pwd)
 elif [ -n "${BUILD_ROOT:-}" ]; then
@@ -53,6 +53,7 @@ for t in $targets; do
     cp "$srcdir/tests/fuzz/corpus/$t/"* "$corpus/" 2>/dev/null || true
     case $t in
         fuzz-datagram) maxlen=16384 ;;  # past max_packet_size's default 8192
+        fuzz-http) maxlen=70000 ;;      # past the 65536-byte line limits
         *) maxlen=8192 ;;
     esac
     echo "== $t for ${seconds}s (corpus $corpus)"
