@@ -18,7 +18,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(build-essential autoconf automake libtool pkg-config libglib2.0-dev check
-          python3 valgrind clang libclang-rt-dev gnuplot-nox)
+          python3 valgrind clang libclang-rt-dev gnuplot-nox
+          # the http tests' real clients, and the http benchmark's load and reference
+          curl chromium wrk nginx)
 
 say () { printf '\n==> %s\n' "$*"; }
 die () { printf 'quickstart: %s\n' "$*" >&2; exit 1; }

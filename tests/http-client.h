@@ -9,6 +9,7 @@
 
 #include "helpers.h"
 
+#include <glib/gstdio.h>
 #include <socketserver/http.h>
 
 /* A parsed response. */
