@@ -47,6 +47,16 @@
 #define EXIT_USAGE 2
 #define EXIT_RUNTIME 1
 
+/* The pool's limits here: an HTTP/1.1 connection holds its worker for as
+ * long as it is kept alive (until parked connections exist), so more of
+ * them than ss-echo's defaults; and more spare workers, because
+ * connection-per-request traffic (HTTP/1.0) otherwise retires and spawns
+ * threads all the time (measured in BENCHMARKS.md: 224 against 127 us of
+ * CPU per 1 KiB request). */
+#define DEFAULT_MIN_WORKERS 5
+#define DEFAULT_MAX_WORKERS 200
+#define DEFAULT_MIN_SPARE_WORKERS 20
+
 typedef struct {
   const char *bind;
   const char *directory;
@@ -78,9 +88,9 @@ static const OptionSpec specs[] = {
     "where requests run: threadpooling, threading, forking or sync (default: threadpooling)" },
   { "min-workers", 0, "N", OPT_MIN_WORKERS, "threadpooling: workers always kept (default: 5)" },
   { "max-workers", 0, "N", OPT_MAX_WORKERS,
-    "threadpooling: most workers at once; each open connection holds one (default: 100)" },
+    "threadpooling: most workers at once; each open connection holds one (default: 200)" },
   { "min-spare-workers", 0, "N", OPT_MIN_SPARE_WORKERS,
-    "threadpooling: idle workers kept after a burst (default: 5)" },
+    "threadpooling: idle workers kept after a burst (default: 20)" },
   { "keepalive-timeout", 0, "SECONDS", OPT_KEEPALIVE,
     "close a connection that sends no request for this long (default: 5)" },
   { "version", 0, NULL, OPT_VERSION, "show the version and exit" },
@@ -396,11 +406,15 @@ make_strategy (const Options *o, GError **error)
       return NULL;
     }
   if (pool)
-    return ss_thread_pool_strategy_new (
-        o->min_workers != -1 ? (guint) o->min_workers : SS_THREAD_POOL_DEFAULT_MIN_WORKERS,
-        o->max_workers != -1 ? (guint) o->max_workers : SS_THREAD_POOL_DEFAULT_MAX_WORKERS,
-        o->min_spare_workers != -1 ? (guint) o->min_spare_workers : SS_THREAD_POOL_DEFAULT_MIN_SPARE_WORKERS,
-        error);
+    {
+      /* Defaults never contradict a limit that was given. */
+      guint max = o->max_workers != -1 ? (guint) o->max_workers : DEFAULT_MAX_WORKERS;
+      guint min = o->min_workers != -1 ? (guint) o->min_workers : MIN (DEFAULT_MIN_WORKERS, max);
+      guint spare = o->min_spare_workers != -1 ? (guint) o->min_spare_workers
+                                               : MIN (DEFAULT_MIN_SPARE_WORKERS, max);
+
+      return ss_thread_pool_strategy_new (min, max, spare, error);
+    }
   strategy = ss_strategy_new_by_name (o->strategy, error);
   if (strategy != NULL && ss_is_threading_strategy (strategy))
     ss_threading_strategy_set_daemon_threads (strategy, TRUE); /* ThreadingHTTPServer */
@@ -452,6 +466,7 @@ main (int argc, char **argv)
                 .min_workers = -1, .max_workers = -1, .min_spare_workers = -1,
                 .keepalive_timeout = 5.0 };
   static SsHTTPHandlerClass handler_class;
+  g_autofree char *cwd = NULL;
   g_autoptr (GError) error = NULL;
   SsStrategy *strategy;
   SsServer *server;
@@ -475,7 +490,8 @@ main (int argc, char **argv)
   ss_http_handler_class_init (&handler_class, "SimpleHTTPRequestHandler",
                               &ss_simple_http_request_handler_class, 0);
   handler_class.protocol_version = o.protocol;
-  handler_class.directory = o.directory;
+  /* argparse's default=os.getcwd(), taken once at start. */
+  handler_class.directory = o.directory != NULL ? o.directory : (cwd = g_get_current_dir ());
   handler_class.keepalive_timeout = o.keepalive_timeout;
 
   if (!resolve_address (&o, &address, &error))

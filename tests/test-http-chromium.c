@@ -101,6 +101,7 @@ main (void)
       return 77;
     }
   g_setenv ("SS_TEST_CHROMIUM", chromium, TRUE);
+  g_free (chromium);
   tcase_set_timeout (tc, 180);
   tcase_add_test (tc, test_browser);
   suite_add_tcase (s, tc);

@@ -312,6 +312,55 @@ START_TEST (test_keepalive_timeout)
 }
 END_TEST
 
+/* The same with a class timeout of its own: then the wait before each
+ * request is a poll() with the keep-alive timeout, and the class timeout
+ * governs the reads within a request. */
+START_TEST (test_keepalive_timeout_with_class_timeout)
+{
+  static SsHTTPHandlerClass timed;
+  TestServer *server;
+  int fd;
+  static const char get[] = "GET /digits HTTP/1.1\r\nHost: x\r\n\r\n";
+  g_autoptr (HttpResponse) r = NULL;
+
+  init_class (&timed, "Timed", "HTTP/1.1");
+  timed.parent_class.timeout = 30;
+  timed.keepalive_timeout = 0.3;
+  server = http_serve (&timed, "threading");
+  fd = http_connect (http_port (server));
+  test_send_all (fd, get, sizeof get - 1);
+  r = http_read_response (fd, FALSE);
+  ck_assert_int_eq (r->status, 200);
+  ck_assert (http_closed_within (fd, 5));
+  close (fd);
+  test_server_stop (server);
+}
+END_TEST
+
+/* With timeout None, the keep-alive timeout also bounds each read within
+ * a request: a request line that stops coming is Python's timeout. */
+START_TEST (test_stalled_request_times_out)
+{
+  static SsHTTPHandlerClass logged;
+  TestServer *server;
+  g_autofree char *err = NULL;
+  int fd;
+
+  init_class (&logged, "Logged", "HTTP/1.1");
+  logged.log_message = ss_base_http_request_handler_class.log_message;
+  logged.keepalive_timeout = 0.3;
+  capture_stderr ();
+  server = http_serve (&logged, "threading");
+  fd = http_connect (http_port (server));
+  test_send_all (fd, "GET /dig", 8);
+  ck_assert (http_closed_within (fd, 5));
+  close (fd);
+  test_server_stop (server);
+  err = captured_stderr ();
+  ck_assert_msg (g_str_has_suffix (err, "] Request timed out: TimeoutError('timed out')\n"), "%s", err);
+}
+END_TEST
+
 /* Every strategy serves keep-alive connections. The last request closes
  * the connection from the server's side: a forked child holds a copy of
  * this process's client socket too, so the client closing would not end
@@ -365,6 +414,8 @@ conn_suite (void)
   tcase_add_test (tc, test_connection_close_header);
   tcase_add_test (tc, test_http10_closes);
   tcase_add_test (tc, test_keepalive_timeout);
+  tcase_add_test (tc, test_keepalive_timeout_with_class_timeout);
+  tcase_add_test (tc, test_stalled_request_times_out);
   tcase_add_loop_test (tc, test_every_strategy, 0, 4);
   suite_add_tcase (s, tc);
   return s;

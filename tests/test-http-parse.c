@@ -102,7 +102,7 @@ static const LineCase line_cases[] = {
 START_TEST (test_request_line_python)
 {
   const LineCase *c = &line_cases[_i];
-  SsRequestLine line;
+  SsRequestLine line = { 0 };
 
   ss__request_line_parse (&line, c->raw, strlen (c->raw), c->protocol_version);
   ck_assert_msg (line.status == c->status, "%s: status %d, Python %d", c->raw, line.status, c->status);
@@ -135,7 +135,7 @@ END_TEST
 START_TEST (test_request_line_nul)
 {
   static const char raw[] = "GET /a\0b HTTP/1.1\r\n";
-  SsRequestLine line;
+  SsRequestLine line = { 0 };
 
   ss__request_line_parse (&line, raw, sizeof raw - 1, "HTTP/1.1");
   ck_assert_int_eq (line.status, SS__REQUEST_LINE_ERROR);

@@ -57,10 +57,10 @@ seen_record (SsBaseHTTPRequestHandler *self)
 
 /* ------------------------------------------------------------ the socketless handler */
 
-/* SocketlessRequestHandler: protocol_version HTTP/1.1, a do_GET that
- * answers a small page, no log. */
+/* SocketlessRequestHandler(SimpleHTTPRequestHandler): protocol_version
+ * HTTP/1.1, a do_GET that answers a small page, no log. */
 typedef struct {
-  SsBaseHTTPRequestHandler base;
+  SsSimpleHTTPRequestHandler base;
 } Socketless;
 
 static gboolean
@@ -464,6 +464,25 @@ START_TEST (test_class_chain)
 }
 END_TEST
 
+/* An instance struct smaller than its parent's (a class deriving from
+ * SimpleHTTPRequestHandler that embeds only SsBaseHTTPRequestHandler) is
+ * refused at setup, before anything is written past its end. */
+typedef struct {
+  SsBaseHTTPRequestHandler base;
+} TooSmall;
+
+SS_DEFINE_HTTP_HANDLER_CLASS (TooSmall, too_small_class, ss_simple_http_request_handler_class,
+                              .log_message = quiet_log_message);
+
+START_TEST (test_instance_too_small_refused)
+{
+  g_autoptr (Exchange) x = exchange (&too_small_class, "");
+
+  ck_assert (!x->ok);
+  ck_assert_msg (strstr (x->error, "TooSmall's instance") != NULL, "%s", x->error);
+}
+END_TEST
+
 /* A plain stream handler class with HTTP fields read as if... is refused
  * at setup with an error, not read past its end. */
 START_TEST (test_not_http_class_refused)
@@ -511,6 +530,7 @@ http_suite (void)
   tc = tcase_create ("classes");
   tcase_add_test (tc, test_class_chain);
   tcase_add_test (tc, test_not_http_class_refused);
+  tcase_add_test (tc, test_instance_too_small_refused);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -22,21 +22,53 @@
  * (http.client's limits answered with 431), Connection, and Expect:
  * 100-continue.
  *
- * Beyond Python, keepalive_timeout: before each request, when rfile holds
- * none of it, handle() waits at most that long for the connection to
- * become readable and closes it quietly otherwise. That wait is the one
- * point where the connection is idle and nothing lives but the socket and
- * rfile's buffer (ss_rfile_buffered): where a parked connection would be
- * handed back to the strategy.
+ * Beyond Python, keepalive_timeout: a connection that sends nothing of its
+ * next request for that long is closed quietly. When the class has no
+ * timeout (Python's None, the default) the keep-alive timeout simply is
+ * the socket's receive timeout (SO_RCVTIMEO, set once per connection): a
+ * read that times out before the first byte of a request is the idle
+ * close, one that times out later in a request is Python's "Request timed
+ * out". That costs nothing per request; a poll() before each request
+ * instead, as a class with a timeout of its own needs (two different
+ * timeouts), cost a syscall and a high-resolution timer per request.
+ *
+ * The wait before each request (wait_for_request) is the one point where
+ * the connection is idle and nothing lives but the socket and rfile's
+ * buffer (ss_rfile_buffered): where a parked connection would be handed
+ * back to the strategy.
  */
 #include "http-private.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 /* Python's request_version '' after a 414. */
 static const char empty[] = "";
+
+/* The instance was allocated at the class's instance_size: if that is
+ * smaller than an ancestor's, the ancestors' setup would write past its
+ * end. */
+static gboolean
+check_instance_size (const SsHandlerClass *klass, GError **error)
+{
+  gsize size = ss_handler_class_instance_size (klass);
+
+  for (const SsHandlerClass *k = klass; k != NULL; k = k->parent)
+    if (k->instance_size > size)
+      {
+        g_set_error (error, SS_ERROR, SS_ERROR_INVALID_ARGUMENT,
+                     "Handler class %s's instance (%" G_GSIZE_FORMAT " bytes) is smaller than its "
+                     "parent %s's (%" G_GSIZE_FORMAT "): embed the parent's instance struct as its "
+                     "first member",
+                     klass->name != NULL ? klass->name : "(unnamed)", size,
+                     k->name != NULL ? k->name : "(unnamed)", k->instance_size);
+        return FALSE;
+      }
+  return TRUE;
+}
 
 gboolean
 ss__http_setup (SsRequestHandler *handler, GError **error)
@@ -45,6 +77,8 @@ ss__http_setup (SsRequestHandler *handler, GError **error)
   const SsHTTPHandlerClass *klass = (const SsHTTPHandlerClass *) handler->klass;
   SsHTTPHandlerClass vt;
 
+  if (!check_instance_size (handler->klass, error))
+    return FALSE;
   if (!ss__http_class_resolve (klass, &vt))
     {
       g_set_error (error, SS_ERROR, SS_ERROR_INVALID_ARGUMENT,
@@ -57,6 +91,20 @@ ss__http_setup (SsRequestHandler *handler, GError **error)
   self->priv->vt = vt;
   if (!ss_stream_request_handler_class.setup (handler, error)) /* super() */
     return FALSE;
+  if (vt.keepalive_timeout >= 0 && ss_handler_class_timeout (handler->klass) < 0)
+    {
+      double t = vt.keepalive_timeout;
+      struct timeval tv = { .tv_sec = (time_t) t, .tv_usec = (suseconds_t) ((t - (double) (time_t) t) * 1e6) };
+
+      if (tv.tv_sec == 0 && tv.tv_usec == 0)
+        tv.tv_usec = 1; /* 0 would mean "wait forever" */
+      if (setsockopt (self->parent.connection, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
+        {
+          ss_set_error_from_errno (error, errno, "Setting the keep-alive timeout", NULL);
+          return FALSE;
+        }
+      self->priv->idle_by_timeout = TRUE;
+    }
   self->rfile = self->parent.rfile;
   self->wfile = self->parent.wfile;
   self->klass = klass;
@@ -75,8 +123,9 @@ clear_request (SsBaseHTTPRequestHandler *self)
 {
   struct SsBaseHTTPRequestHandlerPrivate *priv = self->priv;
 
-  ss__request_line_clear (&priv->line);
-  g_clear_pointer (&self->headers, ss_http_headers_free);
+  ss__request_line_reset (&priv->line);
+  if (self->headers != NULL)
+    ss__http_headers_reset (self->headers); /* kept for the next request */
   g_string_truncate (priv->raw_requestline, 0);
   g_string_truncate (priv->headers_buffer, 0);
   self->command = NULL;
@@ -90,14 +139,22 @@ ss__http_dispose (SsRequestHandler *handler)
 {
   SsBaseHTTPRequestHandler *self = (SsBaseHTTPRequestHandler *) handler;
 
-  if (self->priv != NULL)
+  /* (An instance too small to be one was refused by setup: nothing of it
+   * to touch here.) */
+  if (ss_handler_class_instance_size (handler->klass) >= sizeof *self && self->priv != NULL)
     {
-      if (self->priv->raw_requestline != NULL)
-        clear_request (self);
+      ss__request_line_clear (&self->priv->line);
+      g_clear_pointer (&self->headers, ss_http_headers_free);
+      if (self->priv->headers_scratch != NULL)
+        g_string_free (self->priv->headers_scratch, TRUE);
       if (self->priv->raw_requestline != NULL)
         g_string_free (self->priv->raw_requestline, TRUE);
       if (self->priv->headers_buffer != NULL)
         g_string_free (self->priv->headers_buffer, TRUE);
+      g_free (self->priv->address);
+      g_free (self->priv->version);
+      if (self->priv->log_line != NULL)
+        g_string_free (self->priv->log_line, TRUE);
       g_clear_pointer (&self->priv, g_free);
     }
   ss_stream_request_handler_class.dispose (handler); /* super() */
@@ -112,7 +169,7 @@ wait_for_request (SsBaseHTTPRequestHandler *self)
   struct pollfd pfd = { .fd = self->parent.connection, .events = POLLIN };
   int ms, r;
 
-  if (timeout < 0 || ss_rfile_buffered (self->rfile) > 0)
+  if (timeout < 0 || self->priv->idle_by_timeout || ss_rfile_buffered (self->rfile) > 0)
     return TRUE;
   ms = timeout > G_MAXINT / 1000.0 ? G_MAXINT : (int) (timeout * 1000.0 + 0.5);
   /* The park point: here the connection could go back to the strategy. */
@@ -228,6 +285,14 @@ ss__http_handle_one_request (SsBaseHTTPRequestHandler *self, GError **error)
   clear_request (self);
   if (one_request (self, &local))
     return TRUE;
+  if (g_error_matches (local, SS_ERROR, SS_ERROR_TIMED_OUT) && self->priv->idle_by_timeout
+      && self->priv->raw_requestline->len == 0)
+    {
+      /* The keep-alive timeout: no request came. */
+      self->close_connection = TRUE;
+      g_error_free (local);
+      return TRUE;
+    }
   if (g_error_matches (local, SS_ERROR, SS_ERROR_TIMED_OUT))
     {
       /* A read or a write timed out: discard this connection. */
@@ -260,7 +325,6 @@ ss__http_parse_request (SsBaseHTTPRequestHandler *self, gboolean *proceed, GErro
   *proceed = FALSE;
   self->command = NULL;
   self->request_version = SS__HTTP_VT (self)->default_request_version;
-  ss__request_line_clear (&priv->line);
   ss__request_line_parse (&priv->line, priv->raw_requestline->str, priv->raw_requestline->len,
                           protocol);
   self->requestline = priv->line.requestline;
@@ -275,8 +339,11 @@ ss__http_parse_request (SsBaseHTTPRequestHandler *self, gboolean *proceed, GErro
   self->path = priv->line.path;
 
   /* Examine the headers and look for a Connection directive. */
-  self->headers = ss_http_parse_headers (self->rfile, &local);
   if (self->headers == NULL)
+    self->headers = ss_http_headers_new ();
+  if (priv->headers_scratch == NULL)
+    priv->headers_scratch = g_string_sized_new (512);
+  if (!ss__http_parse_headers_into (self->headers, priv->headers_scratch, self->rfile, &local))
     {
       gboolean ok;
 

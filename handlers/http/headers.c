@@ -272,15 +272,20 @@ ss_http_headers_parse_bytes (SsHTTPHeaders *headers, const char *data, gsize len
   flush_pending (headers, &pending);
 }
 
-SsHTTPHeaders *
-ss_http_parse_headers (SsRFile *rfile, GError **error)
+void
+ss__http_headers_reset (SsHTTPHeaders *headers)
 {
-  g_autoptr (GString) block = g_string_sized_new (512);
-  SsHTTPHeaders *headers;
+  g_string_truncate (headers->text, 0);
+  g_array_set_size (headers->fields, 0);
+}
+
+gboolean
+ss__http_parse_headers_into (SsHTTPHeaders *headers, GString *block, SsRFile *rfile, GError **error)
+{
   guint lines = 0;
 
-  g_return_val_if_fail (rfile != NULL, NULL);
-
+  ss__http_headers_reset (headers);
+  g_string_truncate (block, 0);
   /* Python's _read_headers. */
   for (;;)
     {
@@ -289,26 +294,42 @@ ss_http_parse_headers (SsRFile *rfile, GError **error)
       gsize line_len;
 
       if (got < 0)
-        return NULL;
+        return FALSE;
       line_len = block->len - start;
       if (line_len > SS_HTTP_MAXLINE)
         {
           g_set_error (error, SS_HTTP_ERROR, SS_HTTP_ERROR_LINE_TOO_LONG,
                        "got more than %d bytes when reading header line", SS_HTTP_MAXLINE);
-          return NULL;
+          return FALSE;
         }
       if (++lines > SS_HTTP_MAXHEADERS)
         {
           g_set_error (error, SS_HTTP_ERROR, SS_HTTP_ERROR_TOO_MANY_HEADERS,
                        "got more than %d headers", SS_HTTP_MAXHEADERS);
-          return NULL;
+          return FALSE;
         }
       if (line_len == 0 || (line_len == 1 && block->str[start] == '\n')
           || (line_len == 2 && block->str[start] == '\r' && block->str[start + 1] == '\n'))
         break;
     }
 
-  headers = ss_http_headers_new ();
   ss_http_headers_parse_bytes (headers, block->str, block->len);
+  return TRUE;
+}
+
+SsHTTPHeaders *
+ss_http_parse_headers (SsRFile *rfile, GError **error)
+{
+  g_autoptr (GString) block = g_string_sized_new (512);
+  SsHTTPHeaders *headers;
+
+  g_return_val_if_fail (rfile != NULL, NULL);
+
+  headers = ss_http_headers_new ();
+  if (!ss__http_parse_headers_into (headers, block, rfile, error))
+    {
+      ss_http_headers_free (headers);
+      return NULL;
+    }
   return headers;
 }

@@ -13,6 +13,8 @@
 
 #include <socketserver/http.h>
 
+#include <stdarg.h>
+
 /* ------------------------------------------------------------ pystr.c: Python's str on bytes */
 
 /* str.isspace() of a code point (what str.split() splits on). */
@@ -40,22 +42,39 @@ typedef enum {
   SS__REQUEST_LINE_ERROR,  /* answer error_code with error_message */
 } SsRequestLineStatus;
 
-/* Python's parse_request up to the headers, on the raw line. Strings are
- * UTF-8 (the Latin-1 decoded line) and owned by the struct. */
+/* Python's parse_request up to the headers, on the raw line. The strings
+ * are UTF-8 (the Latin-1 decoded line), kept in one buffer that the next
+ * parse of the same struct reuses (a connection's requests allocate
+ * nothing here once it has grown). Start from { 0 }. */
 typedef struct {
   SsRequestLineStatus status;
-  char *requestline;          /* the line without its CRs and LFs */
-  char *command;              /* NULL unless OK */
-  char *path;                 /* NULL unless OK; a leading "//" reduced to "/" */
-  char *version;              /* the request_version to set: NULL = leave the default */
+  const char *requestline;    /* the line without its CRs and LFs */
+  const char *command;        /* NULL unless OK */
+  const char *path;           /* NULL unless OK; a leading "//" reduced to "/" */
+  const char *version;        /* the request_version to set: NULL = leave the default */
   gboolean close_connection;
   int error_code;
-  char *error_message;
+  const char *error_message;
+  GString *text;              /* owns the strings above */
 } SsRequestLine;
 
 void ss__request_line_parse (SsRequestLine *out, const char *raw, gsize len,
                              const char *protocol_version);
+/* Forgets the strings (keeping the buffer). */
+void ss__request_line_reset (SsRequestLine *line);
+/* Frees the buffer too. */
 void ss__request_line_clear (SsRequestLine *line);
+
+/* ------------------------------------------------------------ headers.c */
+
+/* Empties @headers, keeping its memory for the next request's. */
+void ss__http_headers_reset (SsHTTPHeaders *headers);
+
+/* ss_http_parse_headers into @headers (reset first), reading the lines
+ * into @scratch: the per-connection form, which allocates nothing once
+ * both have grown. FALSE with @error as ss_http_parse_headers. */
+gboolean ss__http_parse_headers_into (SsHTTPHeaders *headers, GString *scratch, SsRFile *rfile,
+                                      GError **error);
 
 /* ------------------------------------------------------------ class.c */
 
@@ -70,6 +89,11 @@ struct SsBaseHTTPRequestHandlerPrivate {
   SsRequestLine line;         /* the current request line; owns command, path, ... */
   GString *raw_requestline;
   GString *headers_buffer;    /* Python's _headers_buffer */
+  GString *headers_scratch;   /* the header lines as read, reused */
+  char *address;              /* address_string()'s, computed once per connection */
+  char *version;              /* version_string()'s, likewise */
+  GString *log_line;          /* log_message's line, reused */
+  gboolean idle_by_timeout;   /* keepalive_timeout is the socket's receive timeout (base.c) */
 };
 
 #define SS__HTTP_VT(self) (&(self)->priv->vt)
@@ -112,6 +136,10 @@ extern const SsHTTPExtension ss__http_default_extensions_map[];
 /* Appends error_message_format % {'code': ..., 'message': ..., 'explain': ...}. */
 void ss__http_format_error (GString *out, const char *format, int code, const char *message,
                             const char *explain);
+
+/* vsnprintf into @stack (@size bytes) when it fits, else into a new
+ * *@heap; returns the text (log.c). */
+const char *ss__http_vformat (char *stack, gsize size, char **heap, const char *format, va_list args);
 
 /* Appends repr() of a UTF-8 str. */
 void ss__py_repr (GString *out, const char *s);

@@ -147,11 +147,23 @@ write_stderr (const GString *line)
 void
 ss__http_log_message (SsBaseHTTPRequestHandler *self, const char *message)
 {
-  g_autoptr (GString) line = g_string_sized_new (128);
-  g_autofree char *address = ss_http_address_string (self);
+  GString *line = self->priv->log_line;
+  g_autofree char *own_address = NULL;
+  const char *address;
   char date[SS_HTTP_DATE_LEN];
 
+  /* The default address_string is this connection's, worked out once. */
+  if (SS__HTTP_VT (self)->address_string == ss__http_address_string)
+    {
+      g_free (ss__http_address_string (self));
+      address = self->priv->address;
+    }
+  else
+    address = own_address = ss_http_address_string (self);
   ss_http_log_date_time_string (-1, date);
+  if (line == NULL)
+    line = self->priv->log_line = g_string_sized_new (256);
+  g_string_truncate (line, 0);
   g_string_append (line, address);
   g_string_append (line, " - - [");
   g_string_append (line, date);
@@ -187,15 +199,36 @@ ss__http_version_string (SsBaseHTTPRequestHandler *self)
   return g_strconcat (SS__HTTP_VT (self)->server_version, " ", SS__HTTP_VT (self)->sys_version, NULL);
 }
 
-/* self.client_address[0] */
+/* Formats into @stack when it fits (the common case allocates nothing),
+ * else into *@heap (g_free it). */
+const char *
+ss__http_vformat (char *stack, gsize size, char **heap, const char *format, va_list args)
+{
+  va_list copy;
+  int n;
+
+  *heap = NULL;
+  va_copy (copy, args);
+  n = g_vsnprintf (stack, size, format, copy);
+  va_end (copy);
+  if (n >= 0 && (gsize) n < size)
+    return stack;
+  *heap = g_strdup_vprintf (format, args);
+  return *heap;
+}
+
+/* self.client_address[0]: the same for every request of a connection, so
+ * worked out once. */
 char *
 ss__http_address_string (SsBaseHTTPRequestHandler *self)
 {
   const SsAddress *client = self->parent.parent.client_address;
 
-  if (ss_address_family (client) == AF_UNIX)
-    return g_strdup (""); /* Python's client_address for a Unix socket is '' */
-  return ss_address_host_string (client);
+  if (self->priv->address == NULL)
+    self->priv->address = ss_address_family (client) == AF_UNIX
+                              ? g_strdup ("") /* Python's client_address for a Unix socket is '' */
+                              : ss_address_host_string (client);
+  return g_strdup (self->priv->address);
 }
 
 /* ------------------------------------------------------------ dispatchers */
@@ -209,11 +242,13 @@ ss_http_log_request (SsBaseHTTPRequestHandler *self, int code, gssize size)
 void
 ss_http_log_error (SsBaseHTTPRequestHandler *self, const char *format, ...)
 {
-  g_autofree char *message = NULL;
+  char stack[512];
+  g_autofree char *heap = NULL;
+  const char *message;
   va_list args;
 
   va_start (args, format);
-  message = g_strdup_vprintf (format, args);
+  message = ss__http_vformat (stack, sizeof stack, &heap, format, args);
   va_end (args);
   SS__HTTP_VT (self)->log_error (self, message);
 }
@@ -221,11 +256,13 @@ ss_http_log_error (SsBaseHTTPRequestHandler *self, const char *format, ...)
 void
 ss_http_log_message (SsBaseHTTPRequestHandler *self, const char *format, ...)
 {
-  g_autofree char *message = NULL;
+  char stack[512];
+  g_autofree char *heap = NULL;
+  const char *message;
   va_list args;
 
   va_start (args, format);
-  message = g_strdup_vprintf (format, args);
+  message = ss__http_vformat (stack, sizeof stack, &heap, format, args);
   va_end (args);
   SS__HTTP_VT (self)->log_message (self, message);
 }

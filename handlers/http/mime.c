@@ -272,8 +272,62 @@ lower (const char *s)
   return g_utf8_validate (s, -1, NULL) ? g_utf8_strdown (s, -1) : g_ascii_strdown (s, -1);
 }
 
+/* str.lower() of a short ASCII extension into @buf; NULL when it is long
+ * or not ASCII (then lower() it is). */
+static const char *
+lower_short (const char *ext, char buf[32])
+{
+  gsize i;
+
+  for (i = 0; ext[i] != '\0'; i++)
+    {
+      if (i == 31 || (guchar) ext[i] >= 0x80)
+        return NULL;
+      buf[i] = g_ascii_tolower (ext[i]);
+    }
+  buf[i] = '\0';
+  return buf;
+}
+
+static gboolean
+in_table (const Entry *table, gsize n, const char *key)
+{
+  for (gsize i = 0; i < n; i++)
+    if (strcmp (table[i].ext, key) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+is_encoding (const char *ext)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (encodings); i++)
+    if (strcmp (ext, encodings[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static const char *guess_type_slowly (const char *path);
+
 const char *
 ss_http_mimetypes_guess_type (const char *path)
+{
+  const char *ext = path + splitext (path);
+  const char *ext_lower;
+  char buf[32];
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  /* The common case -- an extension that is neither a suffix_map entry
+   * nor an encoding -- without copying the path. */
+  ext_lower = lower_short (ext, buf);
+  if (ext_lower == NULL || in_table (suffix_map, G_N_ELEMENTS (suffix_map), ext_lower) || is_encoding (ext))
+    return guess_type_slowly (path);
+  return g_hash_table_lookup (types_map (), ext_lower);
+}
+
+static const char *
+guess_type_slowly (const char *path)
 {
   g_autofree char *base = g_strdup (path);
   g_autofree char *ext_lower = NULL;
@@ -282,8 +336,6 @@ ss_http_mimetypes_guess_type (const char *path)
   const char *type;
   gsize cut = splitext (base);
   gboolean again = TRUE;
-
-  g_return_val_if_fail (path != NULL, NULL);
 
   while (again)
     {
@@ -333,12 +385,16 @@ ss__simple_guess_type (SsBaseHTTPRequestHandler *self, const char *path)
 {
   const SsHTTPExtension *map = SS__HTTP_VT (self)->extensions_map;
   const char *ext = path + splitext (path);
-  g_autofree char *ext_lower = NULL;
+  g_autofree char *heap_lower = NULL;
+  const char *ext_lower;
   const char *type;
+  char buf[32];
 
   if ((type = extensions_lookup (map, ext)) != NULL)
     return type;
-  ext_lower = lower (ext);
+  ext_lower = lower_short (ext, buf);
+  if (ext_lower == NULL)
+    ext_lower = heap_lower = lower (ext);
   if ((type = extensions_lookup (map, ext_lower)) != NULL)
     return type;
   if ((type = ss_http_mimetypes_guess_type (path)) != NULL)

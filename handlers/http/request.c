@@ -57,13 +57,23 @@ split_words (const char *line, gsize len, Word *first, Word *second, Word *last)
   return n;
 }
 
-static char *
-word_utf8 (const Word *w)
-{
-  GString *s = g_string_sized_new (w->len);
+/* Offsets into the line's text of what parse found; (gsize) -1: none. */
+typedef struct {
+  gsize requestline, command, path, version, message;
+} Offsets;
 
-  ss__latin1_to_utf8 (s, w->start, w->len);
-  return g_string_free (s, FALSE);
+#define NONE ((gsize) -1)
+
+/* Appends @len Latin-1 bytes as a NUL-terminated UTF-8 string to @text;
+ * returns where it starts. */
+static gsize
+add_latin1 (GString *text, const char *s, gsize len)
+{
+  gsize at = text->len;
+
+  ss__latin1_to_utf8 (text, s, len);
+  g_string_append_c (text, '\0');
+  return at;
 }
 
 /* One component of the version number: Python's isdigit() and at most 10
@@ -104,36 +114,39 @@ parse_version (const Word *w, guint64 *major, guint64 *minor)
 }
 
 static void
-set_error (SsRequestLine *out, int code, const char *what, const char *s, gsize len, gboolean repr)
+set_error (SsRequestLine *out, Offsets *at, int code, const char *what, const char *s, gsize len,
+           gboolean repr)
 {
-  GString *message = g_string_new (what);
-
-  g_string_append_c (message, '(');
+  at->message = out->text->len;
+  g_string_append (out->text, what);
+  g_string_append_c (out->text, '(');
   if (repr)
-    ss__py_repr_latin1 (message, s, len);
+    ss__py_repr_latin1 (out->text, s, len);
   else
-    ss__latin1_to_utf8 (message, s, len);
-  g_string_append_c (message, ')');
+    ss__latin1_to_utf8 (out->text, s, len);
+  g_string_append (out->text, ")");
+  g_string_append_c (out->text, '\0');
   out->status = SS__REQUEST_LINE_ERROR;
   out->error_code = code;
-  out->error_message = g_string_free (message, FALSE);
 }
 
-void
-ss__request_line_parse (SsRequestLine *out, const char *raw, gsize len, const char *protocol_version)
+static const char *
+at_or_null (const SsRequestLine *line, gsize offset)
+{
+  return offset == NONE ? NULL : line->text->str + offset;
+}
+
+static void
+parse (SsRequestLine *out, Offsets *at, const char *raw, gsize len, const char *protocol_version)
 {
   Word first = { 0 }, second = { 0 }, last = { 0 };
-  GString *requestline;
   gsize n = len;
   guint count;
 
-  memset (out, 0, sizeof *out);
   out->close_connection = TRUE;
   while (n > 0 && (raw[n - 1] == '\r' || raw[n - 1] == '\n'))
     n--;
-  requestline = g_string_sized_new (n);
-  ss__latin1_to_utf8 (requestline, raw, n);
-  out->requestline = g_string_free (requestline, FALSE);
+  at->requestline = add_latin1 (out->text, raw, n);
 
   count = split_words (raw, n, &first, &second, &last);
   if (count == 0)
@@ -148,22 +161,22 @@ ss__request_line_parse (SsRequestLine *out, const char *raw, gsize len, const ch
 
       if (!parse_version (&last, &major, &minor))
         {
-          set_error (out, 400, "Bad request version ", last.start, last.len, TRUE);
+          set_error (out, at, 400, "Bad request version ", last.start, last.len, TRUE);
           return;
         }
       if ((major > 1 || (major == 1 && minor >= 1)) && strcmp (protocol_version, "HTTP/1.1") >= 0)
         out->close_connection = FALSE;
       if (major >= 2)
         {
-          set_error (out, 505, "Invalid HTTP version ", last.start + 5, last.len - 5, FALSE);
+          set_error (out, at, 505, "Invalid HTTP version ", last.start + 5, last.len - 5, FALSE);
           return;
         }
-      out->version = word_utf8 (&last);
+      at->version = add_latin1 (out->text, last.start, last.len);
     }
 
   if (count > 3 || count < 2 || memchr (raw, '\0', n) != NULL)
     {
-      set_error (out, 400, "Bad request syntax ", raw, n, TRUE);
+      set_error (out, at, 400, "Bad request syntax ", raw, n, TRUE);
       return;
     }
   if (count == 2)
@@ -171,29 +184,53 @@ ss__request_line_parse (SsRequestLine *out, const char *raw, gsize len, const ch
       out->close_connection = TRUE;
       if (first.len != 3 || memcmp (first.start, "GET", 3) != 0)
         {
-          set_error (out, 400, "Bad HTTP/0.9 request type ", first.start, first.len, TRUE);
+          set_error (out, at, 400, "Bad HTTP/0.9 request type ", first.start, first.len, TRUE);
           return;
         }
     }
 
-  out->command = word_utf8 (&first);
+  at->command = add_latin1 (out->text, first.start, first.len);
   if (second.len >= 2 && second.start[0] == '/' && second.start[1] == '/')
     {
       /* self.path = '/' + self.path.lstrip('/') */
       while (second.len > 1 && second.start[1] == '/')
         second.start++, second.len--;
     }
-  out->path = word_utf8 (&second);
+  at->path = add_latin1 (out->text, second.start, second.len);
   out->status = SS__REQUEST_LINE_OK;
+}
+
+void
+ss__request_line_parse (SsRequestLine *out, const char *raw, gsize len, const char *protocol_version)
+{
+  Offsets at = { NONE, NONE, NONE, NONE, NONE };
+  GString *text = out->text != NULL ? out->text : g_string_sized_new (256);
+
+  memset (out, 0, sizeof *out);
+  out->text = text;
+  g_string_truncate (text, 0);
+  parse (out, &at, raw, len, protocol_version);
+  /* Only now: the text may have moved while it grew. */
+  out->requestline = at_or_null (out, at.requestline);
+  out->command = at_or_null (out, at.command);
+  out->path = at_or_null (out, at.path);
+  out->version = at_or_null (out, at.version);
+  out->error_message = at_or_null (out, at.message);
+}
+
+void
+ss__request_line_reset (SsRequestLine *line)
+{
+  GString *text = line->text;
+
+  memset (line, 0, sizeof *line);
+  line->text = text;
 }
 
 void
 ss__request_line_clear (SsRequestLine *line)
 {
-  g_free (line->requestline);
-  g_free (line->command);
-  g_free (line->path);
-  g_free (line->version);
-  g_free (line->error_message);
+  if (line->text != NULL)
+    g_string_free (line->text, TRUE);
   memset (line, 0, sizeof *line);
 }

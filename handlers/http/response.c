@@ -166,11 +166,16 @@ void
 ss__http_send_response (SsBaseHTTPRequestHandler *self, int code, const char *message)
 {
   char date[SS_HTTP_DATE_LEN];
-  g_autofree char *version = ss_http_version_string (self);
+  g_autofree char *version = NULL;
 
   ss_http_log_request (self, code, -1);
   ss_http_send_response_only (self, code, message);
-  ss_http_send_header (self, "Server", version);
+  /* The default version_string is the same for a whole connection. */
+  if (SS__HTTP_VT (self)->version_string != ss__http_version_string)
+    version = ss_http_version_string (self);
+  else if (self->priv->version == NULL)
+    self->priv->version = ss_http_version_string (self);
+  ss_http_send_header (self, "Server", version != NULL ? version : self->priv->version);
   ss_http_date_time_string (-1, date);
   ss_http_send_header (self, "Date", date);
 }
@@ -269,11 +274,13 @@ void
 ss_http_send_header_printf (SsBaseHTTPRequestHandler *self, const char *keyword,
                             const char *format, ...)
 {
-  g_autofree char *value = NULL;
+  char stack[256];
+  g_autofree char *heap = NULL;
+  const char *value;
   va_list args;
 
   va_start (args, format);
-  value = g_strdup_vprintf (format, args);
+  value = ss__http_vformat (stack, sizeof stack, &heap, format, args);
   va_end (args);
   ss_http_send_header (self, keyword, value);
 }

@@ -97,7 +97,9 @@ ss__simple_dispose (SsRequestHandler *handler)
 {
   SsSimpleHTTPRequestHandler *self = (SsSimpleHTTPRequestHandler *) handler;
 
-  g_clear_pointer (&self->directory, g_free);
+  /* (An instance too small to have a directory was refused by setup.) */
+  if (ss_handler_class_instance_size (handler->klass) >= sizeof *self)
+    g_clear_pointer (&self->directory, g_free);
   ss__http_dispose (handler); /* super() */
 }
 
@@ -227,50 +229,48 @@ not_modified (SsBaseHTTPRequestHandler *self, const struct stat *st)
   return mtime <= since;
 }
 
+/* The rest of send_head for a path that is not a directory: @fd is it
+ * opened (taken), or -1 when it could not be. */
 static gboolean
-send_file_head (SsBaseHTTPRequestHandler *self, const char *path, SsHTTPFile **file,
-                GError **error)
+send_file_head (SsBaseHTTPRequestHandler *self, const char *path, int fd, const struct stat *st,
+                SsHTTPFile **file, GError **error)
 {
   const char *ctype = ss_http_guess_type (self, path);
   char last_modified[SS_HTTP_DATE_LEN];
   gboolean ranges = SS__HTTP_VT (self)->ranges;
   goffset first = 0, last = -1;
   RangeResult range = RANGE_NONE;
-  struct stat st;
-  int fd;
 
-  if (g_str_has_suffix (path, "/"))
-    return ss_http_send_error (self, 404, "File not found", NULL, error);
-  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0)
-    return ss_http_send_error (self, 404, "File not found", NULL, error);
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+  /* A path ending in "/" is not a file (Issue17324); nor is what could not
+   * be opened, nor anything but a regular file. */
+  if (g_str_has_suffix (path, "/") || fd < 0 || !S_ISREG (st->st_mode))
     {
-      close (fd);
+      if (fd >= 0)
+        close (fd);
       return ss_http_send_error (self, 404, "File not found", NULL, error);
     }
   /* Use browser cache if possible. */
-  if (self->headers != NULL && not_modified (self, &st))
+  if (self->headers != NULL && not_modified (self, st))
     {
       close (fd);
       ss_http_send_response (self, 304, NULL);
       return ss_http_end_headers (self, error);
     }
-  ss_http_date_time_string ((gint64) st.st_mtim.tv_sec + (st.st_mtim.tv_nsec >= 999999500 ? 1 : 0),
+  ss_http_date_time_string ((gint64) st->st_mtim.tv_sec + (st->st_mtim.tv_nsec >= 999999500 ? 1 : 0),
                             last_modified);
   if (ranges && self->headers != NULL && ss_http_headers_contains (self->headers, "Range"))
     {
       const char *if_range = ss_http_headers_get (self->headers, "If-Range");
 
       if (if_range == NULL || strcmp (if_range, last_modified) == 0)
-        range = parse_range (ss_http_headers_get (self->headers, "Range"), st.st_size, &first, &last);
+        range = parse_range (ss_http_headers_get (self->headers, "Range"), st->st_size, &first, &last);
     }
   if (range == RANGE_UNSATISFIABLE)
     {
       close (fd);
       ss_http_send_response (self, 416, NULL);
       ss_http_send_header_printf (self, "Content-Range", "bytes */%" G_GINT64_FORMAT,
-                                  (gint64) st.st_size);
+                                  (gint64) st->st_size);
       ss_http_send_header (self, "Content-Length", "0");
       ss_http_send_header (self, "Accept-Ranges", "bytes");
       return ss_http_end_headers (self, error);
@@ -278,7 +278,7 @@ send_file_head (SsBaseHTTPRequestHandler *self, const char *path, SsHTTPFile **f
   if (range == RANGE_NONE)
     {
       first = 0;
-      last = st.st_size - 1;
+      last = st->st_size - 1;
     }
   ss_http_send_response (self, range == RANGE_PARTIAL ? 206 : 200, NULL);
   ss_http_send_header (self, "Content-type", ctype);
@@ -287,7 +287,7 @@ send_file_head (SsBaseHTTPRequestHandler *self, const char *path, SsHTTPFile **f
   if (range == RANGE_PARTIAL)
     ss_http_send_header_printf (self, "Content-Range",
                                 "bytes %" G_GINT64_FORMAT "-%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
-                                (gint64) first, (gint64) last, (gint64) st.st_size);
+                                (gint64) first, (gint64) last, (gint64) st->st_size);
   if (ranges)
     ss_http_send_header (self, "Accept-Ranges", "bytes");
   if (!ss_http_end_headers (self, error))
@@ -299,12 +299,34 @@ send_file_head (SsBaseHTTPRequestHandler *self, const char *path, SsHTTPFile **f
   return TRUE;
 }
 
-static gboolean
-is_file (const char *path)
+/* Opens @path and says what it is, with one open and one fstat where
+ * Python makes a stat, then an open, then an fstat. What cannot be opened
+ * (no read permission) is still what os.path.isdir and isfile say: stat
+ * tells (st_mode 0: nothing there). Returns the fd (-1: not opened). */
+static int
+open_path (const char *path, struct stat *st, gboolean *is_dir)
 {
-  struct stat st;
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
-  return stat (path, &st) == 0 && S_ISREG (st.st_mode);
+  *is_dir = FALSE;
+  if (fd >= 0 && fstat (fd, st) != 0)
+    {
+      close (fd);
+      fd = -1;
+    }
+  if (fd < 0)
+    {
+      if (stat (path, st) != 0)
+        st->st_mode = 0;
+      *is_dir = S_ISDIR (st->st_mode);
+    }
+  else if (S_ISDIR (st->st_mode))
+    {
+      close (fd);
+      fd = -1;
+      *is_dir = TRUE;
+    }
+  return fd;
 }
 
 gboolean
@@ -312,11 +334,14 @@ ss__simple_send_head (SsBaseHTTPRequestHandler *self, SsHTTPFile **file, GError 
 {
   g_autofree char *path = ss_http_translate_path (self, self->path != NULL ? self->path : "/");
   struct stat st;
+  gboolean is_dir;
+  int fd;
 
   *file = NULL;
   if (path == NULL)
     return ss_http_send_error (self, 404, "File not found", NULL, error);
-  if (stat (path, &st) == 0 && S_ISDIR (st.st_mode))
+  fd = open_path (path, &st, &is_dir);
+  if (is_dir)
     {
       static const char *const indexes[] = { "index.html", "index.htm" };
       g_autofree char *location = ss__url_directory_redirect (self->path);
@@ -332,13 +357,17 @@ ss__simple_send_head (SsBaseHTTPRequestHandler *self, SsHTTPFile **file, GError 
       for (gsize i = 0; i < G_N_ELEMENTS (indexes); i++)
         {
           g_autofree char *index = g_build_filename (path, indexes[i], NULL);
+          gboolean index_is_dir;
+          int index_fd = open_path (index, &st, &index_is_dir);
 
-          if (is_file (index))
-            return send_file_head (self, index, file, error);
+          if (S_ISREG (st.st_mode)) /* os.path.isfile, opened or not */
+            return send_file_head (self, index, index_fd, &st, file, error);
+          if (index_fd >= 0)
+            close (index_fd);
         }
       return ss_http_list_directory (self, path, file, error);
     }
-  return send_file_head (self, path, file, error);
+  return send_file_head (self, path, fd, &st, file, error);
 }
 
 /* ------------------------------------------------------------ do_GET, do_HEAD */

@@ -224,63 +224,88 @@ ends_with_slash_after_rstrip (const char *s, gsize len)
   return last != NULL && *last == '/';
 }
 
-typedef struct {
-  const char *start;
-  gsize len;
-} Word;
-
 char *
 ss_http_translate_path_in (const char *directory, const char *path)
 {
-  g_autoptr (GString) decoded = g_string_new (NULL);
-  g_autoptr (GArray) words = g_array_new (FALSE, FALSE, sizeof (Word));
-  GString *result;
   gsize len = strcspn (path, "?");
+  gsize dir_len = strlen (directory);
+  gsize stack_starts[64];
+  gsize *starts = stack_starts;   /* where each kept word's separator begins */
+  gsize n_words = 0, max_words = G_N_ELEMENTS (stack_starts);
   gboolean trailing_slash;
-  const char *p, *end;
+  gboolean usable = TRUE;
+  GString *result;
+  gsize r, w, end;
 
   g_return_val_if_fail (directory != NULL && path != NULL, NULL);
 
   len = MIN (len, strcspn (path, "#"));
   trailing_slash = ends_with_slash_after_rstrip (path, len);
-  /* A character open() could not encode becomes a NUL here, which no file
-   * name holds: checked below on the names that survive normpath, as
-   * Python's open() would meet only those. */
-  ss__url_unquote_fs (decoded, path, len, "", 1);
+  /* The decoded path goes right behind the directory and is normalised in
+   * place (words only move left): one allocation for the whole result. A
+   * character open() could not encode becomes a NUL, which no name holds:
+   * checked on the words that survive normpath, as Python's open() would
+   * meet only those. */
+  result = g_string_sized_new (dir_len + len + 3);
+  g_string_append_len (result, directory, (gssize) dir_len);
+  g_string_append_c (result, '/');
+  ss__url_unquote_fs (result, path, len, "", 1);
 
   /* posixpath.normpath, then the loop: '..' pops what came before and is
-   * dropped at the top; '.' and empty components vanish. */
-  end = decoded->str + decoded->len;
-  for (p = decoded->str; p <= end;)
+   * dropped at the top; '.' and empty components vanish; each word is
+   * os.path.join'ed onto the directory. */
+  end = result->len;
+  w = dir_len;
+  for (r = dir_len + 1; r <= end;)
     {
-      const char *slash = memchr (p, '/', (gsize) (end - p));
-      Word w = { p, (gsize) ((slash != NULL ? slash : end) - p) };
+      const char *word = result->str + r;
+      const char *slash = memchr (word, '/', end - r);
+      gsize wlen = (gsize) ((slash != NULL ? slash : result->str + end) - word);
 
-      if (w.len == 2 && p[0] == '.' && p[1] == '.')
+      if (wlen == 2 && word[0] == '.' && word[1] == '.')
         {
-          if (words->len > 0)
-            g_array_set_size (words, words->len - 1);
+          if (n_words > 0)
+            w = starts[--n_words];
         }
-      else if (w.len > 0 && !(w.len == 1 && p[0] == '.'))
-        g_array_append_val (words, w);
-      p += w.len + 1;
-    }
+      else if (wlen > 0 && !(wlen == 1 && word[0] == '.'))
+        {
+          gboolean sep = w > 0 && result->str[w - 1] != '/';
 
-  result = g_string_new (directory);
-  for (guint i = 0; i < words->len; i++)
+          if (n_words == max_words)
+            {
+              gsize *more = g_new (gsize, max_words * 2);
+
+              memcpy (more, starts, max_words * sizeof *starts);
+              if (starts != stack_starts)
+                g_free (starts);
+              starts = more;
+              max_words *= 2;
+            }
+          starts[n_words++] = w;
+          /* (Nothing still to be read is overwritten: every word is
+           * read from behind a slash at or after w.) */
+          if (sep)
+            result->str[w++] = '/';
+          memmove (result->str + w, word, wlen);
+          w += wlen;
+        }
+      r += wlen + 1;
+    }
+  for (gsize i = 0; i < n_words; i++)
     {
-      const Word *w = &g_array_index (words, Word, i);
+      gsize from = starts[i], to = i + 1 < n_words ? starts[i + 1] : w;
 
-      if (memchr (w->start, '\0', w->len) != NULL)
-        {
-          g_string_free (result, TRUE);
-          return NULL; /* Python: ValueError or UnicodeEncodeError in open() */
-        }
-      /* os.path.join */
-      if (result->len > 0 && result->str[result->len - 1] != '/')
-        g_string_append_c (result, '/');
-      g_string_append_len (result, w->start, (gssize) w->len);
+      if (memchr (result->str + from, '\0', to - from) != NULL)
+        usable = FALSE; /* Python: ValueError or UnicodeEncodeError in open() */
     }
+  if (starts != stack_starts)
+    g_free (starts);
+  if (!usable)
+    {
+      g_string_free (result, TRUE);
+      return NULL;
+    }
+  g_string_truncate (result, w);
   if (trailing_slash)
     g_string_append_c (result, '/');
   return g_string_free (result, FALSE);

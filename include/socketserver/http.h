@@ -217,7 +217,10 @@ struct _SsHTTPHandlerClass {
   /* Beyond Python: seconds to wait for the next request on a connection
    * (an idle keep-alive connection, or a new one that sends nothing) before
    * closing it without a word; SS_TIMEOUT_NONE waits as the class's
-   * timeout says, as Python does. */
+   * timeout says, as Python does. With timeout None (the default) it is
+   * also the limit on each read within a request, answered as Python
+   * answers its timeout ("Request timed out" in the log, the connection
+   * closed). */
   double keepalive_timeout;
   /* SimpleHTTPRequestHandler: the folder served (SS_HTTP_DIRECTORY_CWD:
    * the working directory), and extensions_map, a table ending with

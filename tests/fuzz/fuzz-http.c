@@ -72,7 +72,7 @@ make_directory (void)
 static void
 check_request_line (const char *raw, gsize len)
 {
-  SsRequestLine line;
+  SsRequestLine line = { 0 };
 
   ss__request_line_parse (&line, raw, len, "HTTP/1.1");
   CHECK (g_utf8_validate (line.requestline, -1, NULL));
