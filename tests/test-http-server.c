@@ -268,6 +268,65 @@ START_TEST (test_help_and_version)
 }
 END_TEST
 
+/* ------------------------------------------------------------ the ported example */
+
+/* servers/http-notes-server, the JSON API docs/http.md ports from Python,
+ * driven as a user drives it: over one kept connection, then a new one. */
+START_TEST (test_notes_example)
+{
+  const char *builddir = g_getenv ("SS_BUILDDIR");
+  g_autofree char *path = g_build_filename (builddir != NULL ? builddir : ".", "servers",
+                                            "http-notes-server", NULL);
+  const char *argv[] = { path, "--bind", "127.0.0.1", "0", NULL };
+  g_autoptr (Proc) p = proc_spawn (argv, NULL);
+  static const char put[] = "PUT /notes/shopping HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\neggs \"milk\"\n";
+  static const char put2[] = "PUT /notes/shopping HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\ntea!";
+  static const char get[] = "GET /notes/shopping HTTP/1.1\r\nHost: x\r\n\r\n";
+  static const char list[] = "GET /notes HTTP/1.1\r\nHost: x\r\n\r\n";
+  static const char del[] = "DELETE /notes/shopping HTTP/1.1\r\nHost: x\r\n\r\n";
+  const char *const steps[][3] = {
+    { put, "201", "{\"name\": \"shopping\", \"text\": \"eggs \\\"milk\\\"\\n\"}" },
+    { get, "200", "{\"name\": \"shopping\", \"text\": \"eggs \\\"milk\\\"\\n\"}" },
+    { put2, "200", "{\"name\": \"shopping\", \"text\": \"tea!\"}" },
+    { list, "200", "{\"notes\": [\"shopping\"]}" },
+    { del, "200", "{\"deleted\": true}" },
+    { get, "404", "{\"error\": \"no such note\"}" },
+    { del, "404", "{\"deleted\": false}" },
+    { list, "200", "{\"notes\": []}" },
+  };
+  int fd;
+
+  proc_read_banner (p);
+  fd = http_connect (p->port);
+  for (gsize i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      g_autoptr (HttpResponse) r = NULL;
+
+      test_send_all (fd, steps[i][0], strlen (steps[i][0]));
+      r = http_read_response (fd, FALSE);
+      ck_assert_msg (r != NULL, "step %" G_GSIZE_FORMAT ": connection closed", i);
+      ck_assert_int_eq (r->status, atoi (steps[i][1]));
+      ck_assert_str_eq (ss_http_headers_get (r->headers, "Content-Type"), "application/json");
+      ck_assert_str_eq (r->body->str, steps[i][2]);
+    }
+  close (fd);
+  {
+    g_autoptr (HttpResponse) big = http_request (p->port, "PUT /notes/big HTTP/1.1\r\nHost: x\r\n"
+                                                          "Content-Length: 100000\r\n\r\n");
+    g_autoptr (HttpResponse) bad = http_request (p->port, "PUT /notes/bad HTTP/1.1\r\nHost: x\r\n"
+                                                          "Content-Length: 2\r\n\r\n\377\376");
+    g_autoptr (HttpResponse) post = http_request (p->port, "POST /notes HTTP/1.1\r\nHost: x\r\n\r\n");
+
+    ck_assert_int_eq (big->status, 413);
+    ck_assert_int_eq (bad->status, 400);
+    ck_assert_int_eq (post->status, 501); /* no do_POST: Python's answer */
+  }
+  proc_drain_err (p, 0.5);
+  ck_assert_ptr_nonnull (strstr (p->err->str, "\"PUT /notes/shopping HTTP/1.1\" 201 -"));
+  proc_stop (p, SIGTERM);
+}
+END_TEST
+
 static Suite *
 server_suite (void)
 {
@@ -284,6 +343,11 @@ server_suite (void)
   tcase_add_test (tc, test_dual_stack);
   tcase_add_loop_test (tc, test_each_strategy, 0, G_N_ELEMENTS (strategies));
   tcase_add_test (tc, test_pool_flags);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("example");
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_notes_example);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("usage");
