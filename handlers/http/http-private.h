@@ -130,6 +130,37 @@ char *ss__simple_translate_path (SsBaseHTTPRequestHandler *self, const char *pat
 gboolean ss__simple_copyfile (SsBaseHTTPRequestHandler *self, SsHTTPFile *source, GError **error);
 const char *ss__simple_guess_type (SsBaseHTTPRequestHandler *self, const char *path);
 
+/* What BaseHTTPRequestHandler and SimpleHTTPRequestHandler fill alike
+ * (every slot of both is filled; class.h): all but each one's name,
+ * instance, setup, dispose, do_GET, do_HEAD and server_version. */
+#define SS__HTTP_CLASS_COMMON                                                            \
+  .parent_class.magic = SS_HANDLER_CLASS_MAGIC, .parent_class.handle = ss__http_handle, \
+  .parent_class.finish = ss__stream_request_handler_finish,                            \
+  /* StreamRequestHandler's attributes, which Python's classes keep (an                \
+   * unbuffered wfile, no timeout). */                                                 \
+  .parent_class.rbufsize = -1, .parent_class.wbufsize = 0,                              \
+  .parent_class.timeout = SS_TIMEOUT_NONE, .parent_class.disable_nagle_algorithm = FALSE, \
+  .http_magic = SS_HTTP_HANDLER_CLASS_MAGIC,                                            \
+  .do_POST = ss__http_unsupported_method, .do_PUT = ss__http_unsupported_method,       \
+  .do_DELETE = ss__http_unsupported_method, .do_OPTIONS = ss__http_unsupported_method, \
+  .do_PATCH = ss__http_unsupported_method, .do_TRACE = ss__http_unsupported_method,    \
+  .do_CONNECT = ss__http_unsupported_method, .methods = ss__http_no_methods,           \
+  .handle_one_request = ss__http_handle_one_request,                                    \
+  .parse_request = ss__http_parse_request, .handle_expect_100 = ss__http_handle_expect_100, \
+  .send_error = ss__http_send_error, .send_response = ss__http_send_response,           \
+  .send_response_only = ss__http_send_response_only, .send_header = ss__http_send_header, \
+  .end_headers = ss__http_end_headers, .log_request = ss__http_log_request,             \
+  .log_error = ss__http_log_error, .log_message = ss__http_log_message,                 \
+  .version_string = ss__http_version_string, .address_string = ss__http_address_string, \
+  .send_head = ss__simple_send_head, .list_directory = ss__simple_list_directory,       \
+  .translate_path = ss__simple_translate_path, .copyfile = ss__simple_copyfile,         \
+  .guess_type = ss__simple_guess_type,                                                  \
+  .sys_version = "libsocketserver/" PACKAGE_VERSION, .protocol_version = "HTTP/1.0",    \
+  .default_request_version = "HTTP/0.9", .error_message_format = SS_HTTP_DEFAULT_ERROR_MESSAGE, \
+  .error_content_type = SS_HTTP_DEFAULT_ERROR_CONTENT_TYPE,                             \
+  .keepalive_timeout = SS_TIMEOUT_NONE, .directory = SS_HTTP_DIRECTORY_CWD,            \
+  .extensions_map = ss__http_default_extensions_map, .ranges = TRUE
+
 /* Python's default extensions_map (SimpleHTTPRequestHandler's). */
 extern const SsHTTPExtension ss__http_default_extensions_map[];
 

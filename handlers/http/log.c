@@ -42,60 +42,65 @@ now_seconds (void)
   return g_get_real_time () / G_USEC_PER_SEC;
 }
 
+/* @timestamp (< 0: now) formatted by @format_tm into @buf, through the
+ * thread's @cache when it is the current second. */
+static void
+cached_time_string (DateCache *cache, gint64 timestamp, char buf[SS_HTTP_DATE_LEN],
+                    void (*format_tm) (time_t t, char buf[SS_HTTP_DATE_LEN]))
+{
+  gint64 now = now_seconds ();
+
+  if (timestamp < 0)
+    timestamp = now;
+  if (timestamp == now && cache->second == now)
+    {
+      memcpy (buf, cache->text, SS_HTTP_DATE_LEN);
+      return;
+    }
+  format_tm ((time_t) timestamp, buf);
+  if (timestamp == now)
+    {
+      cache->second = now;
+      memcpy (cache->text, buf, SS_HTTP_DATE_LEN);
+    }
+}
+
+/* email.utils.format_datetime: '%s, %02d %s %04d %02d:%02d:%02d GMT' */
+static void
+format_http_date (time_t t, char buf[SS_HTTP_DATE_LEN])
+{
+  struct tm tm;
+
+  gmtime_r (&t, &tm);
+  g_snprintf (buf, SS_HTTP_DATE_LEN, "%s, %02d %s %04d %02d:%02d:%02d GMT", weekdayname[tm.tm_wday],
+              tm.tm_mday, monthname[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* log_date_time_string: "%02d/%3s/%04d %02d:%02d:%02d", local time. */
+static void
+format_log_date (time_t t, char buf[SS_HTTP_DATE_LEN])
+{
+  struct tm tm;
+
+  localtime_r (&t, &tm);
+  g_snprintf (buf, SS_HTTP_DATE_LEN, "%02d/%s/%04d %02d:%02d:%02d", tm.tm_mday, monthname[tm.tm_mon],
+              tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 void
 ss_http_date_time_string (gint64 timestamp, char buf[SS_HTTP_DATE_LEN])
 {
   static __thread DateCache cache = { -1, "" };
-  time_t t;
-  struct tm tm;
 
-  if (timestamp < 0)
-    {
-      timestamp = now_seconds ();
-      if (cache.second == timestamp)
-        {
-          memcpy (buf, cache.text, SS_HTTP_DATE_LEN);
-          return;
-        }
-    }
-  t = (time_t) timestamp;
-  gmtime_r (&t, &tm);
-  /* email.utils.format_datetime: '%s, %02d %s %04d %02d:%02d:%02d GMT' */
-  g_snprintf (buf, SS_HTTP_DATE_LEN, "%s, %02d %s %04d %02d:%02d:%02d GMT", weekdayname[tm.tm_wday],
-              tm.tm_mday, monthname[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  if (timestamp == now_seconds ())
-    {
-      cache.second = timestamp;
-      memcpy (cache.text, buf, SS_HTTP_DATE_LEN);
-    }
+  cached_time_string (&cache, timestamp, buf, format_http_date);
 }
 
 void
 ss_http_log_date_time_string (gint64 timestamp, char buf[SS_HTTP_DATE_LEN])
 {
   static __thread DateCache cache = { -1, "" };
-  time_t t;
-  struct tm tm;
 
-  if (timestamp < 0)
-    {
-      timestamp = now_seconds ();
-      if (cache.second == timestamp)
-        {
-          memcpy (buf, cache.text, SS_HTTP_DATE_LEN);
-          return;
-        }
-    }
-  t = (time_t) timestamp;
-  localtime_r (&t, &tm);
-  /* "%02d/%3s/%04d %02d:%02d:%02d" */
-  g_snprintf (buf, SS_HTTP_DATE_LEN, "%02d/%s/%04d %02d:%02d:%02d", tm.tm_mday, monthname[tm.tm_mon],
-              tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  if (timestamp == now_seconds ())
-    {
-      cache.second = timestamp;
-      memcpy (cache.text, buf, SS_HTTP_DATE_LEN);
-    }
+  cached_time_string (&cache, timestamp, buf, format_log_date);
 }
 
 /* message.translate(_control_char_table), written as UTF-8. */
@@ -239,32 +244,35 @@ ss_http_log_request (SsBaseHTTPRequestHandler *self, int code, gssize size)
   SS__HTTP_VT (self)->log_request (self, code, size);
 }
 
-void
-ss_http_log_error (SsBaseHTTPRequestHandler *self, const char *format, ...)
+/* Formats the message and hands it to @slot (log_error or log_message). */
+static void
+log_through (SsBaseHTTPRequestHandler *self, void (*slot) (SsBaseHTTPRequestHandler *, const char *),
+             const char *format, va_list args)
 {
   char stack[512];
   g_autofree char *heap = NULL;
-  const char *message;
+
+  slot (self, ss__http_vformat (stack, sizeof stack, &heap, format, args));
+}
+
+void
+ss_http_log_error (SsBaseHTTPRequestHandler *self, const char *format, ...)
+{
   va_list args;
 
   va_start (args, format);
-  message = ss__http_vformat (stack, sizeof stack, &heap, format, args);
+  log_through (self, SS__HTTP_VT (self)->log_error, format, args);
   va_end (args);
-  SS__HTTP_VT (self)->log_error (self, message);
 }
 
 void
 ss_http_log_message (SsBaseHTTPRequestHandler *self, const char *format, ...)
 {
-  char stack[512];
-  g_autofree char *heap = NULL;
-  const char *message;
   va_list args;
 
   va_start (args, format);
-  message = ss__http_vformat (stack, sizeof stack, &heap, format, args);
+  log_through (self, SS__HTTP_VT (self)->log_message, format, args);
   va_end (args);
-  SS__HTTP_VT (self)->log_message (self, message);
 }
 
 char *

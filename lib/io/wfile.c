@@ -139,17 +139,31 @@ set_send_error (GError **error, int errsv, int fd, gsize sent, gsize len)
   g_free (what);
 }
 
-/* ss_sendall with send() @flags added (MSG_MORE). */
+/* send() @a then @b as one stream, with sendmsg() so that the two share
+ * a segment, retrying partial sends and EINTR; @flags are added to
+ * MSG_NOSIGNAL (MSG_MORE). */
 static gboolean
-sendall_flags (int fd, const void *data, gsize len, int flags, GError **error)
+sendall_two (int fd, const void *a, gsize a_len, const void *b, gsize b_len, int flags,
+             GError **error)
 {
-  const guint8 *p = data;
+  gsize len = a_len + b_len;
   gsize sent = 0;
 
   while (sent < len)
     {
-      ssize_t n = send (fd, p + sent, len - sent, MSG_NOSIGNAL | flags);
+      struct iovec iov[2];
+      struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 1 };
+      ssize_t n;
 
+      if (sent < a_len)
+        {
+          iov[0] = (struct iovec) { (guint8 *) a + sent, a_len - sent };
+          iov[1] = (struct iovec) { (void *) b, b_len };
+          msg.msg_iovlen = b_len > 0 ? 2 : 1;
+        }
+      else
+        iov[0] = (struct iovec) { (guint8 *) b + (sent - a_len), len - sent };
+      n = sendmsg (fd, &msg, MSG_NOSIGNAL | flags);
       if (n >= 0)
         {
           sent += (gsize) n;
@@ -169,43 +183,14 @@ ss_sendall (int fd, const void *data, gsize len, GError **error)
   g_return_val_if_fail (fd >= 0, FALSE);
   g_return_val_if_fail (data != NULL || len == 0, FALSE);
 
-  return sendall_flags (fd, data, len, 0, error);
+  return sendall_two (fd, data, len, NULL, 0, 0, error);
 }
 
-/* send() @a then @b as one stream, with sendmsg() so that the two share
- * a segment. */
+/* ss_sendall with send() @flags added (MSG_MORE). */
 static gboolean
-sendall_two (int fd, const void *a, gsize a_len, const void *b, gsize b_len, GError **error)
+sendall_flags (int fd, const void *data, gsize len, int flags, GError **error)
 {
-  gsize len = a_len + b_len;
-  gsize sent = 0;
-
-  while (sent < len)
-    {
-      struct iovec iov[2];
-      struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 1 };
-      ssize_t n;
-
-      if (sent < a_len)
-        {
-          iov[0] = (struct iovec) { (guint8 *) a + sent, a_len - sent };
-          iov[1] = (struct iovec) { (void *) b, b_len };
-          msg.msg_iovlen = b_len > 0 ? 2 : 1;
-        }
-      else
-        iov[0] = (struct iovec) { (guint8 *) b + (sent - a_len), len - sent };
-      n = sendmsg (fd, &msg, MSG_NOSIGNAL);
-      if (n >= 0)
-        {
-          sent += (gsize) n;
-          continue;
-        }
-      if (errno == EINTR)
-        continue;
-      set_send_error (error, errno, fd, sent, len);
-      return FALSE;
-    }
-  return TRUE;
+  return sendall_two (fd, data, len, NULL, 0, flags, error);
 }
 
 /* An unbuffered writer's held bytes in front of @data, then none held
@@ -217,7 +202,7 @@ send_held_then (SsWFile *wfile, const void *data, gsize len, GError **error)
 
   if (wfile->held == NULL || wfile->held->len == 0)
     return ss_sendall (wfile->fd, data, len, error);
-  ok = sendall_two (wfile->fd, wfile->held->data, wfile->held->len, data, len, error);
+  ok = sendall_two (wfile->fd, wfile->held->data, wfile->held->len, data, len, 0, error);
   g_byte_array_set_size (wfile->held, 0);
   return ok;
 }
