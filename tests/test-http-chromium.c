@@ -7,8 +7,8 @@
  * that file (under another URL, so that the browser's cache cannot answer
  * it from the first), and writes what it got into the page; --dump-dom prints the
  * page, which the test reads. The server's log must show the browser's
- * requests. Bounded by a 120 s timeout. Skipped (77) where Chromium is not
- * installed (.ci/run and quickstart.sh install Debian's chromium).
+ * requests. Bounded by a 120 s timeout. Skipped where Chromium is not
+ * installed (quickstart.sh, and so .ci/run, installs Debian's chromium).
  */
 #include "config.h"
 #include "http-programs.h"
@@ -96,10 +96,7 @@ main (void)
   if (chromium == NULL)
     chromium = g_find_program_in_path ("chromium-browser");
   if (chromium == NULL)
-    {
-      g_print ("SKIP: chromium is not installed (apt-get install chromium; .ci/run installs it)\n");
-      return 77;
-    }
+    return test_skip_program ("chromium is not installed (apt-get install chromium; quickstart.sh installs it)");
   g_setenv ("SS_TEST_CHROMIUM", chromium, TRUE);
   g_free (chromium);
   tcase_set_timeout (tc, 180);

@@ -10,7 +10,7 @@
  * answers included. Then the two logs must be the same lines but for
  * their timestamps. The cases where Python fails with a traceback (a NUL
  * in a path, a lone surrogate) are not asked: there ss-http-server
- * answers 404 (test-http-simple.c). Skipped (77) without python3.
+ * answers 404 (test-http-simple.c). Skipped without python3.
  */
 #include "config.h"
 #include "http-programs.h"
@@ -181,17 +181,21 @@ untimed (const char *log)
 
 START_TEST (test_same_bytes_as_python)
 {
-  const char *py_args[] = { python, "-u", "-m", "http.server", "-b", "127.0.0.1", "-d", root, "0", NULL };
-  const char *ss_args[] = { "-b", "127.0.0.1", "-d", root, "--strategy=threading", "0", NULL };
-  g_autoptr (Proc) py = proc_spawn (py_args, NULL);
+  const char *py_args[] = { python, "-u", "-m", "http.server", "-b", "127.0.0.1", "-d", NULL, "0", NULL };
+  const char *ss_args[] = { "-b", "127.0.0.1", "-d", NULL, "--strategy=threading", "0", NULL };
+  g_autoptr (Proc) py = NULL;
   g_autoptr (Proc) ss = NULL;
-  g_autofree char *stat_path = g_build_filename (root, "file.txt", NULL);
+  g_autofree char *stat_path = NULL;
   g_autofree char *py_log = NULL, *ss_log = NULL;
   char modified[SS_HTTP_DATE_LEN];
   GStatBuf st;
   guint asked = 0;
 
+  root = http_make_tree ();
   make_tree ();
+  py_args[7] = ss_args[3] = root;
+  stat_path = g_build_filename (root, "file.txt", NULL);
+  py = proc_spawn (py_args, NULL);
   proc_read_banner (py);
   ss = proc_start_server (ss_args, NULL);
   ck_assert_int_eq (g_stat (stat_path, &st), 0);
@@ -218,6 +222,7 @@ START_TEST (test_same_bytes_as_python)
   ck_assert_msg (strcmp (py_log, ss_log) == 0, "--- python log:\n%s\n--- ss-http-server log:\n%s", py_log, ss_log);
   ck_assert_uint_gt (asked, 60);
   proc_stop (ss, SIGTERM);
+  http_remove_tree (root);
 }
 END_TEST
 
@@ -236,16 +241,8 @@ python_suite (void)
 int
 main (void)
 {
-  int status;
-
   python = g_find_program_in_path ("python3");
   if (python == NULL)
-    {
-      g_print ("SKIP: python3 is not installed (quickstart.sh installs it)\n");
-      return 77;
-    }
-  root = g_dir_make_tmp ("ss-http-XXXXXX", NULL);
-  status = test_run_suite (python_suite ());
-  http_remove_tree (root);
-  return status;
+    return test_skip_program ("python3 is not installed (quickstart.sh installs it)");
+  return test_run_suite (python_suite ());
 }
