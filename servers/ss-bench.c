@@ -21,6 +21,9 @@
  */
 #include "config.h"
 
+#define SS_CLI_PROGRAM "ss-bench"
+#include "cli.h"
+
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
@@ -125,8 +128,9 @@ static gboolean
 parse_options (int argc, char **argv, Options *o, GError **error)
 {
   GOptionEntry entries[] = {
+    SS_CLI_VERSION_ENTRY,
     { "server", 0, 0, G_OPTION_ARG_STRING, &o->server,
-      "sync, threading, threadpooling, forking, preforking, or all", "NAME" },
+      "sync, threading, threadpooling, forking, preforking, or all (default threadpooling)", "NAME" },
     { "n-clients", 0, 0, G_OPTION_ARG_INT, &o->n_clients, "concurrent clients; 0 = serve only (default)", "N" },
     { "port", 0, 0, G_OPTION_ARG_INT, &o->port, "TCP port on 127.0.0.1 (default 8123; 0 = a free one)", "P" },
     { "packet-size", 0, 0, G_OPTION_ARG_INT, &o->packet_size, "bytes per reply (default 16384)", "B" },
@@ -141,12 +145,13 @@ parse_options (int argc, char **argv, Options *o, GError **error)
     { "max-children", 0, 0, G_OPTION_ARG_INT, &o->max_children,
       "forking: children alive at once before the server waits (default 40, Python's)", "N" },
     { "trace-pool", 0, 0, G_OPTION_ARG_FILENAME, &o->trace_pool,
-      "write samples (time, clients, workers, busy, queued) to FILE", "FILE" },
+      "write samples (time, clients, workers, busy, queued) to FILE (default none)", "FILE" },
     { "connect", 0, 0, G_OPTION_ARG_STRING, &o->connect,
-      "client only: load the server at HOST:PORT (default 100 clients)", "HOST:PORT" },
+      "client only: load the server at HOST:PORT with 100 clients unless --n-clients says "
+      "(default: serve in this process)", "HOST:PORT" },
     { "server-pid", 0, 0, G_OPTION_ARG_INT, &o->server_pid,
-      "with --connect: sample this process's threads and children", "PID" },
-    { "ramp", 0, 0, G_OPTION_ARG_NONE, &o->ramp, "clients rise 0 -> N -> 0 over the run", NULL },
+      "with --connect: sample this process's threads and children (default none)", "PID" },
+    { "ramp", 0, 0, G_OPTION_ARG_NONE, &o->ramp, "clients rise 0 -> N -> 0 over the run (default off: N from the start)", NULL },
     { "handler-delay", 0, 0, G_OPTION_ARG_DOUBLE, &o->handler_delay_ms,
       "the handler waits MS milliseconds before replying (simulated I/O; default 0)", "MS" },
     { "client-threads", 0, 0, G_OPTION_ARG_INT, &o->client_threads, "client epoll loops (default 2)", "N" },

@@ -29,6 +29,9 @@
  */
 #include "config.h"
 
+#define SS_CLI_PROGRAM "ss-echo"
+#include "cli.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <socketserver/socketserver.h>
@@ -93,6 +96,7 @@ static gboolean
 parse_options (int *argc, char ***argv, Options *o, GError **error)
 {
   const GOptionEntry entries[] = {
+    SS_CLI_VERSION_ENTRY,
     { "transport", 't', 0, G_OPTION_ARG_STRING, &o->transport,
       "tcp, udp, unix or unix-dgram (default tcp)", "NAME" },
     { "strategy", 's', 0, G_OPTION_ARG_STRING, &o->strategy,
