@@ -53,5 +53,23 @@ if [ -n "$missing" ]; then
     echo "$missing" | sed 's/^/    /'
     status=1
 fi
+# g_autoptr for every public type with a free or unref function: each
+# `ss_NAME_free (SsType *` or `ss_NAME_unref (SsType *` declared has its
+# G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsType, ss_NAME_free) in the headers.
+cat "$srcdir"/include/socketserver/*.h | tr '\n' ' ' | sed 's/;/;\n/g' \
+  | sed -n 's/.*SS_API *void *\(ss_[a-z0-9_]*_\(free\|unref\)\) *( *\(Ss[A-Za-z0-9]*\) *\*[^,]*).*/\3 \1/p' \
+  | sort -u > "$tmp/freeable"
+if ! [ -s "$tmp/freeable" ]; then
+    echo "FAIL: found no ss_*_free declaration in the public headers"
+    status=1
+fi
+while read -r type free; do
+    if ! cat "$srcdir"/include/socketserver/*.h | tr -d ' ' \
+         | grep -qF "G_DEFINE_AUTOPTR_CLEANUP_FUNC($type,$free)"; then
+        echo "FAIL: $type has $free but no G_DEFINE_AUTOPTR_CLEANUP_FUNC ($type, $free)"
+        status=1
+    fi
+done < "$tmp/freeable"
+echo "$(wc -l < "$tmp/freeable") types with g_autoptr"
 echo "$(wc -l < "$tmp/declared") declared, $(wc -l < "$tmp/exported") exported"
 exit $status

@@ -47,4 +47,6 @@ SS_API void ss_signal_watch_free (SsSignalWatch *watch);
  * Python's would catch KeyboardInterrupt. */
 SS_API gboolean ss_server_serve_until_signalled (SsServer *server, double poll_interval, GError **error);
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsSignalWatch, ss_signal_watch_free)
+
 G_END_DECLS

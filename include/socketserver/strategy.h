@@ -85,4 +85,6 @@ SS_API SsStrategy *ss_strategy_new_by_name (const char *name, GError **error);
 SS_API const char *ss_strategy_name (const SsStrategy *strategy);
 SS_API void ss_strategy_free (SsStrategy *strategy);
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsStrategy, ss_strategy_free)
+
 G_END_DECLS
