@@ -291,7 +291,7 @@ parse_args (int argc, char **argv, Options *o)
             }
           if (spec->id == OPT_VERSION)
             {
-              printf ("%s %s\n", PROG, PACKAGE_VERSION);
+              printf ("%s (%s) %s\n", PROG, PACKAGE_NAME, PACKAGE_VERSION);
               return EXIT_SUCCESS;
             }
           return usage_error ("argument --cgi: CGIHTTPRequestHandler is not supported");

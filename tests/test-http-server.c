@@ -264,7 +264,7 @@ START_TEST (test_help_and_version)
   ck_assert_ptr_nonnull (strstr (out->str, "--keepalive-timeout SECONDS"));
   g_string_truncate (out, 0);
   ck_assert_int_eq (proc_run (version, 20, out, NULL), 0);
-  ck_assert_str_eq (out->str, "ss-http-server " PACKAGE_VERSION "\n");
+  ck_assert_str_eq (out->str, "ss-http-server (" PACKAGE_NAME ") " PACKAGE_VERSION "\n");
 }
 END_TEST
 

@@ -7,7 +7,8 @@
 # - every long option `PROG --help` lists appears in the manual page (as
 #   roff writes it, \-\-name), so an option added to a program without its
 #   manual page fails here;
-# - every option that takes a value says its default in --help;
+# - every option that takes a value says its default in --help (checked on
+#   GOption's one-line form, --name=VALUE; argparse's help wraps);
 # - the page's .TH line names this version.
 set -eu
 
@@ -39,7 +40,10 @@ for page in "$srcdir"/docs/man/*.1; do
         || fail "$page: its .TH line does not name libsocketserver $version"
 
     help=$("$bin" --help) || fail "$prog --help exited $?"
-    options=$(printf '%s\n' "$help" | sed -n 's/^  *\(-[A-Za-z], \)\{0,1\}--\([a-z][a-z0-9-]*\).*/\2/p' | sort -u)
+    # Every long option on the lines that list options (GOption's
+    # "  -t, --transport=NAME" and argparse's "  -b ADDRESS, --bind ADDRESS").
+    options=$(printf '%s\n' "$help" | grep -E '^ +-' \
+        | grep -oE '(^|[ ,])--[a-z][a-z0-9-]*' | sed 's/^[ ,]*--//' | sort -u)
     [ -n "$options" ] || fail "$prog --help lists no options"
     for name in $options; do
         [ "$name" = help ] && continue
