@@ -304,6 +304,34 @@ test_wait_until (gboolean (*cond) (gpointer), gpointer data, double timeout_s)
   return TRUE;
 }
 
+typedef struct {
+  SsServer *server;
+  guint want;
+} ParkedWait;
+
+static gboolean
+parked_is (gpointer data)
+{
+  ParkedWait *w = data;
+  SsServerStats stats;
+
+  ss_server_get_stats (w->server, &stats);
+  return stats.parked == w->want;
+}
+
+void
+test_wait_parked (SsServer *server, guint want)
+{
+  ParkedWait w = { server, want };
+  SsServerStats stats;
+
+  if (!test_wait_until (parked_is, &w, 10))
+    {
+      ss_server_get_stats (server, &stats);
+      ck_abort_msg ("expected %u parked connections, have %u", want, stats.parked);
+    }
+}
+
 /* ------------------------------------------------------------ results as TAP
  *
  * automake's TAP driver reports every case, so a skipped case shows as

@@ -54,6 +54,10 @@ SsStrategy *test_strategy (const char *name);
 /* Waits up to @timeout_s for @cond (polled every 10 ms); returns it. */
 gboolean test_wait_until (gboolean (*cond) (gpointer), gpointer data, double timeout_s);
 
+/* Waits up to 10 s until @server's stats say @want connections are
+ * parked (ss_server_park_request); fails the case otherwise. */
+void test_wait_parked (SsServer *server, guint want);
+
 /* Runs a check suite, prints its results as TAP (automake's TAP driver
  * reports each case: PASS, FAIL, or SKIP for TEST_SKIP) after check's
  * summary line, and returns the exit status for main(). */

@@ -142,6 +142,21 @@ http_closed_within (int fd, double timeout_s)
   return recv (fd, &c, 1, MSG_DONTWAIT) == 0;
 }
 
+void
+http_quiet_log (SsBaseHTTPRequestHandler *self, const char *message)
+{
+}
+
+void
+http_simple_class_init (SsHTTPHandlerClass *klass, const char *name, const char *directory,
+                        const char *protocol)
+{
+  ss_http_handler_class_init (klass, name, &ss_simple_http_request_handler_class, 0);
+  klass->directory = directory;
+  klass->protocol_version = protocol;
+  klass->log_message = http_quiet_log;
+}
+
 char *
 http_make_tree (void)
 {

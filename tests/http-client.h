@@ -42,6 +42,14 @@ HttpResponse *http_get (guint16 port, const char *path, const char *headers);
 /* TRUE when the server closed @fd (EOF within @timeout_s, no data). */
 gboolean http_closed_within (int fd, double timeout_s);
 
+/* A log_message that says nothing. */
+void http_quiet_log (SsBaseHTTPRequestHandler *self, const char *message);
+
+/* @klass: a SimpleHTTPRequestHandler named @name serving @directory with
+ * @protocol, logging nothing. */
+void http_simple_class_init (SsHTTPHandlerClass *klass, const char *name, const char *directory,
+                             const char *protocol);
+
 /* A fresh folder (transfer full); removed with everything in it by
  * http_remove_tree. */
 char *http_make_tree (void);

@@ -21,17 +21,9 @@ static TestServer *ts;
 static guint16 port;
 
 static void
-quiet (SsBaseHTTPRequestHandler *self, const char *message)
-{
-}
-
-static void
 init_class (SsHTTPHandlerClass *klass, const char *name, const char *protocol)
 {
-  ss_http_handler_class_init (klass, name, &ss_simple_http_request_handler_class, 0);
-  klass->directory = root;
-  klass->protocol_version = protocol;
-  klass->log_message = quiet;
+  http_simple_class_init (klass, name, root, protocol);
 }
 
 static void

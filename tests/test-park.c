@@ -70,34 +70,6 @@ echo_line (int fd, const char *line)
   ck_assert_str_eq (got, line);
 }
 
-typedef struct {
-  SsServer *server;
-  guint want;
-} ParkedWait;
-
-static gboolean
-parked_is (gpointer data)
-{
-  ParkedWait *w = data;
-  SsServerStats stats;
-
-  ss_server_get_stats (w->server, &stats);
-  return stats.parked == w->want;
-}
-
-static void
-wait_parked (SsServer *server, guint want)
-{
-  ParkedWait w = { server, want };
-  SsServerStats stats;
-
-  if (!test_wait_until (parked_is, &w, 10))
-    {
-      ss_server_get_stats (server, &stats);
-      ck_abort_msg ("expected %u parked connections, have %u", want, stats.parked);
-    }
-}
-
 /* EOF on @fd within @seconds. */
 static gboolean
 eof_within (int fd, double seconds)
@@ -162,7 +134,7 @@ START_TEST (test_park_many_idle_on_few_workers)
       fds[i] = test_connect (server);
       echo_line (fds[i], "hello\n");
     }
-  wait_parked (server, IDLE_CLIENTS);
+  test_wait_parked (server, IDLE_CLIENTS);
   /* serve thread + at most max_workers workers (+1 for slack). */
   ck_assert_int_le (test_count_threads (), threads_before + 1 + 4 + 1);
 
@@ -171,7 +143,7 @@ START_TEST (test_park_many_idle_on_few_workers)
     for (i = 0; i < IDLE_CLIENTS; i++)
       echo_line (fds[i], "again\n");
   test_echo_once (server, "a newcomer\n");
-  wait_parked (server, IDLE_CLIENTS);
+  test_wait_parked (server, IDLE_CLIENTS);
   ss_server_get_stats (server, &stats);
   ck_assert_uint_le (stats.workers, 4);
   /* Every run of a parked request counts as served. */
@@ -180,10 +152,10 @@ START_TEST (test_park_many_idle_on_few_workers)
   /* A client closing its side while parked: its request runs, sees EOF
    * and is shut down. */
   close (fds[0]);
-  wait_parked (server, IDLE_CLIENTS - 1);
+  test_wait_parked (server, IDLE_CLIENTS - 1);
   for (i = 1; i < IDLE_CLIENTS; i++)
     close (fds[i]);
-  wait_parked (server, 0);
+  test_wait_parked (server, 0);
   test_server_stop (ts);
 }
 END_TEST
@@ -222,9 +194,9 @@ START_TEST (test_park_timeout_closes)
   ts = test_server_start (server);
   fd = test_connect (server);
   echo_line (fd, "then silence\n");
-  wait_parked (server, 1);
+  test_wait_parked (server, 1);
   ck_assert (eof_within (fd, 5.0));
-  wait_parked (server, 0);
+  test_wait_parked (server, 0);
   close (fd);
   park_timeout = -1;
   test_server_stop (ts);
@@ -248,7 +220,7 @@ START_TEST (test_park_closed_when_serving_stops)
       fds[i] = test_connect (server);
       echo_line (fds[i], "park me\n");
     }
-  wait_parked (server, 8);
+  test_wait_parked (server, 8);
   test_server_stop (ts);
   for (i = 0; i < 8; i++)
     {
@@ -267,10 +239,10 @@ START_TEST (test_parking_echo_handler)
   int fd = test_connect (server);
 
   echo_line (fd, "parked between lines\n");
-  wait_parked (server, 1);
+  test_wait_parked (server, 1);
   echo_line (fd, "and woken\n");
   close (fd);
-  wait_parked (server, 0);
+  test_wait_parked (server, 0);
   test_server_stop (ts);
 }
 END_TEST
