@@ -47,9 +47,10 @@
 #define EXIT_USAGE 2
 #define EXIT_RUNTIME 1
 
-/* The pool's limits here: an HTTP/1.1 connection holds its worker for as
- * long as it is kept alive (until parked connections exist), so more of
- * them than ss-echo's defaults; and more spare workers, because
+/* The pool's limits here: an idle HTTP/1.1 connection is parked between
+ * requests (SimpleHTTPRequestHandler's park_idle: it holds no worker), but
+ * one whose request is arriving or being answered holds one, so more
+ * workers than ss-echo's defaults; and more spare workers, because
  * connection-per-request traffic (HTTP/1.0) otherwise retires and spawns
  * threads all the time (measured in BENCHMARKS.md: 224 against 127 us of
  * CPU per 1 KiB request). */

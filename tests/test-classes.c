@@ -131,6 +131,7 @@ START_TEST (test_http_slots_filled)
                    http_pointer_fields[i]);
   ck_assert (klass->keepalive_timeout != SS_INHERIT);
   ck_assert (klass->ranges != SS_INHERIT);
+  ck_assert (klass->park_idle != SS_INHERIT);
   ck_assert (klass->parent_class.rbufsize != SS_INHERIT && klass->parent_class.wbufsize != SS_INHERIT
              && klass->parent_class.timeout != SS_INHERIT
              && klass->parent_class.disable_nagle_algorithm != SS_INHERIT);

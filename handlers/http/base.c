@@ -32,10 +32,13 @@
  * instead, as a class with a timeout of its own needs (two different
  * timeouts), cost a syscall and a high-resolution timer per request.
  *
- * The wait before each request (wait_for_request) is the one point where
- * the connection is idle and nothing lives but the socket and rfile's
- * buffer (ss_rfile_buffered): where a parked connection would be handed
- * back to the strategy.
+ * Before each request (the first too) is the one point where the
+ * connection is idle and nothing lives but the socket and rfile's buffer.
+ * There a class with park_idle hands the connection back to the strategy
+ * when nothing of the request has arrived (park_now): the thread pool
+ * keeps it in its poller and runs it again, in a new instance, when the
+ * client speaks, so an idle connection holds no worker; where the strategy
+ * cannot park, the handler waits as Python's does.
  */
 #include "http-private.h"
 
@@ -172,11 +175,29 @@ wait_for_request (SsBaseHTTPRequestHandler *self)
   if (timeout < 0 || self->priv->idle_by_timeout || ss_rfile_buffered (self->rfile) > 0)
     return TRUE;
   ms = timeout > G_MAXINT / 1000.0 ? G_MAXINT : (int) (timeout * 1000.0 + 0.5);
-  /* The park point: here the connection could go back to the strategy. */
+  /* (Where the strategy can park, park_now has handed an idle connection
+   * back before this wait.) */
   do
     r = poll (&pfd, 1, ms);
   while (r < 0 && errno == EINTR);
   return r > 0;
+}
+
+/* TRUE when the connection was parked: this run of the handler is over,
+ * the connection lives on in the strategy. Asked only where the strategy
+ * can park, so that elsewhere it costs nothing (readable_now is a poll). */
+static gboolean
+park_now (SsBaseHTTPRequestHandler *self)
+{
+  SsRequestHandler *handler = &self->parent.parent;
+  SsServer *server = handler->server;
+  double timeout = SS__HTTP_VT (self)->keepalive_timeout;
+
+  if (!SS__HTTP_VT (self)->park_idle || server == NULL || server->strategy->ops->can_park == NULL
+      || !server->strategy->ops->can_park (server->strategy, server)
+      || ss_rfile_readable_now (self->rfile))
+    return FALSE;
+  return ss_server_park_request (server, handler->request, timeout >= 0 ? timeout : -1);
 }
 
 gboolean
@@ -187,6 +208,8 @@ ss__http_handle (SsRequestHandler *handler, GError **error)
   self->close_connection = TRUE;
   do
     {
+      if (park_now (self))
+        return TRUE;
       if (!wait_for_request (self))
         {
           self->close_connection = TRUE;
@@ -431,5 +454,7 @@ const SsHTTPHandlerClass ss_base_http_request_handler_class = {
   .do_GET = ss__http_unsupported_method,
   .do_HEAD = ss__http_unsupported_method,
   .server_version = "BaseHTTP/0.6",
+  /* A Python handler instance lives as long as its connection. */
+  .park_idle = FALSE,
   SS__HTTP_CLASS_COMMON,
 };

@@ -72,6 +72,7 @@ ss_http_handler_class_init (SsHTTPHandlerClass *klass, const char *name,
   klass->http_magic = SS_HTTP_HANDLER_CLASS_MAGIC;
   klass->keepalive_timeout = SS_INHERIT;
   klass->ranges = SS_INHERIT;
+  klass->park_idle = SS_INHERIT;
 }
 
 /* The nearest value of the @size-byte attribute at @offset that is not
@@ -101,5 +102,7 @@ ss__http_class_resolve (const SsHTTPHandlerClass *klass, SsHTTPHandlerClass *out
       klass, HTTP_SLOT (keepalive_timeout), sizeof (double), &inherit_double);
   out->ranges = *(const gboolean *) find_attribute (klass, HTTP_SLOT (ranges), sizeof (gboolean),
                                                    &inherit_bool);
+  out->park_idle = *(const gboolean *) find_attribute (klass, HTTP_SLOT (park_idle), sizeof (gboolean),
+                                                      &inherit_bool);
   return TRUE;
 }

@@ -425,5 +425,7 @@ const SsHTTPHandlerClass ss_simple_http_request_handler_class = {
   .do_GET = ss__simple_do_GET,
   .do_HEAD = ss__simple_do_HEAD,
   .server_version = "SimpleHTTP/0.6",
+  /* Nothing of a connection lives in the instance but caches. */
+  .park_idle = TRUE,
   SS__HTTP_CLASS_COMMON,
 };

@@ -230,6 +230,16 @@ struct _SsHTTPHandlerClass {
   /* Beyond Python: SimpleHTTPRequestHandler answers Range requests (206,
    * 416, Accept-Ranges: bytes). FALSE serves whole files as Python does. */
   gboolean ranges;
+  /* Beyond Python: between two requests of a kept connection (and before
+   * the first), when nothing of the next request has arrived, hand the
+   * connection back to the strategy (ss_server_park_request, with
+   * keepalive_timeout as its timeout) so that an idle connection holds no
+   * worker; the thread pool can, other strategies go on waiting inline.
+   * The next request then runs in a new handler instance: a class that
+   * keeps per-connection state in its instance, as a Python handler may
+   * in self, leaves this FALSE. BaseHTTPRequestHandler: FALSE;
+   * SimpleHTTPRequestHandler: TRUE. */
+  gboolean park_idle;
 };
 
 #define SS_HTTP_HANDLER_CLASS_MAGIC 0x53534854u /* "SSHT" */
@@ -260,7 +270,7 @@ struct _SsHTTPHandlerClass {
   .parent_class.wbufsize = SS_INHERIT, .parent_class.timeout = SS_INHERIT,             \
   .parent_class.disable_nagle_algorithm = SS_INHERIT,                                  \
   .http_magic = SS_HTTP_HANDLER_CLASS_MAGIC, .keepalive_timeout = SS_INHERIT,          \
-  .ranges = SS_INHERIT
+  .ranges = SS_INHERIT, .park_idle = SS_INHERIT
 
 /* Defines `static const SsHTTPHandlerClass VAR` for instance struct TYPE
  * (which embeds its parent's instance struct first) deriving from PARENT
