@@ -143,6 +143,36 @@ START_TEST (test_park_slowloris_silent)
 }
 END_TEST
 
+/* Pipelined requests in one send: after the first answer the rest are in
+ * rfile's buffer, where the pool's poller cannot see them, so the handler
+ * must not park until they are answered; then it parks, and a later
+ * request on the connection is served. */
+START_TEST (test_park_not_while_pipelined)
+{
+  static const char four[] = "GET /digits HTTP/1.1\r\nHost: x\r\n\r\n"
+                             "GET /digits HTTP/1.1\r\nHost: x\r\n\r\n"
+                             "GET /digits HTTP/1.1\r\nHost: x\r\n\r\n"
+                             "GET /digits HTTP/1.1\r\nHost: x\r\n\r\n";
+  TestServer *pool = serve_small_pool (&patient_class);
+  int fd = http_connect (http_port (pool));
+
+  test_send_all (fd, four, sizeof four - 1);
+  for (int i = 0; i < 4; i++)
+    {
+      g_autoptr (HttpResponse) r = http_read_response (fd, FALSE);
+
+      ck_assert_msg (r != NULL, "answer %d of 4 missing", i + 1);
+      ck_assert_int_eq (r->status, 200);
+      ck_assert_str_eq (r->body->str, digits->str);
+    }
+  test_wait_parked (pool->server, 1);
+  get_digits (fd);
+  close (fd);
+  test_wait_parked (pool->server, 0);
+  test_server_stop (pool);
+}
+END_TEST
+
 /* park_idle FALSE (BaseHTTPRequestHandler's default: a Python handler's
  * self lives as long as its connection): the connection keeps its worker
  * and its instance between requests, even in the pool. */
@@ -178,6 +208,7 @@ park_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_park_idle_keepalive);
   tcase_add_test (tc, test_park_slowloris_silent);
+  tcase_add_test (tc, test_park_not_while_pipelined);
   tcase_add_test (tc, test_park_idle_off);
   suite_add_tcase (s, tc);
   return s;
