@@ -192,6 +192,53 @@ START_TEST (test_max_children)
 }
 END_TEST
 
+#define PYTHON_MAX_CHILDREN 40
+
+static gboolean
+forty_children (gpointer data)
+{
+  return ss_forking_strategy_active_children (data) == PYTHON_MAX_CHILDREN;
+}
+
+/* Python's ForkingMixIn.max_children = 40, with nothing set: 40 held
+ * connections are served at once, and the 41st waits for one to end. */
+START_TEST (test_default_max_children)
+{
+  SsServer *server = new_forking_server ("tcp");
+  SsStrategy *strategy = server->strategy;
+  int fds[PYTHON_MAX_CHILDREN];
+  g_autofree char *line = NULL;
+  TestServer *ts;
+  int extra;
+
+  ck_assert_int_eq (SS_FORKING_DEFAULT_MAX_CHILDREN, PYTHON_MAX_CHILDREN);
+  ts = test_server_start (server);
+  for (int i = 0; i < PYTHON_MAX_CHILDREN; i++)
+    {
+      g_autofree char *echo = NULL;
+
+      fds[i] = test_connect (server);
+      test_send_all (fds[i], "held\n", 5);
+      ck_assert_msg (readable_within (fds[i], 5000), "connection %d of %d held ones was not "
+                     "served: max_children is below %d", i + 1, PYTHON_MAX_CHILDREN, PYTHON_MAX_CHILDREN);
+      echo = test_recv_line (fds[i]);
+      ck_assert_str_eq (echo != NULL ? echo : "(EOF)", "held\n");
+    }
+  ck_assert (test_wait_until (forty_children, strategy, 10));
+
+  extra = test_connect (server);
+  test_send_all (extra, "one too many\n", 13);
+  ck_assert_msg (!readable_within (extra, 500), "a 41st child ran: max_children is not 40");
+  end_connection (fds[0]);
+  line = test_recv_line (extra);
+  ck_assert_str_eq (line != NULL ? line : "(EOF)", "one too many\n");
+  for (int i = 1; i < PYTHON_MAX_CHILDREN; i++)
+    end_connection (fds[i]);
+  end_connection (extra);
+  test_server_stop (ts);
+}
+END_TEST
+
 /* ------------------------------------------------------------ foreign child */
 
 START_TEST (test_foreign_child_not_reaped)
@@ -329,15 +376,18 @@ START_TEST (test_child_server_close)
 }
 END_TEST
 
+/* 0: block_on_close TRUE, 1: FALSE, 2: as the strategy comes (Python's
+ * ForkingMixIn.block_on_close = True). */
 START_TEST (test_block_on_close)
 {
-  gboolean block = _i == 0;
+  gboolean block = _i != 1;
   SsServer *server = new_forking_server ("tcp");
   SsStrategy *strategy = server->strategy;
   TestServer *ts;
   int fd;
 
-  ss_forking_strategy_set_block_on_close (strategy, block);
+  if (_i < 2)
+    ss_forking_strategy_set_block_on_close (strategy, block);
   ts = test_server_start (server);
   fd = connect_and_echo (server, "hello\n");
   test_send_all (fd, "sleep\n", 6);
@@ -411,6 +461,7 @@ make_suite (void)
   tc = tcase_create ("/forking/children");
   tcase_set_timeout (tc, 30);
   tcase_add_test (tc, test_max_children);
+  tcase_add_test (tc, test_default_max_children);
   tcase_add_test (tc, test_foreign_child_not_reaped);
   tcase_add_test (tc, test_handle_request_then_timeout_collects);
   suite_add_tcase (s, tc);
@@ -423,7 +474,7 @@ make_suite (void)
 
   tc = tcase_create ("/forking/close");
   tcase_set_timeout (tc, 30);
-  tcase_add_loop_test (tc, test_block_on_close, 0, 2);
+  tcase_add_loop_test (tc, test_block_on_close, 0, 3);
   tcase_add_loop_test (tc, test_child_server_close, 0, 4);
   tcase_add_test (tc, test_defaults);
   suite_add_tcase (s, tc);
