@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -81,7 +82,8 @@ reply (int fd, const char *text)
 
 /* Orders: "close" (server_close then shutdown, as the issue's program),
  * "shutdown-close" (the other order), "hold" (wait for hold_fd),
- * "ping" (reply "pong"), "exit" (pthread_exit after replying). */
+ * "ping" (reply "pong"), "stack" (reply the thread's stack size),
+ * "exit" (pthread_exit after replying). */
 static gboolean
 orders_handle (SsRequestHandler *handler, GError **error)
 {
@@ -114,6 +116,18 @@ orders_handle (SsRequestHandler *handler, GError **error)
     }
   else if (g_str_equal (order, "ping\n"))
     reply (fd, "pong\n");
+  else if (g_str_equal (order, "stack\n"))
+    {
+      pthread_attr_t attr;
+      size_t size = 0;
+      g_autofree char *text = NULL;
+
+      pthread_getattr_np (pthread_self (), &attr);
+      pthread_attr_getstacksize (&attr, &size);
+      pthread_attr_destroy (&attr);
+      text = g_strdup_printf ("%zu\n", size);
+      reply (fd, text);
+    }
   else if (g_str_equal (order, "exit\n"))
     {
       reply (fd, "exiting\n");
@@ -259,6 +273,130 @@ START_TEST (test_pthread_exit_in_handler)
 }
 END_TEST
 
+/* ------------------------------------------------------------ retention (bpo-37193) */
+
+/* Mappings in /proc/self/maps of exactly @size bytes, read-write: thread
+ * stacks of that size, the running ones and those glibc keeps to reuse. A
+ * joinable thread that is never joined keeps its stack mapped for good. */
+static int
+count_stack_mappings (gsize size)
+{
+  g_autofree char *maps = NULL;
+  g_auto (GStrv) lines = NULL;
+  int n = 0;
+
+  ck_assert (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  lines = g_strsplit (maps, "\n", -1);
+  for (char **l = lines; *l != NULL; l++)
+    {
+      guint64 start, end;
+      char perms[8];
+
+      if (sscanf (*l, "%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x %7s", &start, &end, perms) == 3
+          && end - start == size && g_str_has_prefix (perms, "rw"))
+        n++;
+    }
+  return n;
+}
+
+static gsize
+request_stack_size (SsServer *server)
+{
+  int fd = test_connect (server);
+  g_autofree char *line = NULL;
+
+  test_send_all (fd, "stack\n", 6);
+  line = line_within_5s (fd);
+  ck_assert_ptr_nonnull (line);
+  close (fd);
+  return (gsize) g_ascii_strtoull (line, NULL, 10);
+}
+
+#define RETENTION_REQUESTS 120
+
+/* Python's bpo-37193 kept every finished thread. Here nothing of a
+ * finished request thread may stay: not a count (test-strategies checks
+ * that), not its stack. */
+START_TEST (test_finished_threads_not_retained)
+{
+  CountingServer *cs = new_counting_server (ss_threading_strategy_new ());
+  SsServer *server = &cs->base;
+  TestServer *ts = test_server_start (server);
+  gsize stack;
+  int before, after;
+
+  stack = request_stack_size (server);
+  ck_assert_uint_gt (stack, 0);
+  for (int i = 0; i < 10; i++)   /* glibc's stack cache warms up */
+    request_stack_size (server);
+  ck_assert (test_wait_until (no_active_threads, server->strategy, 5));
+  before = count_stack_mappings (stack);
+  for (int i = 0; i < RETENTION_REQUESTS; i++)
+    ck_assert_uint_eq (request_stack_size (server), stack);
+  ck_assert (test_wait_until (no_active_threads, server->strategy, 5));
+  g_usleep (50 * 1000);   /* the last threads' exits */
+  after = count_stack_mappings (stack);
+  ck_assert_msg (after - before <= 10, "%d more %zu-byte stacks mapped after %d finished requests "
+                 "(from %d): finished threads are retained", after - before, stack,
+                 RETENTION_REQUESTS, before);
+  test_server_stop (ts);
+}
+END_TEST
+
+/* ------------------------------------------------------------ defaults */
+
+static gint64 closed_at;   /* (atomic) when close_thread's server_close returned */
+
+static gpointer
+close_thread (gpointer data)
+{
+  ss_server_server_close (data);
+  __atomic_store_n (&closed_at, g_get_monotonic_time (), __ATOMIC_SEQ_CST);
+  return NULL;
+}
+
+/* Python: daemon_threads False, block_on_close True. Nothing set here:
+ * server_close must wait for a request still running. */
+START_TEST (test_default_block_on_close)
+{
+  CountingServer *cs = new_counting_server (ss_threading_strategy_new ());
+  SsServer *server = &cs->base;
+  int hold[2];
+  TestServer *ts;
+  GThread *closer;
+  gint64 released_at;
+  int held;
+
+  ck_assert_int_eq (pipe (hold), 0);
+  cs->hold_fd = hold[0];
+  ts = test_server_start (server);
+  held = send_order (server, "hold\n", "holding\n");
+  ss_server_shutdown (server);
+  g_thread_join (ts->thread);
+  ck_assert (ts->ok);
+
+  closed_at = 0;
+  closer = g_thread_new ("closer", close_thread, server);
+  g_usleep (300 * 1000);
+  ck_assert_msg (ss_threading_strategy_active_threads (server->strategy) == 1,
+                 "the held request ended early");
+  released_at = g_get_monotonic_time ();
+  ck_assert_int_eq (write (hold[1], "go", 2), 2);
+  g_thread_join (closer);
+  ck_assert_msg (__atomic_load_n (&closed_at, __ATOMIC_SEQ_CST) >= released_at,
+                 "server_close returned %.3f s before the running request was let go "
+                 "(block_on_close should be TRUE by default)",
+                 (released_at - closed_at) / 1e6);
+  ck_assert_uint_eq (ss_threading_strategy_active_threads (server->strategy), 0);
+  g_free (test_recv_line (held));
+  close (held);
+  ss_server_free (server);
+  g_free (ts);
+  close (hold[0]);
+  close (hold[1]);
+}
+END_TEST
+
 static Suite *
 make_suite (void)
 {
@@ -269,6 +407,12 @@ make_suite (void)
   tcase_set_timeout (tc, 30);
   tcase_add_loop_test (tc, test_close_from_handler, 0, 4);
   tcase_add_test (tc, test_pthread_exit_in_handler);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("/threading/threads");
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_finished_threads_not_retained);
+  tcase_add_test (tc, test_default_block_on_close);
   suite_add_tcase (s, tc);
   return s;
 }
