@@ -393,6 +393,65 @@ START_TEST (test_bind_and_activate_false)
 }
 END_TEST
 
+/* Connections a Unix stream server's backlog takes before a non-blocking
+ * connect is refused (Linux queues backlog + 1); their fds go to @fds. */
+static int
+pending_connections (SsServer *server, int limit, int *fds)
+{
+  int n = 0;
+
+  while (n < limit)
+    {
+      int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+      ck_assert_int_ge (fd, 0);
+      if (connect (fd, (struct sockaddr *) &server->server_address.storage, server->server_address.len) < 0)
+        {
+          ck_assert_msg (errno == EAGAIN, "connect: %s", g_strerror (errno));
+          close (fd);
+          break;
+        }
+      fds[n++] = fd;
+    }
+  return n;
+}
+
+#define BACKLOG_PROBE 300
+
+/* Python's request_queue_size is 5; ours is SOMAXCONN, and listen() gets
+ * whatever the field says before server_activate. */
+START_TEST (test_listen_backlog)
+{
+  g_autofree char *path = test_address_for ("unix");
+  g_autofree char *path2 = test_address_for ("unix");
+  GError *error = NULL;
+  SsServer *server = ss_server_new (&ss_unix_stream_server_class, path, &ss_stream_echo_handler_class,
+                                    NULL, TRUE, &error);
+  SsServer *small;
+  int fds[BACKLOG_PROBE];
+  int n;
+
+  ck_assert_msg (server != NULL, "%s", error ? error->message : "?");
+  ck_assert_int_eq (server->request_queue_size, SOMAXCONN);
+  n = pending_connections (server, BACKLOG_PROBE, fds);
+  ck_assert_msg (n == BACKLOG_PROBE, "the default backlog took only %d pending connections", n);
+  while (n > 0)
+    close (fds[--n]);
+  ss_server_free (server);
+
+  small = ss_server_new (&ss_unix_stream_server_class, path2, &ss_stream_echo_handler_class,
+                         NULL, FALSE, &error);
+  ck_assert_msg (small != NULL, "%s", error ? error->message : "?");
+  small->request_queue_size = 3;
+  ck_assert (ss_server_server_bind (small, &error) && ss_server_server_activate (small, &error));
+  n = pending_connections (small, BACKLOG_PROBE, fds);
+  ck_assert_msg (n == 3 + 1, "request_queue_size 3 took %d pending connections, not 4", n);
+  while (n > 0)
+    close (fds[--n]);
+  ss_server_free (small);
+}
+END_TEST
+
 START_TEST (test_reuse_defaults_off)
 {
   SsServer *server = new_server ("tcp", &ss_stream_echo_handler_class);
@@ -693,20 +752,21 @@ typedef SsServer *(*Constructor) (const char *, const SsHandlerClass *, GError *
 
 static const struct {
   const char *transport;
+  const char *strategy;   /* what the name promises: ForkingTCPServer forks */
   Constructor make;
 } combinations[] = {
-  { "tcp", ss_threading_tcp_server_new },
-  { "udp", ss_threading_udp_server_new },
-  { "unix", ss_threading_unix_stream_server_new },
-  { "unix-dgram", ss_threading_unix_datagram_server_new },
-  { "tcp", ss_forking_tcp_server_new },
-  { "udp", ss_forking_udp_server_new },
-  { "unix", ss_forking_unix_stream_server_new },
-  { "unix-dgram", ss_forking_unix_datagram_server_new },
-  { "tcp", ss_thread_pooling_tcp_server_new },
-  { "udp", ss_thread_pooling_udp_server_new },
-  { "unix", ss_thread_pooling_unix_stream_server_new },
-  { "unix-dgram", ss_thread_pooling_unix_datagram_server_new },
+  { "tcp", "threading", ss_threading_tcp_server_new },
+  { "udp", "threading", ss_threading_udp_server_new },
+  { "unix", "threading", ss_threading_unix_stream_server_new },
+  { "unix-dgram", "threading", ss_threading_unix_datagram_server_new },
+  { "tcp", "forking", ss_forking_tcp_server_new },
+  { "udp", "forking", ss_forking_udp_server_new },
+  { "unix", "forking", ss_forking_unix_stream_server_new },
+  { "unix-dgram", "forking", ss_forking_unix_datagram_server_new },
+  { "tcp", "threadpooling", ss_thread_pooling_tcp_server_new },
+  { "udp", "threadpooling", ss_thread_pooling_udp_server_new },
+  { "unix", "threadpooling", ss_thread_pooling_unix_stream_server_new },
+  { "unix-dgram", "threadpooling", ss_thread_pooling_unix_datagram_server_new },
 };
 
 START_TEST (test_combination)
@@ -719,6 +779,7 @@ START_TEST (test_combination)
 
   ck_assert_msg (server != NULL, "%s: %s", transport, error ? error->message : "?");
   ck_assert_ptr_eq (server->klass, transport_class (transport));
+  ck_assert_str_eq (ss_strategy_name (server->strategy), combinations[_i].strategy);
   ts = test_server_start (server);
   test_echo_once (ts->server, "combined\n");
   test_server_stop (ts);
@@ -830,6 +891,7 @@ make_suite (void)
   tcase_add_loop_test (bind, test_server_close_twice, 0, 4);
   tcase_add_test (bind, test_bind_and_activate_false);
   tcase_add_test (bind, test_reuse_defaults_off);
+  tcase_add_test (bind, test_listen_backlog);
   tcase_add_test (bind, test_reuse_port_shares);
   tcase_set_timeout (bind, 60);
   suite_add_tcase (s, bind);
