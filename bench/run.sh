@@ -5,7 +5,11 @@
 # the post's pool ported to Python 3) and every ss-bench strategy as a
 # separate server process, each loaded by the same client
 # (ss-bench --connect, 2 epoll threads, 100 clients), interleaved, ROUNDS
-# rounds, and prints medians and ratios to the epoll ceiling. Then a
+# rounds, and prints medians and ratios to the epoll ceiling. Every server
+# starts in its own session (setsid), as a service under systemd does; the
+# client stays in this one. The kernel schedules by autogroup, one group
+# per session: a server in the client's session took CPU from the client
+# in proportion to its runnable threads and looked faster than it is. Then a
 # 1,000-client run, a burst and a ramp of the thread pool with
 # --trace-pool (bench/plot-trace.sh turns the ramp into an SVG), and the
 # issue's targets marked met or not met. Builds nothing.
@@ -78,12 +82,19 @@ start_server () {
   # A fresh file per start: never read the previous server's banner.
   SERIAL=$((${SERIAL:-0} + 1))
   local banner=$OUT/server-$SERIAL.out
+  # Its own session. A background job of a script is no process-group
+  # leader, so setsid execs in place and $! is the server's pid.
   # shellcheck disable=SC2086  # the command is split into words on purpose
-  $cmd > "$banner" 2>> "$OUT/server-$name.err" &
+  setsid $cmd > "$banner" 2>> "$OUT/server-$name.err" &
   SPID=$!
   for _ in $(seq 100); do
     PORT=$(sed -n 's/^Serving on .* port \([0-9][0-9]*\).*/\1/p' "$banner" 2>/dev/null | head -1)
     if [ -n "$PORT" ]; then
+      if [ "$(ps -o sid= -p "$SPID" | tr -d ' ')" != "$SPID" ]; then
+        echo "run.sh: $name is not in a session of its own" >&2
+        cleanup
+        return 1
+      fi
       return 0
     fi
     kill -0 "$SPID" 2>/dev/null || break
@@ -139,7 +150,7 @@ echo "== machine"
   echo "kernel: $(uname -sr)   $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
   echo "glib: $(pkg-config --modversion glib-2.0 2>/dev/null)   python: $(python3 --version 2>&1)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "rounds=$ROUNDS duration=${DURATION}s clients=$CLIENTS (ss-bench --connect, 2 epoll threads)"
+  echo "rounds=$ROUNDS duration=${DURATION}s clients=$CLIENTS (ss-bench --connect, 2 epoll threads; each server in its own session)"
 } | tee "$OUT/machine.txt"
 
 SKIP=" "
@@ -161,7 +172,8 @@ for entry in "${SERVERS[@]}"; do
 done
 
 echo "== thread pool (2, 200, 20): bursts of $CLIENTS clients for 3 s, then none; ramps 0 -> $CLIENTS -> 0 over 10 s"
-echo "   (plain workload, and with --handler-delay=5: a handler that waits 5 ms, so the pool must grow)"
+echo "   (plain workload, and with --handler-delay=5: a handler that waits 5 ms, so the pool must grow;"
+echo "   server and clients in one ss-bench process: these measure the pool's size over time, not speed)"
 "$SSB" --server=threadpooling --port=0 --n-clients="$CLIENTS" --duration=3 \
        --trace-pool="$OUT/burst.dat" | grep -E '^(summary|rest):' | tee "$OUT/burst.txt"
 "$SSB" --server=threadpooling --port=0 --n-clients="$CLIENTS" --duration=3 --handler-delay=5 \
