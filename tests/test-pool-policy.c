@@ -311,27 +311,49 @@ START_TEST (test_idle_role)
 {
   SsPoolCounts c = counts (2, 100, 0, 10);
 
-  c.accept_cap = 2;
-  ck_assert_int_eq (ss__pool_idle_role (&c), SS_POOL_ROLE_SLEEP);   /* hand-off mode */
+  c.accept_cap = 1;
+  ck_assert_int_eq (ss__pool_idle_role (&c, FALSE), SS_POOL_ROLE_SLEEP);   /* hand-off mode */
   c.accepting = TRUE;
-  c.on_socket = 0;
+  /* A free acceptor's place: the worker takes it. */
+  ck_assert_int_eq (ss__pool_idle_role (&c, FALSE), SS_POOL_ROLE_ACCEPT);
+  /* The places are full: the first idle worker without one is the
+   * sentinel, the others sleep. */
+  c.acceptors = 1;
+  ck_assert_int_eq (ss__pool_idle_role (&c, FALSE), SS_POOL_ROLE_SENTINEL);
   c.have_sentinel = TRUE;
-  ck_assert_int_eq (ss__pool_idle_role (&c), SS_POOL_ROLE_ACCEPT);
-  c.on_socket = 1;
-  ck_assert_int_eq (ss__pool_idle_role (&c), SS_POOL_ROLE_ACCEPT);
-  c.on_socket = 2;   /* the cap is full and there is a sentinel: sleep */
-  ck_assert_int_eq (ss__pool_idle_role (&c), SS_POOL_ROLE_SLEEP);
-  c.have_sentinel = FALSE;   /* ... no sentinel: become it */
-  ck_assert_int_eq (ss__pool_idle_role (&c), SS_POOL_ROLE_SENTINEL);
-  c.on_socket = 0;
-  ck_assert_int_eq (ss__pool_idle_role (&c), SS_POOL_ROLE_ACCEPT);
-  c.sentinel_wanted = TRUE;  /* woken to be the sentinel: becomes it */
-  ck_assert_int_eq (ss__pool_idle_role (&c), SS_POOL_ROLE_SENTINEL);
+  ck_assert_int_eq (ss__pool_idle_role (&c, FALSE), SS_POOL_ROLE_SLEEP);
+  /* An acceptor keeps its place between requests... */
+  ck_assert_int_eq (ss__pool_idle_role (&c, TRUE), SS_POOL_ROLE_ACCEPT);
+  /* ... unless a promoted sentinel made one too many: it gives it up. */
+  c.acceptors = 2;
+  ck_assert_int_eq (ss__pool_idle_role (&c, TRUE), SS_POOL_ROLE_SLEEP);
+  c.have_sentinel = FALSE;
+  ck_assert_int_eq (ss__pool_idle_role (&c, TRUE), SS_POOL_ROLE_SENTINEL);
 
   /* Long requests lift the cap: every idle worker accepts, no sentinel. */
   c.request_us_avg = SS_POOL_SHORT_REQUEST_US;
-  c.on_socket = 50;
-  ck_assert_int_eq (ss__pool_idle_role (&c), SS_POOL_ROLE_ACCEPT);
+  c.acceptors = 50;
+  ck_assert_int_eq (ss__pool_idle_role (&c, FALSE), SS_POOL_ROLE_ACCEPT);
+  ck_assert_int_eq (ss__pool_idle_role (&c, TRUE), SS_POOL_ROLE_ACCEPT);
+}
+END_TEST
+
+START_TEST (test_place_to_fill)
+{
+  SsPoolCounts c = counts (2, 100, 0, 10);
+
+  c.accept_cap = 2;
+  c.accepting = TRUE;
+  c.acceptors = 1;
+  ck_assert (ss__pool_place_to_fill (&c));
+  c.acceptors = 2;
+  ck_assert (!ss__pool_place_to_fill (&c));   /* full */
+  c.acceptors = 0;
+  c.stopping = TRUE;
+  ck_assert (!ss__pool_place_to_fill (&c));
+  c.stopping = FALSE;
+  c.accepting = FALSE;
+  ck_assert (!ss__pool_place_to_fill (&c));
 }
 END_TEST
 
@@ -365,7 +387,12 @@ START_TEST (test_sentinel_keeps_watching)
   SsPoolCounts c = counts (2, 100, 0, 10);
 
   c.accepting = TRUE;
+  c.accept_cap = 1;
+  c.acceptors = 1;
   ck_assert (ss__pool_sentinel_keeps_watching (&c));
+  c.acceptors = 0;   /* a free place: it takes it instead */
+  ck_assert (!ss__pool_sentinel_keeps_watching (&c));
+  c.acceptors = 1;
   c.queued = 1;
   ck_assert (!ss__pool_sentinel_keeps_watching (&c));
   c.queued = 0;
@@ -377,6 +404,19 @@ START_TEST (test_sentinel_keeps_watching)
   c.stopping = FALSE;
   c.accepting = FALSE;
   ck_assert (!ss__pool_sentinel_keeps_watching (&c));
+}
+END_TEST
+
+/* More threads only when a request blocks: acceptors asleep in the
+ * kernel at once; running ones (or ones waiting for a CPU) only after
+ * SS_POOL_STALL_RUNNING_US without a request taken. */
+START_TEST (test_backlog_stalled)
+{
+  ck_assert (ss__pool_backlog_stalled (TRUE, 0));
+  ck_assert (ss__pool_backlog_stalled (TRUE, 1000));
+  ck_assert (!ss__pool_backlog_stalled (FALSE, 1000));
+  ck_assert (!ss__pool_backlog_stalled (FALSE, SS_POOL_STALL_RUNNING_US - 1));
+  ck_assert (ss__pool_backlog_stalled (FALSE, SS_POOL_STALL_RUNNING_US));
 }
 END_TEST
 
@@ -495,9 +535,11 @@ make_suite (void)
 
   tc = tcase_create ("/pool-policy/sentinel");
   tcase_add_test (tc, test_idle_role);
+  tcase_add_test (tc, test_place_to_fill);
   tcase_add_test (tc, test_backlog_watch);
   tcase_add_test (tc, test_sentinel_keeps_watching);
   tcase_add_test (tc, test_sentinel_promotes);
+  tcase_add_test (tc, test_backlog_stalled);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("/pool-policy/max-queue");

@@ -199,10 +199,10 @@ END_TEST
 /* ------------------------------------------------------------ starvation */
 
 /* verify_request runs on the accepting worker, inside its accept turn. A
- * slow one on every worker that waits on the socket (accept_cap, one per
- * CPU, while requests are short) must not keep the sleeping workers from
- * serving the next clients: the sentinel watches workers waiting in
- * epoll_wait, not workers inside the hooks. */
+ * slow one on every accepting worker (accept_cap while requests are
+ * short) must not keep the sleeping workers from serving the next
+ * clients: the sentinel watches workers waiting in epoll_wait, not
+ * workers inside the hooks. */
 static struct {
   pthread_mutex_t lock;
   pthread_cond_t cond;
@@ -283,8 +283,8 @@ START_TEST (test_slow_verify_does_not_stall_the_pool)
 END_TEST
 
 
-/* The pool at its maximum from the start, so growth cannot help: only one
- * accepting worker per CPU waits on the socket, and every further held
+/* The pool at its maximum from the start, so growth cannot help: only
+ * accept_cap workers accept, and every further held
  * connection must reach a sleeping worker through the sentinel (which
  * accepts a backlog left waiting behind busy workers, and wakes the next
  * sleeping worker to watch in its place). */

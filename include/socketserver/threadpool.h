@@ -9,7 +9,8 @@
  * when it starts. One lock covers the queue and every counter.
  *
  * During serve_forever idle workers accept in turn themselves (while
- * requests are short, one per CPU at a time, the others on call); requests
+ * requests are short, one per two CPUs, the others on call for when a
+ * request blocks); requests
  * handed over by process_request (handle_request, a user's override) go
  * through the pool's queue. Both paths share the policy above.
  *

@@ -14,23 +14,33 @@
  * one first (policy.c).
  *
  * The cap: while requests are short (policy.c), only accept_cap idle
- * workers (one per CPU) wait on the socket. With every idle worker there,
- * each connection woke a sleeping thread even when a busy one would be
- * free microseconds later; with the cap, workers that finish take the
- * next connection from the backlog, often without sleeping, as an epoll
- * server does (BENCHMARKS.md has the numbers).
+ * workers (one per two CPUs) accept, and a worker that has just run a
+ * request tries the next accept before it waits in epoll_wait. A worker
+ * that finishes then takes the next connection from the backlog without
+ * sleeping, as a sync server or an epoll server does, and the others
+ * sleep. With every idle worker on the socket, each connection woke a
+ * sleeping thread even when a busy one would be free microseconds later;
+ * with one per CPU on two CPUs, the two accepting workers still took turns
+ * waking each other and shared the lock (BENCHMARKS.md has the numbers).
  *
- * The sentinel: while capped, the other idle workers sleep on work_cond,
- * except one, the sentinel. It parks while a worker waits in epoll_wait
- * (on_socket; a worker inside accept or the hooks does not count, since a
- * user's verify_request may be slow). When none does, it polls the socket
- * (not exclusively, so it wakes with the next connection), and when a
- * connection has waited SENTINEL_GRACE_MS with no request taken by anyone
- * (every worker is inside a long request or hook), it accepts the
- * connection itself and a sleeping worker is woken to be the next
- * sentinel, which takes a still-pending connection at once: a backlog
- * waits at most about SENTINEL_GRACE_MS behind busy workers while idle
- * ones sleep, and a burst fans out at wake-up speed.
+ * The sentinel: while capped, the idle workers without a place sleep on
+ * work_cond, except one, the sentinel, which brings another thread in
+ * when a request blocks. It looks at the pool after a grace
+ * (SENTINEL_GRACE_MS, doubling up to SENTINEL_MAX_GRACE_MS while requests
+ * keep being taken; it is not woken per request, which cost more than the
+ * requests). When a connection waits, no request was taken since its last
+ * look and no worker waits in epoll_wait, it reads the acceptors' states
+ * from /proc: asleep in the kernel (a blocked send, a slow
+ * verify_request) means stalled, and the sentinel accepts the connection
+ * itself, taking one place more than the cap; a sleeping worker is woken
+ * to be the next sentinel, which takes a still-waiting connection at
+ * once, so a burst fans out at wake-up speed. Acceptors that run (or, on
+ * a loaded machine, wait for a CPU) are not helped by one more runnable
+ * thread; only after SS_POOL_STALL_RUNNING_US does the sentinel help them
+ * anyway (policy.c). So a backlog waits behind a blocked request a few
+ * milliseconds at most while idle workers sleep. When nothing waits, the
+ * sentinel sleeps in poll until a connection does; after about a second
+ * of an idle pool it parks until a worker leaves the socket.
  *
  * Locks: in_accept counts a worker from the moment it decides to accept
  * until it no longer touches the listening socket, and have_sentinel
@@ -41,13 +51,24 @@
 #include "strategies/pool/pool.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 /* How long the sentinel lets a connection wait while every accepting
- * worker is busy before it accepts the connection itself. */
+ * worker is busy before it looks whether they are blocked; it doubles the
+ * wait, up to SENTINEL_MAX_GRACE_MS, while they keep taking requests (each
+ * look is a wake-up, so looking every millisecond cost more than short
+ * requests themselves on a loaded machine), and starts again at the
+ * shortest once they were idle. */
 #define SENTINEL_GRACE_MS 1
+#define SENTINEL_MAX_GRACE_MS 8
+/* Looks in a row that found a worker idle on the socket before the
+ * sentinel parks until one leaves it (about a second). */
+#define SENTINEL_IDLE_LOOKS 125
 
 void
 ss__pool_watch_backlog_unlocked (SsThreadPool *pool)
@@ -55,7 +76,9 @@ ss__pool_watch_backlog_unlocked (SsThreadPool *pool)
   switch (ss__pool_backlog_watch (&pool->counts))
     {
     case SS_POOL_WATCH_UNPARK_SENTINEL:
-      ss__pool_unpark_sentinel_unlocked (pool);
+      /* Only a sentinel parked for good: one timing a grace looks anyway. */
+      if (pool->sentinel_parked == SS_POOL_SENTINEL_PARKED)
+        pthread_cond_signal (&pool->sentinel_cond);
       break;
     case SS_POOL_WATCH_WAKE_SENTINEL:
       pool->counts.sentinel_wanted = TRUE;
@@ -64,6 +87,24 @@ ss__pool_watch_backlog_unlocked (SsThreadPool *pool)
     case SS_POOL_WATCH_NOTHING:
       break;
     }
+}
+
+void
+ss__pool_give_up_place_unlocked (SsThreadPool *pool, PoolWorker *w)
+{
+  if (!w->acceptor)
+    return;
+  w->acceptor = FALSE;
+  pool->counts.acceptors--;
+  if (!ss__pool_place_to_fill (&pool->counts))
+    return;
+  /* A parked sentinel leaves watching and takes the place; else a
+   * sleeping worker does. (A sentinel watching the socket takes it with
+   * the next connection.) */
+  if (pool->sentinel_parked != SS_POOL_SENTINEL_AWAKE)
+    pthread_cond_signal (&pool->sentinel_cond);
+  else if (pool->counts.waiting > 0)
+    pthread_cond_signal (&pool->work_cond);
 }
 
 void
@@ -186,29 +227,54 @@ ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
 {
   int listen_fd = ss_server_fileno (server);
   SsRequest *request = NULL;
-  Work work;
+  Work work = WORK_OTHER;
+  /* Its last turn took a connection, so the backlog may hold the next:
+   * try it before sleeping, as a sync server's accept loop does. */
+  gboolean direct = w->took_last;
 
   pool->counts.sentinel_wanted = FALSE;   /* we watch the socket now */
+  if (!w->acceptor)
+    {
+      w->acceptor = TRUE;
+      pool->counts.acceptors++;
+    }
   pool->in_accept++;
-  pool->counts.on_socket++;
-  pthread_mutex_unlock (&pool->lock);
-
-  work = wait_for_work (w, listen_fd);
-  /* Out of epoll_wait: accept and the hooks (get_request, verify_request)
-   * may take long, so the sentinel watches from now. */
-  pthread_mutex_lock (&pool->lock);
-  pool->counts.on_socket--;
-  ss__pool_watch_backlog_unlocked (pool);
-  pthread_mutex_unlock (&pool->lock);
-
-  if (work == WORK_CONNECTION)
-    request = ss__pool_take_request (pool, server);
-  else if (work == WORK_PARKED)
-    request = ss__pool_claim_parked (pool);
+  if (direct)
+    {
+      /* A parked client that spoke goes first, as in wait_for_work: a
+       * steady backlog of new connections must not starve it. */
+      work = pool->parked > 0 ? WORK_PARKED : WORK_CONNECTION;
+      pthread_mutex_unlock (&pool->lock);
+      request = work == WORK_PARKED ? ss__pool_claim_parked (pool) : NULL;
+      if (request == NULL)
+        {
+          work = WORK_CONNECTION;
+          request = ss__pool_take_request (pool, server);
+        }
+      if (request == NULL)
+        pthread_mutex_lock (&pool->lock);
+    }
+  if (request == NULL)
+    {
+      pool->counts.on_socket++;
+      pthread_mutex_unlock (&pool->lock);
+      work = wait_for_work (w, listen_fd);
+      /* Out of epoll_wait: accept and the hooks (get_request, verify_request)
+       * may take long, so the sentinel watches from now. */
+      pthread_mutex_lock (&pool->lock);
+      pool->counts.on_socket--;
+      ss__pool_watch_backlog_unlocked (pool);
+      pthread_mutex_unlock (&pool->lock);
+      if (work == WORK_CONNECTION)
+        request = ss__pool_take_request (pool, server);
+      else if (work == WORK_PARKED)
+        request = ss__pool_claim_parked (pool);
+    }
 
   pthread_mutex_lock (&pool->lock);
   pool->in_accept--;
   ss__pool_notify_state_unlocked (pool);
+  w->took_last = request != NULL;
   if (request == NULL)
     return FALSE;
   __atomic_add_fetch (&pool->accepts, 1, __ATOMIC_RELAXED);
@@ -218,15 +284,11 @@ ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
   return TRUE;
 }
 
-/* The sentinel's wait: until the listening socket is readable, then
- * SENTINEL_GRACE_MS more. Returns whether a connection is still pending
- * and the workers took none in the meantime (they are stuck in long
- * requests or slow hooks, not merely busy with short ones). With @chain
- * (the last sentinel just found them stuck) a connection pending right now
- * is enough, so a burst fans out at wake-up speed. FALSE also when
- * stopping or a request was queued. Called without the lock. */
+/* Whether a connection waits on the listening socket or a parked client
+ * spoke (FALSE too when the pool is told to stop or a request was queued). With @block, waits for
+ * one. Called without the lock. */
 static gboolean
-backlog_stalled (SsThreadPool *pool, int listen_fd, gboolean chain)
+connection_waits (SsThreadPool *pool, int listen_fd, gboolean block)
 {
   /* The backlog: new connections and parked clients that spoke. */
   struct pollfd pfd[4] = {
@@ -235,54 +297,163 @@ backlog_stalled (SsThreadPool *pool, int listen_fd, gboolean chain)
     { .fd = pool->control_efd.read_fd, .events = POLLIN },
     { .fd = pool->queue_efd.read_fd, .events = POLLIN },
   };
-  struct pollfd stop = { .fd = pool->control_efd.read_fd, .events = POLLIN };
-  guint64 accepts;
+  int n;
 
-  /* Chained: the backlog was stalled a moment ago; is it still? */
-  if (chain && poll (pfd, G_N_ELEMENTS (pfd), 0) > 0 && !(pfd[2].revents | pfd[3].revents)
-      && (pfd[0].revents | pfd[1].revents) & POLLIN)
+  do
+    n = poll (pfd, G_N_ELEMENTS (pfd), block ? -1 : 0);
+  while (n < 0 && errno == EINTR);
+  return n > 0 && ((pfd[0].revents | pfd[1].revents) & POLLIN)
+         && !((pfd[2].revents | pfd[3].revents) & POLLIN);
+}
+
+/* Whether thread @tid of this process sleeps in the kernel (state S or
+ * D: blocked on I/O, a lock, a sleep), from /proc. Where /proc cannot
+ * tell, it is taken as asleep, which was the rule before this check. */
+static gboolean
+thread_asleep (pid_t tid)
+{
+  char path[64], buf[512];
+  const char *state;
+  ssize_t n;
+  int fd;
+
+  g_snprintf (path, sizeof path, "/proc/self/task/%d/stat", (int) tid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
     return TRUE;
-  while (poll (pfd, G_N_ELEMENTS (pfd), -1) < 0 && errno == EINTR)
-    ;
-  if (!((pfd[0].revents | pfd[1].revents) & POLLIN) || (pfd[2].revents | pfd[3].revents) & POLLIN)
-    return FALSE;
-  accepts = __atomic_load_n (&pool->accepts, __ATOMIC_RELAXED);
-  if (poll (&stop, 1, SENTINEL_GRACE_MS) != 0)
-    return FALSE;
-  if (__atomic_load_n (&pool->accepts, __ATOMIC_RELAXED) != accepts)
-    return FALSE;
-  pfd[0].revents = pfd[1].revents = 0;
-  return poll (pfd, 2, 0) > 0 && (pfd[0].revents | pfd[1].revents) & POLLIN;
+  n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0)
+    return TRUE;
+  buf[n] = '\0';
+  /* "tid (comm) S ...": the state follows the last ')'. */
+  state = strrchr (buf, ')');
+  if (state == NULL || state[1] != ' ')
+    return TRUE;
+  return state[2] != 'R';
+}
+
+/* Whether every worker holding an acceptor's place sleeps in the kernel.
+ * Called with the lock held; drops it while reading /proc. */
+static gboolean
+acceptors_asleep (SsThreadPool *pool)
+{
+  pid_t tids[8];
+  guint n = 0, i;
+  gboolean asleep = TRUE;
+
+  for (i = 0; i < pool->all->len && n < G_N_ELEMENTS (tids); i++)
+    {
+      PoolWorker *w = g_ptr_array_index (pool->all, i);
+
+      if (w->acceptor && w->started)
+        tids[n++] = w->tid;
+    }
+  pthread_mutex_unlock (&pool->lock);
+  for (i = 0; asleep && i < n; i++)
+    asleep = thread_asleep (tids[i]);
+  pthread_mutex_lock (&pool->lock);
+  return asleep;
+}
+
+/* The sentinel's grace: a timed wait on sentinel_cond, cut short by
+ * ss__pool_unpark_sentinel_unlocked (stop, a queued request, a free place,
+ * a lifted cap). Lock held; the wait drops it. */
+static void
+wait_a_grace (SsThreadPool *pool, int grace_ms)
+{
+  struct timespec deadline;
+
+  clock_gettime (CLOCK_MONOTONIC, &deadline);
+  deadline.tv_nsec += grace_ms * 1000000L;
+  if (deadline.tv_nsec >= 1000000000L)
+    {
+      deadline.tv_sec++;
+      deadline.tv_nsec -= 1000000000L;
+    }
+  pool->sentinel_parked = SS_POOL_SENTINEL_TIMING;
+  pthread_cond_timedwait (&pool->sentinel_cond, &pool->lock, &deadline);
+  pool->sentinel_parked = SS_POOL_SENTINEL_AWAKE;
 }
 
 gboolean
 ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
 {
+  int listen_fd = ss_server_fileno (server);
+  int grace_ms = SENTINEL_GRACE_MS;
+  guint idle_looks = 0;
   gboolean promote = FALSE;
+  gint64 seen_at;
+  guint64 seen;
 
   /* Set until we stop touching the listening socket (stop_serving). */
   pool->counts.have_sentinel = TRUE;
   pool->counts.sentinel_wanted = FALSE;
+  if (pool->stalled)
+    {
+      /* The last sentinel found the backlog stalled a moment ago: a
+       * connection still waiting is enough, so a burst fans out at
+       * wake-up speed. */
+      gboolean waits;
+
+      pthread_mutex_unlock (&pool->lock);
+      waits = connection_waits (pool, listen_fd, FALSE);
+      pthread_mutex_lock (&pool->lock);
+      promote = ss__pool_sentinel_promotes (&pool->counts, waits);
+    }
+  seen = pool->accepts;
+  seen_at = g_get_monotonic_time ();
   while (!promote && ss__pool_sentinel_keeps_watching (&pool->counts))
     {
-      gboolean chain = pool->stalled;
-      gboolean stalled;
+      gboolean waits, stalled;
 
-      if (pool->counts.on_socket > 0)
+      if (idle_looks >= SENTINEL_IDLE_LOOKS && pool->counts.on_socket > 0)
         {
-          /* A worker waits on the socket and takes the next connection:
-           * nothing to watch until it leaves (watch_backlog). */
-          pool->sentinel_parked = TRUE;
+          /* Idle for a while: park until a worker leaves the socket
+           * (watch_backlog), so that an idle server sleeps. */
+          pool->sentinel_parked = SS_POOL_SENTINEL_PARKED;
           pthread_cond_wait (&pool->sentinel_cond, &pool->lock);
-          pool->sentinel_parked = FALSE;
+          pool->sentinel_parked = SS_POOL_SENTINEL_AWAKE;
+          idle_looks = 0;
+          grace_ms = SENTINEL_GRACE_MS;
+          seen = pool->accepts;
+          seen_at = g_get_monotonic_time ();
+          continue;
+        }
+      /* Look after a grace. Not woken when a worker leaves the socket: a
+       * wake-up per request cost more than the requests. */
+      wait_a_grace (pool, grace_ms);
+      if (pool->accepts != seen || pool->counts.on_socket > 0)
+        {
+          /* Requests are taken, or a worker waits for the next: fine. */
+          idle_looks = pool->accepts != seen ? 0 : idle_looks + 1;
+          seen = pool->accepts;
+          seen_at = g_get_monotonic_time ();
+          grace_ms = MIN (grace_ms * 2, SENTINEL_MAX_GRACE_MS);
           continue;
         }
       pthread_mutex_unlock (&pool->lock);
-      stalled = backlog_stalled (pool, ss_server_fileno (server), chain);
+      waits = connection_waits (pool, listen_fd, FALSE);
       pthread_mutex_lock (&pool->lock);
-      promote = ss__pool_sentinel_promotes (&pool->counts, stalled);
-      pool->stalled = promote;
+      if (!waits)
+        {
+          /* The acceptors are busy and nothing waits: sleep until a
+           * connection does, then give them a grace to take it. */
+          pthread_mutex_unlock (&pool->lock);
+          connection_waits (pool, listen_fd, TRUE);
+          pthread_mutex_lock (&pool->lock);
+          grace_ms = SENTINEL_GRACE_MS;
+          seen = pool->accepts;
+          seen_at = g_get_monotonic_time ();
+          continue;
+        }
+      /* A connection waits and no request was taken since the last look:
+       * help if the acceptors are blocked (policy.c). */
+      stalled = ss__pool_backlog_stalled (acceptors_asleep (pool), g_get_monotonic_time () - seen_at);
+      promote = ss__pool_sentinel_promotes (&pool->counts, stalled && pool->accepts == seen);
+      grace_ms = MIN (grace_ms * 2, SENTINEL_MAX_GRACE_MS);
     }
+  pool->stalled = promote;
   pool->counts.have_sentinel = FALSE;
   ss__pool_notify_state_unlocked (pool);
   /* Promoted: our accept turn wakes a successor once we are off the socket. */

@@ -6,6 +6,7 @@
  */
 #include "strategies/pool/pool.h"
 
+#include <time.h>
 #include <unistd.h>
 
 gboolean
@@ -39,6 +40,7 @@ ss_thread_pool_strategy_new (guint min_workers, guint max_workers,
 {
   SsWakeFd queue_efd = SS_WAKE_FD_INIT;
   SsWakeFd control_efd = SS_WAKE_FD_INIT;
+  pthread_condattr_t attr;
   SsThreadPool *pool;
 
   if (!check_limits (min_workers, max_workers, error))
@@ -55,12 +57,18 @@ ss_thread_pool_strategy_new (guint min_workers, guint max_workers,
   pthread_mutex_init (&pool->lock, NULL);
   pthread_cond_init (&pool->work_cond, NULL);
   pthread_cond_init (&pool->state_cond, NULL);
-  pthread_cond_init (&pool->sentinel_cond, NULL);
+  /* The sentinel's grace is a timed wait: on the monotonic clock. */
+  pthread_condattr_init (&attr);
+  pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
+  pthread_cond_init (&pool->sentinel_cond, &attr);
+  pthread_condattr_destroy (&attr);
   pthread_cond_init (&pool->overload_cond, NULL);
   pool->counts.min_workers = min_workers;
   pool->counts.max_workers = max_workers;
   pool->counts.min_spare_workers = min_spare_workers;
-  pool->counts.accept_cap = (guint) MAX (1L, sysconf (_SC_NPROCESSORS_ONLN));
+  /* One accepting worker per two CPUs while requests are short (accept.c
+   * says why): one on this 2-CPU machine, as the sync server has. */
+  pool->counts.accept_cap = (guint) MAX (1L, sysconf (_SC_NPROCESSORS_ONLN) / 2);
   pool->counts.block_on_close = TRUE;
   pool->all = g_ptr_array_new ();
   pool->queue_efd = queue_efd;

@@ -88,22 +88,35 @@ ss__pool_cap_lifted (gint64 before, gint64 after)
   return before < SS_POOL_SHORT_REQUEST_US && after >= SS_POOL_SHORT_REQUEST_US;
 }
 
-/* While the cap holds, accept_cap idle workers wait on the socket, one
- * more (the sentinel) watches for a stalled backlog, and the rest sleep;
- * without it every idle worker accepts. A worker woken to be the sentinel
- * becomes it even when the socket has its accept_cap waiters. */
+/* While the cap holds, accept_cap workers hold an acceptor's place: they
+ * take connections and run them, one after the other, and keep their
+ * place between requests. One more idle worker (the sentinel) watches for
+ * a stalled backlog, and the rest sleep. A promoted sentinel makes one
+ * acceptor too many: the first of them to finish a request gives its
+ * place up. Without the cap every idle worker accepts. */
 SsPoolRole
-ss__pool_idle_role (const SsPoolCounts *c)
+ss__pool_idle_role (const SsPoolCounts *c, gboolean acceptor)
 {
   guint cap;
 
   if (!c->accepting)
     return SS_POOL_ROLE_SLEEP;
   cap = ss__pool_accept_cap (c);
-  if (cap != G_MAXUINT && !c->have_sentinel &&
-      (c->sentinel_wanted || c->on_socket >= cap))
+  if (cap == G_MAXUINT)
+    return SS_POOL_ROLE_ACCEPT;
+  if (acceptor ? c->acceptors <= cap : c->acceptors < cap)
+    return SS_POOL_ROLE_ACCEPT;
+  if (!c->have_sentinel)
     return SS_POOL_ROLE_SENTINEL;
-  return c->on_socket < cap ? SS_POOL_ROLE_ACCEPT : SS_POOL_ROLE_SLEEP;
+  return SS_POOL_ROLE_SLEEP;
+}
+
+/* An acceptor's place was given up: a sleeping worker or the sentinel
+ * takes it, unless the places are full or accept mode is off. */
+gboolean
+ss__pool_place_to_fill (const SsPoolCounts *c)
+{
+  return c->accepting && !c->stopping && c->acceptors < ss__pool_accept_cap (c);
 }
 
 /* When no worker waits on the socket any more, someone must watch it:
@@ -122,13 +135,27 @@ ss__pool_backlog_watch (const SsPoolCounts *c)
 }
 
 /* The sentinel stops when accept mode ends, the pool stops, a request was
- * queued (it takes it as a worker) or the cap is lifted (every idle worker
- * accepts). */
+ * queued (it takes it as a worker), the cap is lifted (every idle worker
+ * accepts) or an acceptor's place is free (it takes it). */
 gboolean
 ss__pool_sentinel_keeps_watching (const SsPoolCounts *c)
 {
-  return c->accepting && !c->stopping && c->queued == 0 &&
-         ss__pool_accept_cap (c) != G_MAXUINT;
+  guint cap = ss__pool_accept_cap (c);
+
+  return c->accepting && !c->stopping && c->queued == 0 && cap != G_MAXUINT &&
+         c->acceptors >= cap;
+}
+
+/* More threads only when a request blocks: an acceptor asleep in the
+ * kernel (I/O, a lock, a slow hook) will not take the connection soon, so
+ * a grace is enough. One that runs -- or, on a loaded machine, waits for
+ * a CPU -- is not helped by one more runnable thread; only a long
+ * CPU-bound request is, and after SS_POOL_STALL_RUNNING_US the sentinel
+ * takes the connection anyway, so no request waits without bound. */
+gboolean
+ss__pool_backlog_stalled (gboolean asleep, gint64 stuck_us)
+{
+  return asleep || stuck_us >= SS_POOL_STALL_RUNNING_US;
 }
 
 /* Only when still nobody waits on the socket: a worker that arrived there

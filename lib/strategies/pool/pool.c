@@ -29,6 +29,8 @@
 #include "strategies/pool/pool.h"
 
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------ the queue, with its signals */
 
@@ -154,13 +156,18 @@ ss__pool_run_request (SsThreadPool *pool, SsServer *server, SsRequest *request,
 static gboolean
 take_idle_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w, gboolean *idle)
 {
+  SsPoolRole role = ss__pool_idle_role (&pool->counts, w->acceptor);
+
   *idle = FALSE;
-  switch (ss__pool_idle_role (&pool->counts))
+  if (role != SS_POOL_ROLE_ACCEPT)
+    ss__pool_give_up_place_unlocked (pool, w);
+  switch (role)
     {
     case SS_POOL_ROLE_SENTINEL:
       if (!ss__pool_take_sentinel_turn (pool, server))
         return FALSE;
-      /* The backlog was stalled: accept like any worker. */
+      /* The backlog was stalled: accept like any worker (taking one place
+       * more than the cap until one of the acceptors gives it up). */
       return ss__pool_take_accept_turn (pool, server, w);
     case SS_POOL_ROLE_ACCEPT:
       return ss__pool_take_accept_turn (pool, server, w);
@@ -177,6 +184,7 @@ static void
 worker_leaves_unlocked (SsThreadPool *pool, PoolWorker *w)
 {
   ss__pool_uncount_unlocked (pool, w);
+  ss__pool_give_up_place_unlocked (pool, w);
   /* Workers that never ran a request (spawned by the post's "more than 3
    * waiting" rule) never reach the retire check; when a retiring worker
    * leaves the pool still above min_spare idle, it passes the check on to
@@ -227,6 +235,7 @@ ss__pool_worker_main (void *data)
 
   pthread_mutex_lock (&pool->lock);
   w->self = pthread_self ();
+  w->tid = (pid_t) syscall (SYS_gettid);
   w->started = TRUE;
   server = pool->server;
   pthread_cleanup_push (worker_unwound, w);

@@ -29,6 +29,7 @@
 #include "strategies/strategy-private.h"
 
 #include <pthread.h>
+#include <sys/types.h>
 
 typedef struct _SsThreadPool SsThreadPool;
 typedef struct _PoolWorker PoolWorker;
@@ -42,13 +43,14 @@ typedef struct {
   guint min_workers;
   guint max_workers;
   guint min_spare_workers;
-  guint accept_cap;        /* accept mode: idle workers on the socket while requests are short */
+  guint accept_cap;        /* accept mode: idle workers accepting while requests are short */
 
   guint workers;           /* counted at spawn, uncounted at exit */
   guint busy;              /* workers running a request */
   guint queued;            /* requests in the hand-off queue */
   guint waiting;           /* workers asleep on work_cond */
-  guint on_socket;         /* accept mode: workers waiting in epoll_wait (idle acceptors) */
+  guint acceptors;         /* accept mode: workers holding an acceptor's place (accept_cap) */
+  guint on_socket;         /* accept mode: workers waiting in epoll_wait */
   gint64 request_us_avg;   /* moving average of a request's duration */
 
   gboolean started;        /* min_workers were spawned (first hand-off or serve_forever) */
@@ -91,7 +93,11 @@ typedef enum {
   SS_POOL_ROLE_SENTINEL,  /* watch for a backlog stalled behind busy workers */
 } SsPoolRole;
 
-SsPoolRole ss__pool_idle_role (const SsPoolCounts *c);
+/* @acceptor: the worker holds an acceptor's place now. ACCEPT means it
+ * holds one (takes or keeps it); any other role, that it gives it up. */
+SsPoolRole ss__pool_idle_role (const SsPoolCounts *c, gboolean acceptor);
+/* After a worker gave its place up: does someone have to take it? */
+gboolean ss__pool_place_to_fill (const SsPoolCounts *c);
 
 /* After a worker left epoll_wait or the sentinel role. */
 typedef enum {
@@ -101,6 +107,15 @@ typedef enum {
 } SsPoolWatch;
 
 SsPoolWatch ss__pool_backlog_watch (const SsPoolCounts *c);
+/* The sentinel found a connection waiting and no request taken for a
+ * grace. @asleep: every acceptor sleeps in the kernel (a blocked request
+ * or hook); @stuck_us: how long no request has been taken. Is the backlog
+ * stalled behind them? */
+gboolean ss__pool_backlog_stalled (gboolean asleep, gint64 stuck_us);
+/* How long acceptors that are running (or waiting for a CPU) may take no
+ * request before the sentinel helps anyway. */
+#define SS_POOL_STALL_RUNNING_US (20 * 1000)
+
 /* The sentinel goes on watching (else it goes back to being a worker). */
 gboolean ss__pool_sentinel_keeps_watching (const SsPoolCounts *c);
 /* The sentinel found the backlog @stalled: does it accept itself? */
@@ -148,8 +163,12 @@ struct _PoolWorker {
   gboolean joinable;  /* (lock) `thread` is valid: pthread_create has returned */
   gboolean started;   /* (lock) the thread runs and `self` is set */
   pthread_t self;     /* (lock) the thread's own pthread_self(), once started */
+  pid_t tid;          /* (lock) its kernel thread id, once started (the sentinel reads its state) */
   gboolean exited;    /* (lock) the worker left its loop and touches nothing any more */
   int epfd;           /* accept mode's epoll set (thread-private); -1 until first needed */
+  gboolean took_last; /* (thread-private) its last accept turn took a request: the
+                       * next one tries accept before epoll_wait */
+  gboolean acceptor;  /* (lock) holds an acceptor's place (counts.acceptors) */
 };
 
 /* Counts @n workers as spawned (lock held); the caller creates them with
@@ -194,6 +213,9 @@ gboolean ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWo
 gboolean ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server);
 /* After a worker left epoll_wait or the sentinel role (lock held). */
 void ss__pool_watch_backlog_unlocked (SsThreadPool *pool);
+/* Gives @w's acceptor place up, if it holds one, and has it taken by
+ * another worker when the places are not full (lock held). */
+void ss__pool_give_up_place_unlocked (SsThreadPool *pool, PoolWorker *w);
 /* Closes a worker's epoll set (when the worker exits). */
 void ss__pool_worker_close_epoll (PoolWorker *w);
 /* Takes one verified request off the socket (NULL: none, refused, or
@@ -287,7 +309,7 @@ struct _SsThreadPool {
   /* Accept mode (accept.c). */
   guint in_accept;             /* (lock) workers touching the listening socket
                                 * (epoll_wait, get_request, the hooks) */
-  gboolean sentinel_parked;    /* (lock) the sentinel waits on sentinel_cond */
+  guint sentinel_parked;       /* (lock) SS_POOL_SENTINEL_*: how the sentinel waits on sentinel_cond */
   gboolean stalled;            /* (lock) the last sentinel found the accepting workers stuck */
   guint64 accepts;             /* (atomic; written under the lock) requests taken in accept mode */
   /* queue_efd is readable exactly while accepting and queued > 0
@@ -335,9 +357,15 @@ ss__pool_wait_state (SsThreadPool *pool)
 
 /* Wakes a parked sentinel to look at the pool again (no worker left on
  * the socket, a lifted cap, a queued request, stop). Lock held. */
+enum {
+  SS_POOL_SENTINEL_AWAKE,    /* not waiting on sentinel_cond */
+  SS_POOL_SENTINEL_PARKED,   /* until a worker leaves the socket */
+  SS_POOL_SENTINEL_TIMING,   /* a grace, to see whether requests are taken */
+};
+
 static inline void
 ss__pool_unpark_sentinel_unlocked (SsThreadPool *pool)
 {
-  if (pool->sentinel_parked)
+  if (pool->sentinel_parked != SS_POOL_SENTINEL_AWAKE)
     pthread_cond_signal (&pool->sentinel_cond);
 }
