@@ -28,13 +28,14 @@
  * when a request blocks. It looks at the pool after a grace
  * (SENTINEL_GRACE_MS, doubling up to SENTINEL_MAX_GRACE_MS while requests
  * keep being taken; it is not woken per request, which cost more than the
- * requests). When a connection waits, no request was taken since its last
- * look and no worker waits in epoll_wait, it reads the acceptors' states
- * from /proc: asleep in the kernel (a blocked send, a slow
- * verify_request) means stalled, and the sentinel accepts the connection
- * itself, taking one place more than the cap; a sleeping worker is woken
- * to be the next sentinel, which takes a still-waiting connection at
- * once, so a burst fans out at wake-up speed. Acceptors that run (or, on
+ * requests). When a connection waits and no worker waits in epoll_wait,
+ * it reads the acceptors' states from /proc: all asleep in the kernel (a
+ * blocked send, a slow verify_request, a handler waiting for a database)
+ * means stalled, even if they took requests since the last look (else
+ * short blocking requests would be served one at a time), and the
+ * sentinel accepts the connection itself, taking one place more than the
+ * cap; a sleeping worker is woken to be the next sentinel, which looks at
+ * once, so a burst of blocking requests fans out at wake-up speed. Acceptors that run (or, on
  * a loaded machine, wait for a CPU) are not helped by one more runnable
  * thread; only after SS_POOL_STALL_RUNNING_US does the sentinel help them
  * anyway (policy.c). So a backlog waits behind a blocked request a few
@@ -382,30 +383,21 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
   int listen_fd = ss_server_fileno (server);
   int grace_ms = SENTINEL_GRACE_MS;
   guint idle_looks = 0;
-  gboolean promote = FALSE;
+  gboolean promote = FALSE, look_now;
   gint64 seen_at;
   guint64 seen;
 
   /* Set until we stop touching the listening socket (stop_serving). */
   pool->counts.have_sentinel = TRUE;
   pool->counts.sentinel_wanted = FALSE;
-  if (pool->stalled)
-    {
-      /* The last sentinel found the backlog stalled a moment ago: a
-       * connection still waiting is enough, so a burst fans out at
-       * wake-up speed. */
-      gboolean waits;
-
-      pthread_mutex_unlock (&pool->lock);
-      waits = connection_waits (pool, listen_fd, FALSE);
-      pthread_mutex_lock (&pool->lock);
-      promote = ss__pool_sentinel_promotes (&pool->counts, waits);
-    }
+  /* The last sentinel found the backlog stalled a moment ago: look at
+   * once, so a burst of blocking requests fans out at wake-up speed. */
+  look_now = pool->stalled;
   seen = pool->accepts;
   seen_at = g_get_monotonic_time ();
   while (!promote && ss__pool_sentinel_keeps_watching (&pool->counts))
     {
-      gboolean waits, stalled;
+      gboolean waits, stalled, progress;
 
       if (idle_looks >= SENTINEL_IDLE_LOOKS && pool->counts.on_socket > 0)
         {
@@ -422,16 +414,23 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
         }
       /* Look after a grace. Not woken when a worker leaves the socket: a
        * wake-up per request cost more than the requests. */
-      wait_a_grace (pool, grace_ms);
-      if (pool->accepts != seen || pool->counts.on_socket > 0)
+      if (!look_now)
+        wait_a_grace (pool, grace_ms);
+      look_now = FALSE;
+      progress = pool->accepts != seen;
+      if (progress)
         {
-          /* Requests are taken, or a worker waits for the next: fine. */
-          idle_looks = pool->accepts != seen ? 0 : idle_looks + 1;
           seen = pool->accepts;
           seen_at = g_get_monotonic_time ();
+        }
+      if (pool->counts.on_socket > 0)
+        {
+          /* A worker waits for the next connection: nothing waits. */
+          idle_looks = progress ? 0 : idle_looks + 1;
           grace_ms = MIN (grace_ms * 2, SENTINEL_MAX_GRACE_MS);
           continue;
         }
+      idle_looks = 0;
       pthread_mutex_unlock (&pool->lock);
       waits = connection_waits (pool, listen_fd, FALSE);
       pthread_mutex_lock (&pool->lock);
@@ -443,14 +442,14 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
           connection_waits (pool, listen_fd, TRUE);
           pthread_mutex_lock (&pool->lock);
           grace_ms = SENTINEL_GRACE_MS;
-          seen = pool->accepts;
-          seen_at = g_get_monotonic_time ();
           continue;
         }
-      /* A connection waits and no request was taken since the last look:
-       * help if the acceptors are blocked (policy.c). */
+      /* A connection waits while every acceptor is inside a request or a
+       * hook: help when they are blocked, even if they took requests
+       * since the last look (short blocking requests would otherwise be
+       * served one at a time), or when none was taken for long (policy.c). */
       stalled = ss__pool_backlog_stalled (acceptors_asleep (pool), g_get_monotonic_time () - seen_at);
-      promote = ss__pool_sentinel_promotes (&pool->counts, stalled && pool->accepts == seen);
+      promote = ss__pool_sentinel_promotes (&pool->counts, stalled);
       grace_ms = MIN (grace_ms * 2, SENTINEL_MAX_GRACE_MS);
     }
   pool->stalled = promote;
