@@ -287,6 +287,7 @@ def ratio_target(text, a, b, want):
     else:
         print("- %s: not measured" % text)
 ratio_target("threadpooling >= 0.95 x epoll", "ss-threadpooling", "epoll", 0.95)
+ratio_target("threadpooling >= 1.0 x epoll (issue 8, servers in their own session)", "ss-threadpooling", "epoll", 1.0)
 ratio_target("threading >= 0.95 x pthread per connection", "ss-threading", "thread-per-conn", 0.95)
 ratio_target("forking >= 0.95 x fork per connection", "ss-forking", "fork-per-conn", 0.95)
 ratio_target("threadpooling >= 1.5 x threading", "ss-threadpooling", "ss-threading", 1.5)
