@@ -567,6 +567,177 @@ START_TEST (test_strategy_by_name)
 }
 END_TEST
 
+/* ------------------------------------------------------------ public dispatch */
+
+/* Each slot records that it ran, for which server and request, and calls
+ * super(): the public ss_server_* wrappers must reach the class's slot. */
+typedef struct {
+  SsServer base;
+  int calls[7];
+  SsRequest *last_request;
+  char *last_error;
+} DispatchServer;
+
+enum { D_VERIFY, D_PROCESS, D_FINISH, D_CLOSE, D_ERROR, D_TIMEOUT, D_ACTIONS };
+
+static void
+dispatched (SsServer *server, int slot, SsRequest *request)
+{
+  DispatchServer *self = (DispatchServer *) server;
+
+  self->calls[slot]++;
+  self->last_request = request;
+}
+
+static gboolean
+d_verify_request (SsServer *server, SsRequest *request)
+{
+  dispatched (server, D_VERIFY, request);
+  return FALSE;   /* not super()'s TRUE: the wrapper must return this */
+}
+
+static void
+d_process_request (SsServer *server, SsRequest *request)
+{
+  dispatched (server, D_PROCESS, request);
+  ss_tcp_server_class.process_request (server, request);
+}
+
+static gboolean
+d_finish_request (SsServer *server, SsRequest *request, GError **error)
+{
+  dispatched (server, D_FINISH, request);
+  return ss_tcp_server_class.finish_request (server, request, error);
+}
+
+static void
+d_close_request (SsServer *server, SsRequest *request)
+{
+  dispatched (server, D_CLOSE, request);
+  ss_tcp_server_class.close_request (server, request);
+}
+
+static void
+d_handle_error (SsServer *server, SsRequest *request, const GError *error)
+{
+  DispatchServer *self = (DispatchServer *) server;
+
+  dispatched (server, D_ERROR, request);
+  g_free (self->last_error);
+  self->last_error = g_strdup (error->message);
+}
+
+static void
+d_handle_timeout (SsServer *server)
+{
+  dispatched (server, D_TIMEOUT, NULL);
+}
+
+static void
+d_service_actions (SsServer *server)
+{
+  dispatched (server, D_ACTIONS, NULL);
+}
+
+static const SsServerClass dispatch_server_class = {
+  .name = "DispatchServer",
+  .parent = &ss_tcp_server_class,
+  .instance_size = sizeof (DispatchServer),
+  .verify_request = d_verify_request,
+  .process_request = d_process_request,
+  .finish_request = d_finish_request,
+  .close_request = d_close_request,
+  .handle_error = d_handle_error,
+  .handle_timeout = d_handle_timeout,
+  .service_actions = d_service_actions,
+};
+
+/* A request from a client that connected and sent nothing yet. */
+static SsRequest *
+accept_one (SsServer *server, int *client)
+{
+  GError *error = NULL;
+  SsRequest *request = NULL;
+
+  *client = test_connect (server);
+  for (int i = 0; i < 500 && request == NULL; i++)
+    {
+      request = ss_server_get_request (server, &error);
+      if (request == NULL)
+        {
+          ck_assert_msg (g_error_matches (error, SS_ERROR, SS_ERROR_WOULD_BLOCK), "%s", error->message);
+          g_clear_error (&error);
+          g_usleep (10 * 1000);
+        }
+    }
+  ck_assert_ptr_nonnull (request);
+  return request;
+}
+
+/* Python's server methods are there to be called (and overridden): each
+ * ss_server_* wrapper runs the class's slot with its arguments. */
+START_TEST (test_public_dispatch)
+{
+  GError *error = NULL;
+  SsServer *server = ss_server_new (&dispatch_server_class, "127.0.0.1:0", &count_handler_class,
+                                    NULL, TRUE, &error);
+  DispatchServer *self = (DispatchServer *) server;
+  GError *fault = g_error_new_literal (SS_ERROR, SS_ERROR_HANDLER, "a fault to report");
+  SsServerStats stats;
+  SsRequest *request;
+  GString *got;
+  int client;
+
+  ck_assert_msg (server != NULL, "%s", error ? error->message : "");
+  handled = 0;
+  ss_server_handle_timeout (server);
+  ck_assert_int_eq (self->calls[D_TIMEOUT], 1);
+  ss_server_service_actions (server);
+  ck_assert_int_eq (self->calls[D_ACTIONS], 1);
+
+  request = accept_one (server, &client);
+  ck_assert (!ss_server_verify_request (server, request));
+  ck_assert_int_eq (self->calls[D_VERIFY], 1);
+  ck_assert_ptr_eq (self->last_request, request);
+
+  ss_server_handle_error (server, request, fault);
+  ck_assert_int_eq (self->calls[D_ERROR], 1);
+  ck_assert_ptr_eq (self->last_request, request);
+  ck_assert_str_eq (self->last_error, "a fault to report");
+  ss_server_get_stats (server, &stats);
+  ck_assert_uint_eq (stats.errors, 1);
+
+  ck_assert (ss_server_finish_request (server, request, &error));
+  ck_assert_int_eq (self->calls[D_FINISH], 1);
+  ck_assert_int_eq (handled, 1);
+  ss_server_close_request (server, request);
+  ck_assert_int_eq (self->calls[D_CLOSE], 1);
+  ck_assert_ptr_eq (self->last_request, request);
+  ss_request_free (request);
+  got = test_recv_all (client, 100);
+  ck_assert_str_eq (got->str, "hi\n");   /* the handler's reply, then EOF */
+  g_string_free (got, TRUE);
+  close (client);
+
+  /* process_request (sync) runs finish_request, then shutdown_request. */
+  request = accept_one (server, &client);
+  ss_server_process_request (server, request);
+  ck_assert_int_eq (self->calls[D_PROCESS], 1);
+  ck_assert_int_eq (self->calls[D_FINISH], 2);
+  ck_assert_ptr_eq (self->last_request, request);   /* close_request, last */
+  ck_assert_int_eq (self->calls[D_CLOSE], 2);
+  ck_assert_int_eq (handled, 2);
+  got = test_recv_all (client, 100);
+  ck_assert_str_eq (got->str, "hi\n");
+  g_string_free (got, TRUE);
+  close (client);
+
+  g_error_free (fault);
+  g_free (self->last_error);
+  ss_server_free (server);
+}
+END_TEST
+
 static Suite *
 make_suite (void)
 {
@@ -582,6 +753,7 @@ make_suite (void)
   tcase_add_test (tc, test_handle_error_keeps_serving);
   tcase_add_test (tc, test_handle_error_default_logs);
   tcase_add_test (tc, test_stats_count_served);
+  tcase_add_test (tc, test_public_dispatch);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("serve-forever");
