@@ -90,9 +90,11 @@ ss__stream_request_handler_setup (SsRequestHandler *handler, GError **error)
   /* rbufsize: < 0 the default buffer, 0 unbuffered (Python's raw socket
    * file: a read never takes more than asked, so a readline reads byte by
    * byte and leaves what follows the line in the socket), N bytes. */
-  self->rfile = ss_rfile_new_socket (self->connection,
-                                     rbufsize < 0 ? 0 : rbufsize == 0 ? 1 : (gsize) rbufsize);
-  self->wfile = ss_wfile_new_socket (self->connection, wbufsize > 0 ? (gsize) wbufsize : 0);
+  /* Over the request, so that a connection whose bytes go through a layer
+   * (TLS) reads and writes through it. */
+  self->rfile = ss_rfile_new_for_request (handler->request,
+                                          rbufsize < 0 ? 0 : rbufsize == 0 ? 1 : (gsize) rbufsize);
+  self->wfile = ss_wfile_new_for_request (handler->request, wbufsize > 0 ? (gsize) wbufsize : 0);
   return TRUE;
 }
 

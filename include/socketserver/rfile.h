@@ -9,6 +9,7 @@
 #include "api.h"
 
 #include <glib.h>
+#include "request.h"
 
 G_BEGIN_DECLS
 
@@ -18,6 +19,10 @@ typedef struct _SsRFile SsRFile;
 
 /* @bufsize 0 = default. Returns: (transfer full). Does not own @fd. */
 SS_API SsRFile *ss_rfile_new_socket (int fd, gsize bufsize);
+/* A reader over a stream request's connection: through its layer
+ * (request->io: TLS) when it has one, else ss_rfile_new_socket on
+ * request->fd. @request must outlive the reader. Returns: (transfer full). */
+SS_API SsRFile *ss_rfile_new_for_request (SsRequest *request, gsize bufsize);
 /* Reads @data (borrowed: must outlive the reader). Returns: (transfer full). */
 SS_API SsRFile *ss_rfile_new_memory (const guint8 *data, gsize len);
 SS_API void ss_rfile_free (SsRFile *rfile);
@@ -42,9 +47,10 @@ SS_API gssize ss_rfile_readline (SsRFile *rfile, GString *line, gssize limit, GE
  * or -1. */
 SS_API gssize ss_rfile_read_all (SsRFile *rfile, GByteArray *out, gsize max, GError **error);
 
-/* The bytes read from the socket and not yet returned: what a reader
- * holds between two requests of a keep-alive connection (0: the next
- * request, if any, is still in the socket). */
+/* The bytes read off the connection and not yet returned, counting what
+ * the request's layer (TLS) holds decrypted: what a reader holds between
+ * two requests of a keep-alive connection (0: the next request, if any,
+ * is still in the socket). */
 SS_API gsize ss_rfile_buffered (SsRFile *rfile);
 
 /* TRUE when a read would not wait: bytes are buffered, or the socket has

@@ -10,6 +10,7 @@
 #include "api.h"
 
 #include <glib.h>
+#include "request.h"
 
 G_BEGIN_DECLS
 
@@ -17,6 +18,10 @@ typedef struct _SsWFile SsWFile;
 
 /* Does not own @fd. Returns: (transfer full). */
 SS_API SsWFile *ss_wfile_new_socket (int fd, gsize bufsize);
+/* A writer over a stream request's connection: through its layer
+ * (request->io: TLS) when it has one, else ss_wfile_new_socket on
+ * request->fd. @request must outlive the writer. Returns: (transfer full). */
+SS_API SsWFile *ss_wfile_new_for_request (SsRequest *request, gsize bufsize);
 SS_API SsWFile *ss_wfile_new_memory (void);
 SS_API void ss_wfile_free (SsWFile *wfile);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsWFile, ss_wfile_free)

@@ -45,6 +45,9 @@ struct SsServerPrivate {
   gsize handler_room;              /* the handler class's instance size: room in each request */
   gpointer transport_state;        /* ss__server_transport_state; g_free'd with the server */
   SsSocketHold *socket_hold;       /* (lock) datagram servers: the socket, shared with requests */
+  SsStreamWrapFunc stream_wrap;    /* ss__server_set_stream_wrap: set before serving */
+  gpointer stream_wrap_data;
+  GDestroyNotify stream_wrap_destroy;
 
   /* Counters: atomics, read by ss_server_get_stats. `counters` points at
    * own_counters unless a strategy shares them (ss__server_share_counters). */

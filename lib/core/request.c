@@ -83,6 +83,8 @@ ss_request_free (SsRequest *request)
     return;
   if (request->socket_hold != NULL)
     ss__socket_hold_release (request->socket_hold);
+  if (request->io != NULL && request->io->free != NULL)
+    request->io->free (request);
   g_free (request);
 }
 

@@ -163,6 +163,7 @@ ss_server_free (SsServer *server)
   ss_server_server_close (server);
   ss_strategy_free (server->strategy);
   ss__wake_fd_close (&priv->wake);
+  ss__server_set_stream_wrap (server, NULL, NULL, NULL);
   g_free (priv->transport_state);
   pthread_cond_destroy (&priv->is_shut_down_cond);
   pthread_mutex_destroy (&priv->lock);
@@ -323,10 +324,22 @@ ss_server_run_request (SsServer *server, SsRequest *request)
   GError *error = NULL;
   gboolean ok;
 
+  gboolean waiting;
+
   running_request_of = server;
   request->park_asked = FALSE;
-  ok = ss_server_finish_request (server, request, &error);
-  if (ok)
+  /* A layer over the connection (TLS) starts here, in the thread that
+   * runs the request, never in the one that accepts: a handshake that
+   * waits for a slow client holds up no other client. It may park the
+   * request until the client's first byte arrives (the handshake still
+   * owed: start runs again then), and the handler does not run yet. */
+  ok = request->io == NULL || request->io->start == NULL || request->io->start (request, &error);
+  waiting = ok && request->park_asked;
+  if (ok && !waiting)
+    ok = ss_server_finish_request (server, request, &error);
+  if (waiting)
+    ; /* nothing was served yet */
+  else if (ok)
     ss__server_count (server, SS__COUNT_SERVED);
   else
     {
@@ -416,7 +429,25 @@ ss__server_hold_socket (SsServer *server, SsRequest *request)
 SsRequest *
 ss__server_new_stream_request (SsServer *server, int fd, const SsAddress *client)
 {
-  return ss__request_new_stream_with_room (fd, client, server->priv->handler_room);
+  struct SsServerPrivate *priv = server->priv;
+  SsRequest *request = ss__request_new_stream_with_room (fd, client, priv->handler_room);
+
+  if (priv->stream_wrap != NULL)
+    priv->stream_wrap (server, request, priv->stream_wrap_data);
+  return request;
+}
+
+void
+ss__server_set_stream_wrap (SsServer *server, SsStreamWrapFunc wrap, gpointer data,
+                            GDestroyNotify destroy)
+{
+  struct SsServerPrivate *priv = server->priv;
+
+  if (priv->stream_wrap_destroy != NULL)
+    priv->stream_wrap_destroy (priv->stream_wrap_data);
+  priv->stream_wrap = wrap;
+  priv->stream_wrap_data = data;
+  priv->stream_wrap_destroy = destroy;
 }
 
 SsRequest *

@@ -33,3 +33,13 @@ void ss__wake_fd_set (const SsWakeFd *wake);
 void ss__wake_fd_clear (const SsWakeFd *wake);
 /* Closes both ends (once) and resets to SS_WAKE_FD_INIT. */
 void ss__wake_fd_close (SsWakeFd *wake);
+
+/* One recv(2) on @fd, EINTR retried: the count, 0 at EOF, or -1 with
+ * @error as rfile reports it (SS_ERROR_TIMED_OUT after SO_RCVTIMEO). */
+gssize ss__socket_recv (int fd, void *dest, gsize n, GError **error);
+/* Sets @error for a failed read of @errsv on @fd, as ss__socket_recv does
+ * (also what a layer reports when its socket read fails). */
+void ss__set_recv_error (GError **error, int errsv, int fd);
+/* Sets @error for a failed send of @errsv on @fd after @sent of @len bytes,
+ * as wfile reports it (SS_ERROR_TIMED_OUT after SO_SNDTIMEO). */
+void ss__set_send_error (GError **error, int errsv, int fd, gsize sent, gsize len);

@@ -12,6 +12,11 @@
  *   sending a 10 MiB line without a newline costs limit + bufsize, not 10 MiB;
  * - a read of at least bufsize bytes with nothing buffered goes straight
  *   from recv() into the caller's memory, without a second copy.
+ *
+ * A reader made for a request whose bytes go through a layer (TLS:
+ * request->io) reads through the layer's recv instead of recv(2); the
+ * layer's own buffered plaintext counts in ss_rfile_buffered, so a
+ * keep-alive connection is parked only when neither holds anything.
  */
 #include "io/fd.h"
 
@@ -23,6 +28,7 @@
 
 struct _SsRFile {
   int fd;              /* -1 for a memory reader; not owned */
+  SsRequest *request;  /* a reader through request->io (not owned), or NULL */
   guint8 *buf;         /* socket readers: bufsize bytes, owned; made at the first
                         * refill, so a handler that never reads costs no buffer */
   gsize bufsize;
@@ -42,6 +48,19 @@ ss_rfile_new_socket (int fd, gsize bufsize)
   rfile->fd = fd;
   rfile->bufsize = bufsize > 0 ? bufsize : SS_RFILE_DEFAULT_BUFSIZE;
   rfile->data = NULL;  /* pos == len == 0: nothing buffered yet */
+  return rfile;
+}
+
+SsRFile *
+ss_rfile_new_for_request (SsRequest *request, gsize bufsize)
+{
+  SsRFile *rfile;
+
+  g_return_val_if_fail (request != NULL, NULL);
+
+  rfile = ss_rfile_new_socket (request->fd, bufsize);
+  if (rfile != NULL && request->io != NULL)
+    rfile->request = request;
   return rfile;
 }
 
@@ -70,12 +89,12 @@ ss_rfile_free (SsRFile *rfile)
 
 /* One recv() into @dest: the count (0 at EOF) or -1 with @error set.
  * EINTR is retried: a signal is not the client's doing. */
-static gssize
-rfile_recv (SsRFile *rfile, void *dest, gsize n, GError **error)
+gssize
+ss__socket_recv (int fd, void *dest, gsize n, GError **error)
 {
   for (;;)
     {
-      ssize_t got = recv (rfile->fd, dest, n, 0);
+      ssize_t got = recv (fd, dest, n, 0);
       int errsv;
 
       if (got >= 0)
@@ -83,24 +102,49 @@ rfile_recv (SsRFile *rfile, void *dest, gsize n, GError **error)
       errsv = errno;
       if (errsv == EINTR)
         continue;
-      if (errsv == EAGAIN || errsv == EWOULDBLOCK)
-        {
-          double timeout = ss__socket_timeout (rfile->fd, SO_RCVTIMEO);
-
-          if (timeout > 0)
-            g_set_error (error, SS_ERROR, SS_ERROR_TIMED_OUT,
-                         "Timed out reading from the client after %g s "
-                         "(the handler's timeout); the client sent nothing in that time",
-                         timeout);
-          else
-            g_set_error (error, SS_ERROR, SS_ERROR_WOULD_BLOCK,
-                         "Reading from the client: nothing to read on a non-blocking socket");
-          return -1;
-        }
-      ss_set_error_from_errno (error, errsv, "Reading from the client",
-                               errsv == ECONNRESET ? "the client reset the connection" : NULL);
+      ss__set_recv_error (error, errsv, fd);
       return -1;
     }
+}
+
+void
+ss__set_recv_error (GError **error, int errsv, int fd)
+{
+  if (errsv == EAGAIN || errsv == EWOULDBLOCK)
+    {
+      double timeout = ss__socket_timeout (fd, SO_RCVTIMEO);
+
+      if (timeout > 0)
+        g_set_error (error, SS_ERROR, SS_ERROR_TIMED_OUT,
+                     "Timed out reading from the client after %g s "
+                     "(the handler's timeout); the client sent nothing in that time",
+                     timeout);
+      else
+        g_set_error (error, SS_ERROR, SS_ERROR_WOULD_BLOCK,
+                     "Reading from the client: nothing to read on a non-blocking socket");
+      return;
+    }
+  ss_set_error_from_errno (error, errsv, "Reading from the client",
+                           errsv == ECONNRESET ? "the client reset the connection" : NULL);
+}
+
+static gssize
+rfile_recv (SsRFile *rfile, void *dest, gsize n, GError **error)
+{
+  if (rfile->request != NULL)
+    return rfile->request->io->recv (rfile->request, dest, n, error);
+  return ss__socket_recv (rfile->fd, dest, n, error);
+}
+
+gssize
+ss_request_recv (SsRequest *request, void *buf, gsize n, GError **error)
+{
+  g_return_val_if_fail (request != NULL, -1);
+  g_return_val_if_fail (buf != NULL || n == 0, -1);
+
+  if (request->io != NULL)
+    return request->io->recv (request, buf, n, error);
+  return ss__socket_recv (request->fd, buf, n, error);
 }
 
 /* Refills the buffer of a socket reader whose window is empty. Returns the
@@ -289,8 +333,13 @@ undo_append:
 gsize
 ss_rfile_buffered (SsRFile *rfile)
 {
+  gsize held;
+
   g_return_val_if_fail (rfile != NULL, 0);
-  return rfile->len - rfile->pos;
+  held = rfile->len - rfile->pos;
+  if (rfile->request != NULL && rfile->request->io->pending != NULL)
+    held += rfile->request->io->pending (rfile->request);
+  return held;
 }
 
 gboolean
@@ -300,8 +349,8 @@ ss_rfile_readable_now (SsRFile *rfile)
   int r;
 
   g_return_val_if_fail (rfile != NULL, FALSE);
-  if (rfile->pos < rfile->len || rfile->fd < 0)
-    return TRUE;  /* buffered, or a memory reader: never waits */
+  if (ss_rfile_buffered (rfile) > 0 || rfile->fd < 0)
+    return TRUE;  /* buffered (here or in the layer: TLS), or a memory reader: never waits */
   pfd.fd = rfile->fd;
   pfd.events = POLLIN;
   do

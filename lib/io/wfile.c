@@ -18,6 +18,12 @@
  * file: a short file is read in behind them and leaves in the same send
  * (no sendfile, no signal mask calls), a long one follows them by
  * sendfile(2) after a MSG_MORE send.
+ *
+ * A writer made for a request whose bytes go through a layer (TLS:
+ * request->io) sends everything through the layer's send (which takes two
+ * buffers and MSG_MORE's meaning, as sendall_two), and ss_wfile_sendfile
+ * through its sendfile, or, where it has none, copies the file through
+ * send; the plain path is the same code as before, one test further.
  */
 #include "io/fd.h"
 
@@ -47,6 +53,7 @@ typedef enum {
 struct _SsWFile {
   WFileKind kind;
   int fd;             /* socket writers; not owned */
+  SsRequest *request; /* a writer through request->io (not owned), or NULL */
   gsize bufsize;      /* buffered writers */
   GByteArray *buf;    /* buffered: pending bytes; memory: everything written */
   GByteArray *held;   /* unbuffered: bytes to send in front of the next write (ss_wfile_hold) */
@@ -69,6 +76,19 @@ ss_wfile_new_socket (int fd, gsize bufsize)
     }
   else
     wfile->kind = WFILE_UNBUFFERED;
+  return wfile;
+}
+
+SsWFile *
+ss_wfile_new_for_request (SsRequest *request, gsize bufsize)
+{
+  SsWFile *wfile;
+
+  g_return_val_if_fail (request != NULL, NULL);
+
+  wfile = ss_wfile_new_socket (request->fd, bufsize);
+  if (wfile != NULL && request->io != NULL)
+    wfile->request = request;
   return wfile;
 }
 
@@ -108,8 +128,8 @@ file_shrank (GError **error, gsize missing)
   return FALSE;
 }
 
-static void
-set_send_error (GError **error, int errsv, int fd, gsize sent, gsize len)
+void
+ss__set_send_error (GError **error, int errsv, int fd, gsize sent, gsize len)
 {
   char *what;
 
@@ -171,7 +191,7 @@ sendall_two (int fd, const void *a, gsize a_len, const void *b, gsize b_len, int
         }
       if (errno == EINTR)
         continue;
-      set_send_error (error, errno, fd, sent, len);
+      ss__set_send_error (error, errno, fd, sent, len);
       return FALSE;
     }
   return TRUE;
@@ -193,6 +213,19 @@ sendall_flags (int fd, const void *data, gsize len, int flags, GError **error)
   return sendall_two (fd, data, len, NULL, 0, flags, error);
 }
 
+/* Everything a socket writer sends goes through here: @a then @b, through
+ * the request's layer when it has one, else sendmsg(2) with @flags
+ * (MSG_MORE). */
+static gboolean
+wfile_send_two (SsWFile *wfile, const void *a, gsize a_len, const void *b, gsize b_len, int flags,
+                GError **error)
+{
+  if (wfile->request != NULL)
+    return wfile->request->io->send (wfile->request, a, a_len, b, b_len, (flags & MSG_MORE) != 0,
+                                     error);
+  return sendall_two (wfile->fd, a, a_len, b, b_len, flags, error);
+}
+
 /* An unbuffered writer's held bytes in front of @data, then none held
  * (after a failure too: nobody knows what the client got). */
 static gboolean
@@ -201,11 +234,23 @@ send_held_then (SsWFile *wfile, const void *data, gsize len, GError **error)
   gboolean ok;
 
   if (wfile->held == NULL || wfile->held->len == 0)
-    return ss_sendall (wfile->fd, data, len, error);
-  ok = sendall_two (wfile->fd, wfile->held->data, wfile->held->len, data, len, 0, error);
+    return wfile_send_two (wfile, data, len, NULL, 0, 0, error);
+  ok = wfile_send_two (wfile, wfile->held->data, wfile->held->len, data, len, 0, error);
   g_byte_array_set_size (wfile->held, 0);
   return ok;
 }
+
+gboolean
+ss_request_sendall (SsRequest *request, const void *data, gsize len, GError **error)
+{
+  g_return_val_if_fail (request != NULL, FALSE);
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+
+  if (request->io != NULL)
+    return request->io->send (request, data, len, NULL, 0, FALSE, error);
+  return sendall_flags (request->fd, data, len, 0, error);
+}
+
 
 /* Sends what a buffered writer holds. The buffer is emptied either way: after
  * a failure nobody knows how much of it the client got, and resending the
@@ -217,7 +262,7 @@ wfile_flush_buffer (SsWFile *wfile, int flags, GError **error)
 
   if (wfile->buf->len == 0)
     return TRUE;
-  ok = sendall_flags (wfile->fd, wfile->buf->data, wfile->buf->len, flags, error);
+  ok = wfile_send_two (wfile, wfile->buf->data, wfile->buf->len, NULL, 0, flags, error);
   g_byte_array_set_size (wfile->buf, 0);
   return ok;
 }
@@ -247,7 +292,7 @@ ss_wfile_write (SsWFile *wfile, const void *data, gsize len, GError **error)
       if (!wfile_flush_buffer (wfile, 0, error))
         return FALSE;
       if (len >= wfile->bufsize)
-        return ss_sendall (wfile->fd, data, len, error); /* write-through */
+        return wfile_send_two (wfile, data, len, NULL, 0, 0, error); /* write-through */
       g_byte_array_append (wfile->buf, data, (guint) len);
       return TRUE;
 
@@ -337,7 +382,7 @@ send_pending_with_file (SsWFile *wfile, GByteArray *pending, int in_fd, goffset 
         }
     }
   if (ok)
-    ok = ss_sendall (wfile->fd, pending->data, pending->len, error);
+    ok = wfile_send_two (wfile, pending->data, pending->len, NULL, 0, 0, error);
   g_byte_array_set_size (pending, 0);
   return ok;
 }
@@ -416,11 +461,18 @@ ss_wfile_sendfile (SsWFile *wfile, int in_fd, goffset offset, gsize count, GErro
    * MSG_MORE so that it leaves in one segment with the start of the file. */
   if (pending != NULL && pending->len > 0)
     {
-      gboolean ok = sendall_flags (wfile->fd, pending->data, pending->len, MSG_MORE, error);
+      gboolean ok = wfile_send_two (wfile, pending->data, pending->len, NULL, 0, MSG_MORE, error);
 
       g_byte_array_set_size (pending, 0);
       if (!ok)
         return FALSE;
+    }
+  /* Through a layer (TLS): its own sendfile (kernel TLS) or a copy. */
+  if (wfile->request != NULL)
+    {
+      if (wfile->request->io->sendfile != NULL)
+        return wfile->request->io->sendfile (wfile->request, in_fd, offset, count, error);
+      return copy_file (wfile, in_fd, offset, count, error);
     }
   while (sent < count)
     {
@@ -440,7 +492,7 @@ ss_wfile_sendfile (SsWFile *wfile, int in_fd, goffset offset, gsize count, GErro
        * (a file system without splice support, a socket type): copy. */
       if (sent == 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP))
         return copy_file (wfile, in_fd, offset, count, error);
-      set_send_error (error, errno, wfile->fd, sent, count);
+      ss__set_send_error (error, errno, wfile->fd, sent, count);
       return FALSE;
     }
   return TRUE;

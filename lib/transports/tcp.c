@@ -204,7 +204,11 @@ ss__tcp_server_shutdown_request (SsServer *self, SsRequest *request)
 {
   /* Python: explicitly shutdown. socket.close() merely releases the
    * socket and waits for GC to perform the actual close. Errors (the
-   * peer is gone: ENOTCONN) are ignored as Python ignores OSError. */
+   * peer is gone: ENOTCONN) are ignored as Python ignores OSError.
+   * A layer over the connection (TLS) ends its own stream first
+   * (close_notify). */
+  if (request->io != NULL && request->io->shutdown != NULL)
+    request->io->shutdown (request);
   if (request->fd >= 0)
     (void) shutdown (request->fd, SHUT_WR);
   ss_server_close_request (self, request);

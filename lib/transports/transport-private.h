@@ -25,6 +25,15 @@ SsRequest *ss__server_new_stream_request (SsServer *server, int fd, const SsAddr
 SsRequest *ss__server_new_datagram_request (SsServer *server, const SsAddress *client,
                                             const void *data, gsize len, gboolean truncated);
 
+/* A layer every stream request of @server is given when it is made
+ * (request->io: TLS, lib/tls): @wrap runs in the accepting thread and
+ * must do no I/O; whatever may block belongs in io->start, which runs
+ * where the request runs. Set it before serving; @destroy frees @data
+ * with the server (or when replaced). */
+typedef void (*SsStreamWrapFunc) (SsServer *server, SsRequest *request, gpointer data);
+void ss__server_set_stream_wrap (SsServer *server, SsStreamWrapFunc wrap, gpointer data,
+                                 GDestroyNotify destroy);
+
 /* Closes the server socket (socket_fd becomes -1); while datagram requests
  * still hold it, the fd itself stays open until the last is freed. */
 void ss__server_close_socket (SsServer *server);
