@@ -29,6 +29,8 @@ typedef enum {
   SS_ERROR_TRUNCATED,        /* a datagram was larger than max_packet_size */
   SS_ERROR_WOULD_BLOCK,      /* non-blocking socket: nothing pending (EAGAIN); not a failure */
   SS_ERROR_NO_RESOURCES,     /* EMFILE, ENFILE, ENOBUFS, ENOMEM: out of fds or memory; retry later */
+  SS_ERROR_TLS,              /* TLS: a handshake refused or broken, a certificate or key unusable */
+  SS_ERROR_NOT_SUPPORTED,    /* the library was built without what the call needs (TLS) */
 } SsErrorCode;
 
 SS_API GQuark ss_error_quark (void);

@@ -19,3 +19,4 @@
 #include "rfile.h"
 #include "wfile.h"
 #include "signals.h"
+#include "tls.h"

@@ -450,6 +450,18 @@ ss__server_set_stream_wrap (SsServer *server, SsStreamWrapFunc wrap, gpointer da
   priv->stream_wrap_destroy = destroy;
 }
 
+SsStreamWrapFunc
+ss__server_stream_wrap (SsServer *server)
+{
+  return server->priv->stream_wrap;
+}
+
+gpointer
+ss__server_stream_wrap_data (SsServer *server)
+{
+  return server->priv->stream_wrap_data;
+}
+
 SsRequest *
 ss__server_new_datagram_request (SsServer *server, const SsAddress *client, const void *data,
                                  gsize len, gboolean truncated)

@@ -33,6 +33,8 @@ SsRequest *ss__server_new_datagram_request (SsServer *server, const SsAddress *c
 typedef void (*SsStreamWrapFunc) (SsServer *server, SsRequest *request, gpointer data);
 void ss__server_set_stream_wrap (SsServer *server, SsStreamWrapFunc wrap, gpointer data,
                                  GDestroyNotify destroy);
+SsStreamWrapFunc ss__server_stream_wrap (SsServer *server);
+gpointer ss__server_stream_wrap_data (SsServer *server);
 
 /* Closes the server socket (socket_fd becomes -1); while datagram requests
  * still hold it, the fd itself stays open until the last is freed. */

@@ -1,0 +1,749 @@
+/* gnutls.c: the TLS backend on GnuTLS: credentials, and the I/O table of a
+ * TLS connection (request.h's SsRequestIO) that rfile and wfile use.
+ *
+ * Why GnuTLS: on this kind of machine a full TLS 1.3 handshake with an
+ * ECDSA P-256 certificate costs the server 1.3-1.5 x less CPU with GnuTLS
+ * 3.7 than with OpenSSL 3.0, and bulk transfer the same (BENCHMARKS.md,
+ * bench/tls-libs.sh); a TLS server's connection rate is its handshake cost.
+ *
+ * The handshake (io->start) runs in the thread that runs the request, on
+ * the socket made non-blocking for it, against one deadline for the whole
+ * handshake (a client trickling a byte at a time cannot stretch it). It
+ * first peeks at the client's first byte: a TLS connection starts with a
+ * handshake record (0x16), so anything else -- an HTTP request sent to
+ * the TLS port -- is refused at once with a message saying so. After it
+ * the socket is blocking again and the handler's SO_RCVTIMEO/SO_SNDTIMEO
+ * apply to every read and write, as on a plain connection.
+ *
+ * A client that closes without close_notify ends its stream (a debug
+ * line), as Python's suppress_ragged_eofs. A write that fails part-way
+ * leaves the TLS stream cut, so no close_notify follows it; otherwise
+ * shutdown sends one without waiting (the socket non-blocking for it) and
+ * TCPServer's shutdown_request then shuts the socket down.
+ */
+#include "tls/tls-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+/* Writes up to this size go out corked: one send(2) for their records. */
+#define CORK_MAX 65536
+#define TLS_HANDSHAKE_RECORD 0x16
+
+struct _SsTlsCreds {
+  gint refs;  /* (atomic) */
+  gnutls_certificate_credentials_t cert;
+  gnutls_priority_t priority;
+  gnutls_datum_t *alpn;
+  guint n_alpn;
+  SsTlsVerifyMode verify_mode;
+};
+
+const char *
+ss__tls_backend_version (void)
+{
+  static char version[64];
+  static gsize once;
+
+  if (g_once_init_enter (&once))
+    {
+      g_snprintf (version, sizeof version, "GnuTLS %s", gnutls_check_version (NULL));
+      g_once_init_leave (&once, 1);
+    }
+  return version;
+}
+
+/* ---------------------------------------------------------------- credentials */
+
+SsTlsCreds *
+ss__tls_creds_ref (SsTlsCreds *creds)
+{
+  g_atomic_int_inc (&creds->refs);
+  return creds;
+}
+
+void
+ss__tls_creds_unref (SsTlsCreds *creds)
+{
+  if (creds == NULL || !g_atomic_int_dec_and_test (&creds->refs))
+    return;
+  if (creds->cert != NULL)
+    gnutls_certificate_free_credentials (creds->cert);
+  if (creds->priority != NULL)
+    gnutls_priority_deinit (creds->priority);
+  for (guint i = 0; i < creds->n_alpn; i++)
+    g_free (creds->alpn[i].data);
+  g_free (creds->alpn);
+  g_free (creds);
+}
+
+/* Reads @path whole into @out (g_free its data). */
+static gboolean
+read_pem (const char *path, const char *what, gnutls_datum_t *out, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  char *contents;
+  gsize len;
+
+  if (!g_file_get_contents (path, &contents, &len, &local))
+    {
+      g_set_error (error, SS_ERROR, SS_ERROR_TLS, "Could not read the TLS %s: %s", what,
+                   local->message);
+      return FALSE;
+    }
+  out->data = (unsigned char *) contents;
+  out->size = (unsigned int) len;
+  return TRUE;
+}
+
+static gboolean
+load_trust (gnutls_certificate_credentials_t cert, const char *cafile, GError **error)
+{
+  gnutls_datum_t pem;
+  int n;
+
+  if (!read_pem (cafile, "CA file", &pem, error))
+    return FALSE;
+  n = gnutls_certificate_set_x509_trust_mem (cert, &pem, GNUTLS_X509_FMT_PEM);
+  g_free (pem.data);
+  if (n <= 0)
+    {
+      g_set_error (error, SS_ERROR, SS_ERROR_TLS,
+                   "The CA file %s holds no usable PEM certificate%s%s: give the file of the "
+                   "CA that signs the client certificates",
+                   cafile, n < 0 ? ": " : "", n < 0 ? gnutls_strerror (n) : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ss__tls_check_ca_file (const char *cafile, GError **error)
+{
+  gnutls_certificate_credentials_t cert;
+  gboolean ok;
+
+  if (gnutls_certificate_allocate_credentials (&cert) < 0)
+    {
+      g_set_error_literal (error, SS_ERROR, SS_ERROR_NO_RESOURCES, "Out of memory for TLS credentials");
+      return FALSE;
+    }
+  ok = load_trust (cert, cafile, error);
+  gnutls_certificate_free_credentials (cert);
+  return ok;
+}
+
+static gboolean
+load_key_pair (gnutls_certificate_credentials_t cert, const SsTlsSettings *s, GError **error)
+{
+  const char *keyfile = s->keyfile != NULL ? s->keyfile : s->certfile;
+  gnutls_datum_t cert_pem = { NULL, 0 }, key_pem = { NULL, 0 };
+  gboolean encrypted;
+  int ret;
+
+  if (!read_pem (s->certfile, "certificate file", &cert_pem, error))
+    return FALSE;
+  if (!read_pem (keyfile, "key file", &key_pem, error))
+    {
+      g_free (cert_pem.data);
+      return FALSE;
+    }
+  encrypted = g_strstr_len ((const char *) key_pem.data, key_pem.size, "ENCRYPTED") != NULL;
+  ret = gnutls_certificate_set_x509_key_mem2 (cert, &cert_pem, &key_pem, GNUTLS_X509_FMT_PEM,
+                                              s->password, 0);
+  memset (key_pem.data, 0, key_pem.size);
+  g_free (key_pem.data);
+  g_free (cert_pem.data);
+  if (ret >= 0)
+    return TRUE;
+
+  if (encrypted && s->password == NULL)
+    g_set_error (error, SS_ERROR, SS_ERROR_TLS,
+                 "The TLS key in %s is encrypted: give its password (a password file)", keyfile);
+  else if (encrypted && (ret == GNUTLS_E_DECRYPTION_FAILED || ret == GNUTLS_E_ASN1_DER_ERROR
+                         || ret == GNUTLS_E_ASN1_TAG_ERROR || ret == GNUTLS_E_PK_INVALID_PRIVKEY))
+    g_set_error (error, SS_ERROR, SS_ERROR_TLS,
+                 "Could not decrypt the TLS key in %s: wrong password (%s)", keyfile,
+                 gnutls_strerror (ret));
+  else if (ret == GNUTLS_E_CERTIFICATE_KEY_MISMATCH)
+    g_set_error (error, SS_ERROR, SS_ERROR_TLS,
+                 "The TLS key in %s does not belong to the certificate in %s: give the key "
+                 "the certificate was made for", keyfile, s->certfile);
+  else
+    g_set_error (error, SS_ERROR, SS_ERROR_TLS,
+                 "Could not load the TLS certificate %s with the key %s: %s (both must be PEM: "
+                 "the certificate chain, server certificate first, and its private key)",
+                 s->certfile, keyfile, gnutls_strerror (ret));
+  return FALSE;
+}
+
+static gboolean
+set_priority (SsTlsCreds *creds, SsTlsVersion minimum, GError **error)
+{
+  /* The library's default ciphers and groups (its system policy),
+   * restricted to the versions allowed. */
+  const char *versions = minimum == SS_TLS_VERSION_1_3 ? "-VERS-ALL:+VERS-TLS1.3"
+                                                       : "-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+  const char *where = NULL;
+  int ret = gnutls_priority_init2 (&creds->priority, versions, &where,
+                                   GNUTLS_PRIORITY_INIT_DEF_APPEND);
+
+  if (ret < 0)
+    {
+      creds->priority = NULL;
+      g_set_error (error, SS_ERROR, SS_ERROR_TLS,
+                   "GnuTLS refused the protocol settings \"%s\" (at \"%s\"): %s; check the "
+                   "system's GnuTLS policy", versions, where != NULL ? where : "", gnutls_strerror (ret));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+SsTlsCreds *
+ss__tls_creds_build (const SsTlsSettings *s, GError **error)
+{
+  SsTlsCreds *creds = g_new0 (SsTlsCreds, 1);
+
+  creds->refs = 1;
+  creds->verify_mode = s->verify_mode;
+  if (gnutls_certificate_allocate_credentials (&creds->cert) < 0)
+    {
+      creds->cert = NULL;
+      g_set_error_literal (error, SS_ERROR, SS_ERROR_NO_RESOURCES, "Out of memory for TLS credentials");
+      goto fail;
+    }
+  if (!load_key_pair (creds->cert, s, error))
+    goto fail;
+  if (s->cafile != NULL && !load_trust (creds->cert, s->cafile, error))
+    goto fail;
+  if (!set_priority (creds, s->minimum_version, error))
+    goto fail;
+  for (guint i = 0; s->alpn != NULL && s->alpn[i] != NULL; i++)
+    creds->n_alpn++;
+  creds->alpn = g_new0 (gnutls_datum_t, MAX (creds->n_alpn, 1));
+  for (guint i = 0; i < creds->n_alpn; i++)
+    {
+      creds->alpn[i].data = (unsigned char *) g_strdup (s->alpn[i]);
+      creds->alpn[i].size = (unsigned int) strlen (s->alpn[i]);
+    }
+  return creds;
+
+fail:
+  ss__tls_creds_unref (creds);
+  return NULL;
+}
+
+/* ---------------------------------------------------------------- the handshake */
+
+static SsTlsConnection *
+conn_of (SsRequest *request)
+{
+  return request->io_data;
+}
+
+static gnutls_session_t
+session_of (SsTlsConnection *conn)
+{
+  return conn->session;
+}
+
+static gboolean
+session_new (SsTlsConnection *conn, SsRequest *request, GError **error)
+{
+  gnutls_session_t session;
+  SsTlsCreds *creds = ss__tls_context_current_creds (conn->context);
+
+  if (creds == NULL)
+    {
+      g_set_error_literal (error, SS_ERROR, SS_ERROR_TLS, "The TLS context has no certificate");
+      return FALSE;
+    }
+  if (gnutls_init (&session, GNUTLS_SERVER | GNUTLS_NO_SIGNAL) < 0)
+    {
+      ss__tls_creds_unref (creds);
+      g_set_error_literal (error, SS_ERROR, SS_ERROR_NO_RESOURCES, "Out of memory for a TLS session");
+      return FALSE;
+    }
+  conn->creds = creds;
+  conn->session = session;
+  gnutls_priority_set (session, creds->priority);
+  gnutls_credentials_set (session, GNUTLS_CRD_CERTIFICATE, creds->cert);
+  /* GnuTLS refuses a client without a certificate in REQUIRE mode; a
+   * certificate the client does send is verified after the handshake
+   * (verify_peer): GnuTLS's own check during it would also fail a client
+   * that sent none in REQUEST mode. */
+  if (creds->verify_mode != SS_TLS_CERT_NONE)
+    gnutls_certificate_server_set_request (session, creds->verify_mode == SS_TLS_CERT_REQUIRED
+                                                        ? GNUTLS_CERT_REQUIRE
+                                                        : GNUTLS_CERT_REQUEST);
+  if (creds->n_alpn > 0)
+    gnutls_alpn_set_protocols (session, creds->alpn, creds->n_alpn, GNUTLS_ALPN_SERVER_PRECEDENCE);
+  gnutls_transport_set_int (session, request->fd);
+  return TRUE;
+}
+
+/* Waits until @fd is ready for @events or the deadline passes: 1 ready,
+ * 0 timed out, -1 error (errno). */
+static int
+wait_fd (int fd, short events, gint64 deadline_us)
+{
+  for (;;)
+    {
+      struct pollfd pfd = { .fd = fd, .events = events };
+      gint64 left = deadline_us - g_get_monotonic_time ();
+      int n;
+
+      if (left <= 0)
+        return 0;
+      n = poll (&pfd, 1, (int) MIN ((left + 999) / 1000, G_MAXINT));
+      if (n > 0)
+        return 1;
+      if (n == 0)
+        continue; /* rounding: the loop re-checks the deadline */
+      if (errno != EINTR)
+        return -1;
+    }
+}
+
+/* A TLS connection's first byte is a handshake record; say what it was
+ * instead when it is not. Returns FALSE with @error then. */
+static gboolean
+check_first_byte (SsRequest *request, double timeout, gint64 deadline_us, GError **error)
+{
+  guint8 first[4];
+  ssize_t n;
+  int ready = wait_fd (request->fd, POLLIN, deadline_us);
+
+  if (ready == 0)
+    {
+      g_set_error (error, SS_ERROR, SS_ERROR_TIMED_OUT,
+                   "TLS handshake: the client sent nothing for %g s (the handshake timeout); "
+                   "closed", timeout);
+      return FALSE;
+    }
+  do
+    n = ready > 0 ? recv (request->fd, first, sizeof first, MSG_PEEK) : -1;
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    {
+      ss_set_error_from_errno (error, errno, "TLS handshake: reading from the client", NULL);
+      return FALSE;
+    }
+  if (n == 0)
+    {
+      g_set_error_literal (error, SS_ERROR, SS_ERROR_CLOSED,
+                           "TLS handshake: the client closed the connection without sending anything");
+      return FALSE;
+    }
+  if (first[0] == TLS_HANDSHAKE_RECORD)
+    return TRUE;
+  if (g_ascii_isalpha (first[0]))
+    g_set_error (error, SS_ERROR, SS_ERROR_TLS,
+                 "TLS handshake: the client sent plain text (\"%.*s...\": HTTP to the TLS "
+                 "port?), not a TLS ClientHello; it must connect with TLS (https://)",
+                 (int) n, (const char *) first);
+  else
+    g_set_error (error, SS_ERROR, SS_ERROR_TLS,
+                 "TLS handshake: the client's first byte is 0x%02x, not a TLS handshake record "
+                 "(0x16): not a TLS client", first[0]);
+  return FALSE;
+}
+
+/* The message for a handshake that failed with @ret. */
+static void
+set_handshake_error (GError **error, SsTlsConnection *conn, int ret, int errsv)
+{
+  gnutls_session_t session = session_of (conn);
+
+  switch (ret)
+    {
+    case GNUTLS_E_PREMATURE_TERMINATION:
+      g_set_error_literal (error, SS_ERROR, SS_ERROR_CLOSED,
+                           "TLS handshake: the client closed the connection in the middle of it");
+      return;
+    case GNUTLS_E_PULL_ERROR:
+    case GNUTLS_E_PUSH_ERROR:
+      ss_set_error_from_errno (error, errsv, "TLS handshake: the connection failed", NULL);
+      return;
+    case GNUTLS_E_FATAL_ALERT_RECEIVED:
+      g_set_error (error, SS_ERROR, SS_ERROR_TLS,
+                   "TLS handshake: the client gave up with the alert \"%s\" (does it trust the "
+                   "server's certificate, and is it for the name the client asked for?)",
+                   gnutls_alert_get_name (gnutls_alert_get (session)));
+      return;
+    case GNUTLS_E_NO_CERTIFICATE_FOUND:
+    case GNUTLS_E_CERTIFICATE_REQUIRED:
+      g_set_error_literal (error, SS_ERROR, SS_ERROR_TLS,
+                           "TLS handshake: the client sent no certificate, and this server requires "
+                           "one signed by its CA (SS_TLS_CERT_REQUIRED)");
+      return;
+    case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
+    case GNUTLS_E_CERTIFICATE_ERROR:
+      g_set_error (error, SS_ERROR, SS_ERROR_TLS,
+                   "TLS handshake: the client's certificate was refused: %s", gnutls_strerror (ret));
+      return;
+    case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
+    case GNUTLS_E_NO_CIPHER_SUITES:
+    case GNUTLS_E_INSUFFICIENT_CREDENTIALS:
+    case GNUTLS_E_NO_COMMON_KEY_SHARE:
+      g_set_error (error, SS_ERROR, SS_ERROR_TLS,
+                   "TLS handshake: no protocol version or cipher in common with the client (%s); "
+                   "it may offer only versions below the server's minimum", gnutls_strerror (ret));
+      return;
+    default:
+      g_set_error (error, SS_ERROR, SS_ERROR_TLS,
+                   "TLS handshake failed: %s (a broken or truncated ClientHello, or not a TLS client)",
+                   gnutls_strerror (ret));
+      return;
+    }
+}
+
+/* A client certificate, when one was sent, must chain to the CA file
+ * (no host name to check for a client). FALSE with @error when not. */
+static gboolean
+verify_peer (SsTlsConnection *conn, GError **error)
+{
+  gnutls_session_t session = session_of (conn);
+  unsigned int n_peers = 0, status = 0;
+  gnutls_datum_t why = { NULL, 0 };
+  int ret;
+
+  if (conn->creds->verify_mode == SS_TLS_CERT_NONE
+      || gnutls_certificate_get_peers (session, &n_peers) == NULL || n_peers == 0)
+    return TRUE;
+  ret = gnutls_certificate_verify_peers2 (session, &status);
+  if (ret == 0 && status == 0)
+    return TRUE;
+  if (ret == 0)
+    gnutls_certificate_verification_status_print (status, GNUTLS_CRT_X509, &why, 0);
+  g_set_error (error, SS_ERROR, SS_ERROR_TLS,
+               "TLS handshake: the client's certificate was refused: %s (it must be signed by "
+               "the CA of the server's CA file)",
+               why.data != NULL ? (const char *) why.data : gnutls_strerror (ret));
+  gnutls_free (why.data);
+  gnutls_alert_send (session, GNUTLS_AL_FATAL, GNUTLS_A_BAD_CERTIFICATE);
+  conn->broken = TRUE;
+  return FALSE;
+}
+
+/* What a handler may ask about its connection, kept once the handshake is done. */
+static void
+record_session_facts (SsTlsConnection *conn)
+{
+  gnutls_session_t session = session_of (conn);
+  const gnutls_datum_t *peers;
+  unsigned int n_peers = 0;
+  gnutls_datum_t alpn;
+
+  switch (gnutls_protocol_get_version (session))
+    {
+    case GNUTLS_TLS1_3: conn->version = "TLSv1.3"; break;
+    case GNUTLS_TLS1_2: conn->version = "TLSv1.2"; break;
+    default: conn->version = "TLS"; break;
+    }
+  if (gnutls_alpn_get_selected_protocol (session, &alpn) == 0)
+    conn->alpn_protocol = g_strndup ((const char *) alpn.data, alpn.size);
+  peers = gnutls_certificate_get_peers (session, &n_peers);
+  if (peers != NULL && n_peers > 0)
+    {
+      gnutls_x509_crt_t crt;
+      gnutls_datum_t dn = { NULL, 0 };
+
+      if (gnutls_x509_crt_init (&crt) == 0)
+        {
+          if (gnutls_x509_crt_import (crt, &peers[0], GNUTLS_X509_FMT_DER) == 0
+              && gnutls_x509_crt_get_dn3 (crt, &dn, 0) == 0)
+            {
+              conn->peer_subject = g_strndup ((const char *) dn.data, dn.size);
+              gnutls_free (dn.data);
+            }
+          gnutls_x509_crt_deinit (crt);
+        }
+    }
+}
+
+static gboolean
+run_handshake (SsRequest *request, SsTlsConnection *conn, GError **error)
+{
+  double timeout = conn->context->handshake_timeout;
+  gint64 deadline_us = g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
+  gnutls_session_t session;
+
+  if (!check_first_byte (request, timeout, deadline_us, error))
+    return FALSE;
+  if (conn->session == NULL && !session_new (conn, request, error))
+    return FALSE;
+  session = session_of (conn);
+  for (;;)
+    {
+      int ret = gnutls_handshake (session);
+      int errsv = errno;
+      int ready;
+
+      if (ret == 0)
+        break;
+      if (ret != GNUTLS_E_AGAIN && ret != GNUTLS_E_INTERRUPTED)
+        {
+          if (!gnutls_error_is_fatal (ret))
+            continue; /* a warning alert, say: go on */
+          set_handshake_error (error, conn, ret, errsv);
+          /* Tell the client why, if it still listens (non-blocking: never waits). */
+          gnutls_alert_send_appropriate (session, ret);
+          conn->broken = TRUE;
+          return FALSE;
+        }
+      ready = wait_fd (request->fd, gnutls_record_get_direction (session) ? POLLOUT : POLLIN,
+                       deadline_us);
+      if (ready == 0)
+        {
+          g_set_error (error, SS_ERROR, SS_ERROR_TIMED_OUT,
+                       "TLS handshake: the client did not finish it within %g s (the handshake "
+                       "timeout); closed", timeout);
+          conn->broken = TRUE;
+          return FALSE;
+        }
+      if (ready < 0)
+        {
+          ss_set_error_from_errno (error, errno, "TLS handshake: waiting for the client", NULL);
+          conn->broken = TRUE;
+          return FALSE;
+        }
+    }
+  if (!verify_peer (conn, error))
+    return FALSE;
+  record_session_facts (conn);
+  conn->handshaken = TRUE;
+  return TRUE;
+}
+
+static gboolean
+tls_start (SsRequest *request, GError **error)
+{
+  SsTlsConnection *conn = conn_of (request);
+  int flags;
+  gboolean ok;
+
+  if (conn->handshaken)
+    return TRUE; /* a parked connection run again */
+  if (conn->broken)
+    {
+      g_set_error_literal (error, SS_ERROR, SS_ERROR_TLS, "The TLS handshake failed earlier");
+      return FALSE;
+    }
+  /* Non-blocking for the handshake alone: one deadline for all of it. */
+  flags = fcntl (request->fd, F_GETFL);
+  if (flags < 0 || fcntl (request->fd, F_SETFL, flags | O_NONBLOCK) < 0)
+    {
+      ss_set_error_from_errno (error, errno, "TLS handshake: setting up the socket", NULL);
+      return FALSE;
+    }
+  ok = run_handshake (request, conn, error);
+  if (fcntl (request->fd, F_SETFL, flags) < 0 && ok)
+    {
+      ss_set_error_from_errno (error, errno, "TLS handshake: setting up the socket", NULL);
+      ok = FALSE;
+    }
+  return ok;
+}
+
+/* ---------------------------------------------------------------- reading and writing */
+
+static gssize
+tls_recv (SsRequest *request, void *buf, gsize n, GError **error)
+{
+  SsTlsConnection *conn = conn_of (request);
+
+  if (!conn->handshaken && !tls_start (request, error))
+    return -1;
+  for (;;)
+    {
+      ssize_t got = gnutls_record_recv (session_of (conn), buf, n);
+      int errsv = errno;
+
+      if (got >= 0)
+        return got; /* 0: close_notify, the end of the stream */
+      switch (got)
+        {
+        case GNUTLS_E_INTERRUPTED:
+        case GNUTLS_E_WARNING_ALERT_RECEIVED:
+          continue;
+        case GNUTLS_E_REHANDSHAKE:
+          /* TLS 1.2 renegotiation asked for: refused, the stream goes on. */
+          gnutls_alert_send (session_of (conn), GNUTLS_AL_WARNING, GNUTLS_A_NO_RENEGOTIATION);
+          continue;
+        case GNUTLS_E_AGAIN:
+          ss__set_recv_error (error, EAGAIN, request->fd);
+          return -1;
+        case GNUTLS_E_PREMATURE_TERMINATION:
+          {
+            g_autofree char *who = ss_address_to_string (&request->client_address);
+
+            g_debug ("TLS: %s closed the connection without close_notify: the end of its stream",
+                     who);
+          }
+          return 0;
+        case GNUTLS_E_PULL_ERROR:
+          conn->broken = TRUE;
+          ss__set_recv_error (error, errsv, request->fd);
+          return -1;
+        default:
+          if (!gnutls_error_is_fatal ((int) got))
+            continue;
+          conn->broken = TRUE;
+          g_set_error (error, SS_ERROR, SS_ERROR_TLS, "Reading from the client over TLS: %s",
+                       gnutls_strerror ((int) got));
+          return -1;
+        }
+    }
+}
+
+/* Sends @len bytes (all, or corked) ; on failure the stream is cut. */
+static gboolean
+send_all (SsRequest *request, SsTlsConnection *conn, const guint8 *p, gsize len, gsize *sent,
+          gsize total, GError **error)
+{
+  gsize done = 0;
+
+  while (done < len)
+    {
+      ssize_t n = gnutls_record_send (session_of (conn), p + done, len - done);
+      int errsv = errno;
+
+      if (n >= 0)
+        {
+          done += (gsize) n;
+          continue;
+        }
+      if (n == GNUTLS_E_INTERRUPTED)
+        continue;
+      conn->broken = TRUE;
+      if (n == GNUTLS_E_AGAIN)
+        ss__set_send_error (error, EAGAIN, request->fd, *sent + done, total);
+      else if (n == GNUTLS_E_PUSH_ERROR)
+        ss__set_send_error (error, errsv, request->fd, *sent + done, total);
+      else
+        g_set_error (error, SS_ERROR, SS_ERROR_TLS, "Writing to the client over TLS: %s",
+                     gnutls_strerror ((int) n));
+      return FALSE;
+    }
+  *sent += done;
+  return TRUE;
+}
+
+/* Sends what a corked session holds; errors as send_all. */
+static gboolean
+uncork (SsRequest *request, SsTlsConnection *conn, gsize total, GError **error)
+{
+  gnutls_session_t session = session_of (conn);
+
+  while (gnutls_record_check_corked (session) > 0)
+    {
+      ssize_t n = gnutls_record_uncork (session, 0);
+      int errsv = errno;
+
+      if (n >= 0 || n == GNUTLS_E_INTERRUPTED)
+        continue;
+      conn->broken = TRUE;
+      if (n == GNUTLS_E_AGAIN)
+        ss__set_send_error (error, EAGAIN, request->fd, 0, total);
+      else if (n == GNUTLS_E_PUSH_ERROR)
+        ss__set_send_error (error, errsv, request->fd, 0, total);
+      else
+        g_set_error (error, SS_ERROR, SS_ERROR_TLS, "Writing to the client over TLS: %s",
+                     gnutls_strerror ((int) n));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+tls_send (SsRequest *request, const void *a, gsize a_len, const void *b, gsize b_len,
+          gboolean more, GError **error)
+{
+  SsTlsConnection *conn = conn_of (request);
+  gsize total = a_len + b_len;
+  gsize sent = 0;
+  gboolean corked;
+
+  if (!conn->handshaken && !tls_start (request, error))
+    return FALSE;
+  if (conn->broken)
+    {
+      g_set_error_literal (error, SS_ERROR, SS_ERROR_CLOSED,
+                           "Writing to the client over TLS: the stream was cut by an earlier error");
+      return FALSE;
+    }
+  /* Two pieces, or one of several records: their records leave in one
+   * send(2) (GnuTLS copies what is corked, so only up to CORK_MAX). */
+  corked = total > 0 && total <= CORK_MAX && (b_len > 0 || total > 16384);
+  if (corked)
+    gnutls_record_cork (session_of (conn));
+  if (!send_all (request, conn, a, a_len, &sent, total, error)
+      || !send_all (request, conn, b, b_len, &sent, total, error))
+    {
+      if (corked)
+        gnutls_record_discard_queued (session_of (conn));
+      return FALSE;
+    }
+  return !corked || uncork (request, conn, total, error);
+}
+
+static gsize
+tls_pending (SsRequest *request)
+{
+  SsTlsConnection *conn = conn_of (request);
+
+  return conn->session != NULL ? gnutls_record_check_pending (session_of (conn)) : 0;
+}
+
+static void
+tls_shutdown (SsRequest *request)
+{
+  SsTlsConnection *conn = conn_of (request);
+  int flags;
+
+  if (!conn->handshaken || conn->broken || request->fd < 0)
+    return;
+  /* close_notify without waiting: the socket is about to be shut down,
+   * and a client that reads nothing must not hold this thread. */
+  flags = fcntl (request->fd, F_GETFL);
+  if (flags >= 0)
+    (void) fcntl (request->fd, F_SETFL, flags | O_NONBLOCK);
+  (void) gnutls_bye (session_of (conn), GNUTLS_SHUT_WR);
+  conn->broken = TRUE; /* nothing more on this stream */
+}
+
+static void
+tls_free (SsRequest *request)
+{
+  SsTlsConnection *conn = conn_of (request);
+
+  if (conn == NULL)
+    return;
+  if (conn->session != NULL)
+    gnutls_deinit (session_of (conn));
+  ss__tls_creds_unref (conn->creds);
+  ss_tls_context_unref (conn->context);
+  g_free (conn->peer_subject);
+  g_free (conn->alpn_protocol);
+  g_free (conn);
+  request->io_data = NULL;
+}
+
+const SsRequestIO ss__tls_io = {
+  .name = "tls",
+  .start = tls_start,
+  .recv = tls_recv,
+  .send = tls_send,
+  .sendfile = NULL, /* no kernel TLS here (BENCHMARKS.md): ss_wfile_sendfile copies */
+  .pending = tls_pending,
+  .shutdown = tls_shutdown,
+  .free = tls_free,
+};
