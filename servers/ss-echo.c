@@ -7,13 +7,16 @@
  *           [--max-spare-workers=N --max-requests=N]   (preforking)
  *           [--max-children=N]
  *           [--park-idle]
+ *           [--tls-cert=FILE [--tls-key=FILE]]
  *
  * Its command line and its first line of output are a contract that tests
  * outside this repository rely on: the first stdout line, flushed at once,
  * is "Serving on HOST port PORT ..." or "Serving on PATH ...", with the real
  * port when port 0 was asked for. Stream transports echo lines (readline
  * limit 64 KiB, so a longer line comes back in pieces), datagram transports
- * echo datagrams. SIGINT or SIGTERM shut the server down and exit 0 once
+ * echo datagrams; with --tls-cert (tcp and unix) every connection is TLS,
+ * the key in --tls-key or in the certificate file (Python's
+ * load_cert_chain), the banner unchanged. SIGINT or SIGTERM shut the server down and exit 0 once
  * the open requests have ended; a second SIGINT or SIGTERM while they have
  * not exits 1 at once with a log line on stderr. A forked child (forking
  * strategy) ends on SIGTERM like any process.
@@ -55,6 +58,8 @@ typedef struct {
   int max_requests;
   int max_children;
   gboolean park_idle;
+  char *tls_cert;
+  char *tls_key;
 } Options;
 
 static void
@@ -63,6 +68,8 @@ options_clear (Options *o)
   g_free (o->transport);
   g_free (o->strategy);
   g_free (o->address);
+  g_free (o->tls_cert);
+  g_free (o->tls_key);
 }
 
 /* One line on stderr, then the status for main() to return. */
@@ -121,6 +128,10 @@ parse_options (int *argc, char ***argv, Options *o, GError **error)
       "poller, so they hold no worker (default off: a worker per open connection)", NULL },
     { "max-children", 0, 0, G_OPTION_ARG_INT, &o->max_children,
       "forking: most child processes at once (default 40)", "N" },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_cert,
+      "tcp, unix: serve TLS with this certificate chain (PEM, the server's first)", "FILE" },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_key,
+      "the certificate's private key (PEM; default: in the --tls-cert file)", "FILE" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -193,6 +204,17 @@ check_strategy_flags (const Options *o, GError **error)
                    "--max-children needs --strategy=forking");
       return FALSE;
     }
+  if (o->tls_key != NULL && o->tls_cert == NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--tls-key requires --tls-cert to be set");
+      return FALSE;
+    }
+  if (o->tls_cert != NULL && g_strcmp0 (o->transport, "tcp") != 0 && g_strcmp0 (o->transport, "unix") != 0)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--tls-cert needs a stream transport (--transport=tcp or unix)");
+      return FALSE;
+    }
   return check_count ("min-workers", o->min_workers, 0, error)
       && check_count ("max-workers", o->max_workers, 1, error)
       && check_count ("min-spare-workers", o->min_spare_workers, 0, error)
@@ -260,6 +282,17 @@ default_address (const char *transport)
   return DEFAULT_INET_ADDRESS;
 }
 
+/* Python: context.load_cert_chain(cert, key); context.wrap_socket(...). */
+static gboolean
+use_tls (SsServer *server, const Options *o, GError **error)
+{
+  g_autoptr (SsTlsContext) context = ss_tls_context_new (error);
+
+  return context != NULL
+      && ss_tls_context_load_cert_chain (context, o->tls_cert, o->tls_key, NULL, error)
+      && ss_server_set_tls_context (server, context, error);
+}
+
 /* Creates, configures, binds and activates the server. On failure returns
  * NULL with @error and *@status set to the exit status to use. */
 static SsServer *
@@ -299,6 +332,12 @@ make_server (const Options *o, int *status, GError **error)
     }
   if (ss_address_family (&server->server_address) != AF_UNIX)
     server->allow_reuse_address = TRUE;
+  if (o->tls_cert != NULL && !use_tls (server, o, error))
+    {
+      *status = EXIT_RUNTIME;
+      ss_server_free (server);
+      return NULL;
+    }
   if (!ss_server_server_bind (server, error) || !ss_server_server_activate (server, error))
     {
       *status = status_for (*error);

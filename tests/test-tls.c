@@ -501,6 +501,29 @@ START_TEST (test_client_cert_required)
   ck_assert_ptr_null (line);
   g_clear_error (&error);
   ck_assert (test_wait_until (errors_reach, GUINT_TO_POINTER (2), 5));
+
+  /* openssl s_client sends the certificate of another CA anyway. */
+  if (g_find_program_in_path ("openssl") != NULL)
+    {
+      g_autofree char *rogue = test_tls_file ("rogue.pem");
+      g_autofree char *rogue_key = test_tls_file ("rogue-key.pem");
+      g_autofree char *ca = test_tls_file ("ca.pem");
+      g_autofree char *port = g_strdup_printf ("127.0.0.1:%u", ss_server_port (ts->server));
+      g_autofree char *out = NULL;
+      const char *argv[] = { "openssl", "s_client", "-connect", port, "-cert", rogue, "-key",
+                             rogue_key, "-CAfile", ca, "-no_ign_eof", NULL };
+      int status;
+
+      ck_assert (g_spawn_sync (NULL, (char **) argv, NULL,
+                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDIN_FROM_DEV_NULL
+                                 | G_SPAWN_STDERR_TO_DEV_NULL,
+                               NULL, NULL, &out, NULL, &status, NULL));
+      ck_assert (test_wait_until (errors_reach, GUINT_TO_POINTER (3), 5));
+      ck_assert (errors_have (SS_ERROR_TLS, "certificate was refused"));
+      ck_assert_ptr_null (strstr (out, "CN=mallory TLSv1.3")); /* the handler never ran */
+    }
+  else
+    g_print ("clientcert: no openssl command: the rogue certificate case skipped\n");
   test_server_stop (ts);
 }
 END_TEST
