@@ -279,17 +279,26 @@ END_TEST
 /* ---------------------------------------------------------------- /tls/refuse */
 
 static TestServer *
-refusing_server (double handshake_timeout)
+refusing_server_with (double handshake_timeout, SsStrategy *strategy)
 {
   SsTlsContext *context = test_tls_context ();
 
   ss_tls_context_set_handshake_timeout (context, handshake_timeout);
-  return tls_echo_server ("tcp", ss_thread_pool_strategy_new (2, 8, 2, NULL), context);
+  return tls_echo_server ("tcp", strategy, context);
 }
 
+static TestServer *
+refusing_server (double handshake_timeout)
+{
+  return refusing_server_with (handshake_timeout, ss_thread_pool_strategy_new (2, 8, 2, NULL));
+}
+
+/* The pool parks the silent connection before its handshake; threading
+ * waits in the connection's thread: both close it with the same log line. */
 START_TEST (test_refuse_silent)
 {
-  TestServer *ts = refusing_server (0.3);
+  TestServer *ts = refusing_server_with (0.3, _i == 0 ? ss_thread_pool_strategy_new (2, 8, 2, NULL)
+                                                      : test_strategy ("threading"));
   int fd = test_connect (ts->server);
   gint64 start = g_get_monotonic_time ();
 
@@ -377,20 +386,19 @@ END_TEST
 
 START_TEST (test_silent_clients)
 {
-  /* Without parked connections a silent client holds a worker until its
-   * handshake timeout: 200 of them against 20 workers keep every worker
-   * busy for 200 / 20 x 0.5 s = 5 s, and a good client waits for a free
-   * worker. What this asserts: every silent client is closed by the
-   * timeout, every good client is served, the server keeps to its 20
-   * workers, and a good client waits no longer than the silent ones'
-   * timeouts make it (the report quotes the measured wait). */
+  /* A silent client's connection is parked before its handshake (the
+   * pool's poller), so 200 of them hold none of the 20 workers and good
+   * clients are served at once. Without parking each would hold a worker
+   * for its handshake timeout: 200 / 20 x 3 s = 30 s before the last good
+   * client got one (measured with a 0.5 s timeout: the good clients waited
+   * 5 s). The bound below is far under that and far over a served client. */
   SsTlsContext *context = test_tls_context ();
   TestServer *ts;
   int silent[SILENT_CLIENTS];
   gint64 start, worst = 0;
   SsServerStats stats;
 
-  ss_tls_context_set_handshake_timeout (context, 0.5);
+  ss_tls_context_set_handshake_timeout (context, 3);
   ts = tls_echo_server ("tcp", ss_thread_pool_strategy_new (2, 20, 2, NULL), context);
   for (int i = 0; i < SILENT_CLIENTS; i++)
     silent[i] = test_connect (ts->server);
@@ -405,14 +413,16 @@ START_TEST (test_silent_clients)
   g_print ("silent: %d silent clients, pool of 20: %d good clients served in %.2f s, "
            "the slowest in %.2f s\n", SILENT_CLIENTS, GOOD_CLIENTS,
            (g_get_monotonic_time () - start) / 1e6, worst / 1e6);
-  ck_assert_int_lt (worst, (SILENT_CLIENTS / 20 + 4) * G_USEC_PER_SEC / 2);
-  for (int i = 0; i < SILENT_CLIENTS; i++)
-    {
-      ck_assert_msg (closed_within (silent[i], 15), "silent client %d still open", i);
-      close (silent[i]);
-    }
+  ck_assert_int_lt (worst, 2 * G_USEC_PER_SEC);
   ss_server_get_stats (ts->server, &stats);
   ck_assert_uint_le (stats.workers, 20);
+  /* Each silent client is closed after its timeout, with a log line. */
+  for (int i = 0; i < SILENT_CLIENTS; i++)
+    {
+      ck_assert_msg (closed_within (silent[i], 20), "silent client %d still open", i);
+      close (silent[i]);
+    }
+  ck_assert_int_ge (g_get_monotonic_time () - start, 2 * G_USEC_PER_SEC);
   ck_assert (test_wait_until (errors_reach, GUINT_TO_POINTER (SILENT_CLIENTS), 10));
   ck_assert (errors_have (SS_ERROR_TIMED_OUT, "sent nothing"));
   test_server_stop (ts);
@@ -746,7 +756,7 @@ tls_suite (void)
   tcase_add_loop_test (tc, test_echo, 0, 8); /* 4 strategies x tcp, unix */
   suite_add_tcase (s, tc);
   tc = tcase_create ("refuse");
-  tcase_add_test (tc, test_refuse_silent);
+  tcase_add_loop_test (tc, test_refuse_silent, 0, 2);
   tcase_add_test (tc, test_refuse_plain_http);
   tcase_add_test (tc, test_refuse_truncated_hello);
   tcase_add_test (tc, test_refuse_garbage_hello);

@@ -376,6 +376,7 @@ tls_wrap_request (SsServer *server, SsRequest *request, gpointer data)
 {
   SsTlsConnection *conn = g_new0 (SsTlsConnection, 1);
 
+  conn->server = server;
   conn->context = ss_tls_context_ref (data);
   request->io = &ss__tls_io;
   request->io_data = conn;

@@ -15,6 +15,13 @@
  * the socket is blocking again and the handler's SO_RCVTIMEO/SO_SNDTIMEO
  * apply to every read and write, as on a plain connection.
  *
+ * With a strategy that parks connections (the thread pool), a connection
+ * whose first byte has not arrived when its worker starts it is parked
+ * instead, for the handshake timeout: it waits in the pool's poller and
+ * takes a worker again only when the ClientHello arrives, so silent
+ * clients hold no worker. Closed by that timeout, it is reported as a
+ * client that sent nothing, as it is without parking.
+ *
  * A client that closes without close_notify ends its stream (a debug
  * line), as Python's suppress_ragged_eofs. A write that fails part-way
  * leaves the TLS stream cut, so no close_notify follows it; otherwise
@@ -524,6 +531,18 @@ run_handshake (SsRequest *request, SsTlsConnection *conn, GError **error)
 }
 
 static gboolean
+socket_readable_now (int fd)
+{
+  struct pollfd pfd = { .fd = fd, .events = POLLIN };
+  int n;
+
+  do
+    n = poll (&pfd, 1, 0);
+  while (n < 0 && errno == EINTR);
+  return n != 0;
+}
+
+static gboolean
 tls_start (SsRequest *request, GError **error)
 {
   SsTlsConnection *conn = conn_of (request);
@@ -536,6 +555,14 @@ tls_start (SsRequest *request, GError **error)
     {
       g_set_error_literal (error, SS_ERROR, SS_ERROR_TLS, "The TLS handshake failed earlier");
       return FALSE;
+    }
+  /* Nothing from the client yet: wait in the strategy's poller, if it has
+   * one, rather than in this worker (once; then the deadline runs here). */
+  if (conn->parked_at_us == 0 && !socket_readable_now (request->fd)
+      && ss_server_park_request (conn->server, request, conn->context->handshake_timeout))
+    {
+      conn->parked_at_us = g_get_monotonic_time ();
+      return TRUE; /* run again when the client speaks */
     }
   /* Non-blocking for the handshake alone: one deadline for all of it. */
   flags = fcntl (request->fd, F_GETFL);
@@ -703,11 +730,33 @@ tls_pending (SsRequest *request)
   return conn->session != NULL ? gnutls_record_check_pending (session_of (conn)) : 0;
 }
 
+/* A connection parked before its first byte and shut down after the
+ * handshake timeout: the strategy closed it for silence. Reported as it
+ * is without parking (handle_error: a log line, counted). */
+static void
+report_silent (SsRequest *request, SsTlsConnection *conn)
+{
+  double timeout = conn->context->handshake_timeout;
+  double waited = (g_get_monotonic_time () - conn->parked_at_us) / (double) G_USEC_PER_SEC;
+  GError *error = NULL;
+
+  if (waited < timeout * 0.9)
+    return; /* closed because serving stops, not for silence */
+  g_set_error (&error, SS_ERROR, SS_ERROR_TIMED_OUT,
+               "TLS handshake: the client sent nothing for %g s (the handshake timeout); closed",
+               timeout);
+  ss_server_handle_error (conn->server, request, error);
+  g_error_free (error);
+}
+
 static void
 tls_shutdown (SsRequest *request)
 {
   SsTlsConnection *conn = conn_of (request);
   int flags;
+
+  if (!conn->handshaken && !conn->broken && conn->parked_at_us != 0)
+    report_silent (request, conn);
 
   if (!conn->handshaken || conn->broken || request->fd < 0)
     return;

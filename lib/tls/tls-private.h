@@ -51,11 +51,13 @@ struct _SsTlsContext {
  * context. Made (without I/O) where the request is accepted; the backend
  * makes its session in io->start, in the thread that runs the request. */
 typedef struct {
+  SsServer *server;           /* the request's (it outlives its requests) */
   SsTlsContext *context;      /* a reference */
   SsTlsCreds *creds;          /* a reference, from start on */
   gpointer session;           /* the backend's */
   gboolean handshaken;        /* the handshake succeeded */
   gboolean broken;            /* a fatal error or a cut write: send no close_notify */
+  gint64 parked_at_us;        /* parked before its first byte (monotonic), or 0 */
   char *peer_subject;         /* after the handshake: the client certificate's, or NULL */
   char *alpn_protocol;
   const char *version;        /* "TLSv1.3", static */
