@@ -19,6 +19,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(build-essential autoconf automake libtool pkg-config libglib2.0-dev check
           python3 valgrind clang libclang-rt-dev gnuplot-nox
+          libgnutls28-dev openssl libssl-dev
           # the http tests' real clients, and the http benchmark's load and reference
           curl chromium wrk nginx)
 

@@ -18,6 +18,10 @@
  * --client-threads sets the number of client epoll loops (2), and
  * --handler-delay makes the handler wait before replying, as one that
  * waits on a database would (the pool then has a reason to grow).
+ * --tls (with --tls-cert, --tls-key) serves the same workload over TLS: a
+ * full handshake per connection, then the reply and close_notify; the
+ * TLS load comes from bench/tls-load (bench/tls-run.sh), since the
+ * built-in clients speak plain TCP.
  */
 #include "config.h"
 
@@ -61,6 +65,9 @@ typedef struct {
   gboolean ramp;
   int client_threads;
   double handler_delay_ms;
+  gboolean tls;
+  char *tls_cert;
+  char *tls_key;
 } Options;
 
 /* What a strategy run produced: the client's result plus the server's side. */
@@ -98,7 +105,8 @@ bench_handle (SsRequestHandler *handler, GError **error)
   const Packet *packet = handler->server->user_data;
   if (packet->delay_us > 0)
     g_usleep (packet->delay_us);
-  return ss_sendall (handler->request->fd, packet->data, packet->size, error);
+  /* Python's self.request.sendall(data): through TLS with --tls. */
+  return ss_request_sendall (handler->request, packet->data, packet->size, error);
 }
 
 SS_DEFINE_HANDLER_CLASS (BenchHandler, bench_handler_class, ss_base_request_handler_class,
@@ -155,6 +163,11 @@ parse_options (int argc, char **argv, Options *o, GError **error)
     { "handler-delay", 0, 0, G_OPTION_ARG_DOUBLE, &o->handler_delay_ms,
       "the handler waits MS milliseconds before replying (simulated I/O; default 0)", "MS" },
     { "client-threads", 0, 0, G_OPTION_ARG_INT, &o->client_threads, "client epoll loops (default 2)", "N" },
+    { "tls", 0, 0, G_OPTION_ARG_NONE, &o->tls,
+      "serve over TLS (a full handshake per connection; needs --tls-cert; load it with bench/tls-load)", NULL },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_cert, "--tls: the certificate chain (PEM)", "FILE" },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_key,
+      "--tls: its private key (PEM; default: in the --tls-cert file)", "FILE" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- the 2008 post's socketserver benchmark");
@@ -184,6 +197,10 @@ parse_options (int argc, char **argv, Options *o, GError **error)
          "--handler-delay=%g: use 0..60000 milliseconds", o->handler_delay_ms);
   CHECK (o->server_pid >= 0, "--server-pid=%d is not a process id", o->server_pid);
   CHECK (o->server_pid == 0 || o->connect != NULL, "--server-pid needs --connect");
+  CHECK (!o->tls || o->tls_cert != NULL, "--tls needs --tls-cert=FILE (and --tls-key=FILE)");
+  CHECK ((o->tls_cert == NULL && o->tls_key == NULL) || o->tls, "--tls-cert and --tls-key need --tls");
+  CHECK (!o->tls || (o->n_clients == 0 && o->connect == NULL),
+         "--tls serves only: its clients are TLS clients (bench/tls-load, bench/tls-run.sh)");
 #undef CHECK
   return TRUE;
 }
@@ -233,6 +250,18 @@ bench_server_new (const Options *o, const char *name, Packet *packet, GError **e
   server->allow_reuse_address = TRUE;
   server->request_queue_size = SOMAXCONN;
   server->user_data = packet;
+  if (o->tls)
+    {
+      g_autoptr (SsTlsContext) context = ss_tls_context_new (error);
+
+      if (context == NULL
+          || !ss_tls_context_load_cert_chain (context, o->tls_cert, o->tls_key, NULL, error)
+          || !ss_server_set_tls_context (server, context, error))
+        {
+          ss_server_free (server);
+          return NULL;
+        }
+    }
   if (!ss_server_server_bind (server, error) || !ss_server_server_activate (server, error))
     {
       ss_server_free (server);
@@ -678,6 +707,8 @@ options_clear (Options *o)
   g_clear_pointer (&o->server, g_free);
   g_clear_pointer (&o->trace_pool, g_free);
   g_clear_pointer (&o->connect, g_free);
+  g_clear_pointer (&o->tls_cert, g_free);
+  g_clear_pointer (&o->tls_key, g_free);
 }
 
 int

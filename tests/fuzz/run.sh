@@ -19,6 +19,8 @@ set -u
 
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 targets="fuzz-address fuzz-readline fuzz-datagram fuzz-http"
+# fuzz-tls (the TLS handshake) where the library is built with TLS.
+tls_target () { grep -q '^#define HAVE_TLS 1' "$1/config.h" 2>/dev/null && targets="$targets fuzz-tls"; }
 if [ $# -ge 1 ]; then
     builddir=$(cd "$1" && pwd)
 elif [ -n "${BUILD_ROOT:-}" ]; then
@@ -28,12 +30,15 @@ elif [ -n "${BUILD_ROOT:-}" ]; then
     rm -rf "$builddir"
     mkdir -p "$builddir"
     echo "== building the fuzz targets in $builddir"
-    (cd "$builddir" && CC=clang "$srcdir/configure" -q --enable-fuzzing \
-        && make -j"$(nproc)" $(for t in $targets; do printf 'tests/fuzz/%s ' "$t"; done)) \
+    (cd "$builddir" && CC=clang "$srcdir/configure" -q --enable-fuzzing) \
+        >"$builddir/ci-build.log" 2>&1 || { tail -n 40 "$builddir/ci-build.log"; exit 1; }
+    tls_target "$builddir"
+    (cd "$builddir" && make -j"$(nproc)" $(for t in $targets; do printf 'tests/fuzz/%s ' "$t"; done)) \
         >"$builddir/ci-build.log" 2>&1 || { tail -n 40 "$builddir/ci-build.log"; exit 1; }
 else
     builddir=$(pwd)
 fi
+case " $targets " in *" fuzz-tls "*) ;; *) tls_target "$builddir" ;; esac
 seconds=${FUZZ_SECONDS:-60}
 workdir=${FUZZ_WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/ss-fuzz.XXXXXX")}
 failed=""
