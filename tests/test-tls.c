@@ -489,6 +489,7 @@ START_TEST (test_client_cert_required)
 {
   TestServer *ts = who_server (SS_TLS_CERT_REQUIRED);
   g_autoptr (GError) error = NULL;
+  g_autofree char *openssl = NULL;
   char *line;
 
   line = who_am_i (ts->server, "client", &error);
@@ -513,7 +514,8 @@ START_TEST (test_client_cert_required)
   ck_assert (test_wait_until (errors_reach, GUINT_TO_POINTER (2), 5));
 
   /* openssl s_client sends the certificate of another CA anyway. */
-  if (g_find_program_in_path ("openssl") != NULL)
+  openssl = g_find_program_in_path ("openssl");
+  if (openssl != NULL)
     {
       g_autofree char *rogue = test_tls_file ("rogue.pem");
       g_autofree char *rogue_key = test_tls_file ("rogue-key.pem");
