@@ -810,7 +810,9 @@ main (void)
    * local time) would be reported. Once here, before any thread. */
   tzset ();
 #ifdef HAVE_TLS
-  test_tls_dir (); /* make the certificates (or skip) before any test forks */
+  /* Make the certificates (or skip) before any test forks. */
+  if (test_tls_dir () == NULL)
+    return test_skip_program ("no openssl command to make the test certificates");
 #endif
   return test_run_suite (tls_suite ());
 }

@@ -63,8 +63,9 @@ test_tls_dir (void)
       status = system (command);
       if (WIFEXITED (status) && WEXITSTATUS (status) == 77)
         {
-          g_print ("tls: no openssl command to make the test certificates: skipped\n");
-          exit (77);
+          g_rmdir (dir);
+          g_free (dir);
+          return NULL;
         }
       if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
         g_error ("tls: %s failed", command);

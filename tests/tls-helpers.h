@@ -10,7 +10,8 @@
 #include "helpers.h"
 
 /* The folder holding the certificates (tls-certs.sh lists them), made on
- * the first call; the test is skipped (exit 77) when openssl is missing. */
+ * the first call; NULL when there is no openssl command to make them
+ * (main() then returns test_skip_program). */
 const char *test_tls_dir (void);
 /* test_tls_dir()/NAME (transfer full). */
 char *test_tls_file (const char *name);
