@@ -246,16 +246,33 @@ END_TEST
 
 /* ---------------------------------------------------------------- /tls/echo */
 
+static const char *const echo_strategies[] = { "sync", "threading", "threadpooling", "forking",
+                                               "preforking" };
+
+/* test_strategy's, and a pool of 2 to 4 processes for "preforking". */
+static SsStrategy *
+echo_strategy (const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  SsStrategy *strategy;
+
+  if (!g_str_equal (name, "preforking"))
+    return test_strategy (name);
+  strategy = ss_preforking_strategy_new (2, 4, 1, &error);
+  ck_assert_msg (strategy != NULL, "%s", error != NULL ? error->message : "?");
+  return strategy;
+}
+
 START_TEST (test_echo)
 {
-  const char *strategy = test_strategies[_i % 4];
-  const char *transport = _i < 4 ? "tcp" : "unix";
+  const char *strategy = echo_strategies[_i % G_N_ELEMENTS (echo_strategies)];
+  const char *transport = _i < (int) G_N_ELEMENTS (echo_strategies) ? "tcp" : "unix";
   TestServer *ts;
   TestTlsClient *c;
   char *line;
 
   TEST_SKIP_FORKING_UNDER_SANITIZER (strategy);
-  ts = tls_echo_server (transport, test_strategy (strategy), test_tls_context ());
+  ts = tls_echo_server (transport, echo_strategy (strategy), test_tls_context ());
   test_tls_echo_once (ts->server, "hello over TLS\n");
 
   /* Several lines on one connection, one longer than a TLS record. */
@@ -771,7 +788,7 @@ tls_suite (void)
   tcase_add_test (tc, test_context_datagram);
   suite_add_tcase (s, tc);
   tc = tcase_create ("echo");
-  tcase_add_loop_test (tc, test_echo, 0, 8); /* 4 strategies x tcp, unix */
+  tcase_add_loop_test (tc, test_echo, 0, 2 * G_N_ELEMENTS (echo_strategies)); /* x tcp, unix */
   suite_add_tcase (s, tc);
   tc = tcase_create ("refuse");
   tcase_add_loop_test (tc, test_refuse_silent, 0, 2);
