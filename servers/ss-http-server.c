@@ -3,6 +3,7 @@
  *   ss-http-server [-h] [-b ADDRESS] [-d DIRECTORY] [-p VERSION] [port]
  *                  [--strategy NAME] [--min-workers N] [--max-workers N]
  *                  [--min-spare-workers N] [--keepalive-timeout SECONDS] [--version]
+ *                  [--tls-cert PATH] [--tls-key PATH] [--tls-password-file PATH]
  *
  * Python's command line exactly, parsed the way argparse parses it
  * (--opt VALUE, --opt=VALUE, -oVALUE, unambiguous prefixes of long
@@ -28,6 +29,16 @@
  * stops it as SIGINT does (status 0), --version. A DIRECTORY that is not a
  * readable folder is an error (status 1) where Python would answer 404 to
  * every request. Its command line is a contract: extend it, never break it.
+ *
+ * HTTPS as Python 3.14's http.server: --tls-cert (the certificate chain),
+ * --tls-key (its key, when not in the chain file), --tls-password-file
+ * (the key's password: the file's content, stripped), the same usage
+ * errors, ALPN "http/1.1" (HTTPSServer's default) and the banner "Serving
+ * HTTPS on HOST port PORT (https://HOST:PORT/) ...". The handshake runs in
+ * the worker (tls.h), never in the accepting thread. Beyond Python: SIGHUP
+ * reloads the certificate, key and password files for new connections
+ * (one stderr line says whether it worked; a failed reload keeps the old
+ * certificate).
  */
 #include "config.h"
 
@@ -42,6 +53,8 @@
 #include <unistd.h>
 #include <socketserver/socketserver.h>
 #include <socketserver/http.h>
+
+#include "ss-http-server-tls.h"
 
 #define PROG "ss-http-server"
 #define EXIT_USAGE 2
@@ -66,10 +79,12 @@ typedef struct {
   long port;
   long min_workers, max_workers, min_spare_workers; /* -1: not given */
   double keepalive_timeout;
+  const char *tls_cert, *tls_key, *tls_password_file;
 } Options;
 
 typedef enum { OPT_BIND, OPT_DIRECTORY, OPT_PROTOCOL, OPT_STRATEGY, OPT_MIN_WORKERS, OPT_MAX_WORKERS,
-               OPT_MIN_SPARE_WORKERS, OPT_KEEPALIVE, OPT_HELP, OPT_VERSION, OPT_CGI } OptionId;
+               OPT_MIN_SPARE_WORKERS, OPT_KEEPALIVE, OPT_HELP, OPT_VERSION, OPT_CGI, OPT_TLS_CERT,
+               OPT_TLS_KEY, OPT_TLS_PASSWORD_FILE } OptionId;
 
 typedef struct {
   const char *long_name;
@@ -95,12 +110,16 @@ static const OptionSpec specs[] = {
   { "keepalive-timeout", 0, "SECONDS", OPT_KEEPALIVE,
     "close a connection that sends no request for this long (default: 5)" },
   { "version", 0, NULL, OPT_VERSION, "show the version and exit" },
+  { "tls-cert", 0, "PATH", OPT_TLS_CERT, "path to the TLS certificate chain file" },
+  { "tls-key", 0, "PATH", OPT_TLS_KEY, "path to the TLS key file" },
+  { "tls-password-file", 0, "PATH", OPT_TLS_PASSWORD_FILE, "path to the password file for the TLS key" },
 };
 
 static const char usage_line[] =
   "usage: " PROG " [-h] [-b ADDRESS] [-d DIRECTORY] [-p VERSION] [--strategy NAME]\n"
   "                      [--min-workers N] [--max-workers N] [--min-spare-workers N]\n"
-  "                      [--keepalive-timeout SECONDS] [--version] [port]\n";
+  "                      [--keepalive-timeout SECONDS] [--version] [--tls-cert PATH]\n"
+  "                      [--tls-key PATH] [--tls-password-file PATH] [port]\n";
 
 static int
 usage_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
@@ -146,8 +165,9 @@ print_help (void)
       else
         printf ("  %s\n                        %s\n", names, specs[i].help);
     }
-  fputs ("\nSIGINT or SIGTERM stop the server (status 0). Status 1: the server cannot run\n"
-         "(address in use, unknown host, no such directory); 2: a usage error.\n", stdout);
+  fputs ("\nSIGINT or SIGTERM stop the server (status 0); with --tls-cert, SIGHUP reloads the\n"
+         "TLS files for new connections. Status 1: the server cannot run (address in use,\n"
+         "unknown host, no such directory, a TLS file it cannot use); 2: a usage error.\n", stdout);
 }
 
 /* The spec a long option names: exactly, or as the only option it is a
@@ -205,6 +225,9 @@ set_option (Options *o, const OptionSpec *spec, const char *value)
     case OPT_DIRECTORY: o->directory = value; break;
     case OPT_PROTOCOL: o->protocol = value; break;
     case OPT_STRATEGY: o->strategy = value; break;
+    case OPT_TLS_CERT: o->tls_cert = value; break;
+    case OPT_TLS_KEY: o->tls_key = value; break;
+    case OPT_TLS_PASSWORD_FILE: o->tls_password_file = value; break;
     case OPT_MIN_WORKERS:
     case OPT_MAX_WORKERS:
     case OPT_MIN_SPARE_WORKERS:
@@ -311,6 +334,19 @@ parse_args (int argc, char **argv, Options *o)
         }
       if ((status = set_option (o, spec, value)) != 0)
         return status;
+    }
+  /* Python 3.14's checks, in its order. */
+  if (o->tls_key != NULL && o->tls_cert == NULL)
+    return usage_error ("--tls-key requires --tls-cert to be set");
+  if (o->tls_password_file != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *contents = NULL;
+
+      if (o->tls_cert == NULL)
+        return usage_error ("--tls-password-file requires --tls-cert to be set");
+      if (!g_file_get_contents (o->tls_password_file, &contents, NULL, &error))
+        return usage_error ("Failed to read TLS password file: %s", error->message);
     }
   return -1;
 }
@@ -435,6 +471,8 @@ serve (SsServer *server)
   g_autoptr (GError) error = NULL;
   g_autofree char *host = ss_address_host_string (&server->server_address);
   guint port = ss_server_port (server);
+  gboolean tls = ss_server_get_tls_context (server) != NULL;
+  SsHttpsReloader *reloader = NULL;
   SsSignalWatch *watch;
   gboolean ok;
   int signal;
@@ -442,11 +480,15 @@ serve (SsServer *server)
   watch = ss_server_shutdown_on_signals (server, &error);
   if (watch == NULL)
     return fail (EXIT_RUNTIME, error->message);
-  printf ("Serving HTTP on %s port %u (http://%s%s%s:%u/) ...\n", host, port,
-          strchr (host, ':') != NULL ? "[" : "", host, strchr (host, ':') != NULL ? "]" : "", port);
+  if (tls)
+    reloader = ss_https_reloader_start (server);
+  printf ("Serving %s on %s port %u (%s://%s%s%s:%u/) ...\n", tls ? "HTTPS" : "HTTP", host, port,
+          tls ? "https" : "http", strchr (host, ':') != NULL ? "[" : "", host,
+          strchr (host, ':') != NULL ? "]" : "", port);
   fflush (stdout);
 
   ok = ss_server_serve_forever (server, 0.5, &error);
+  ss_https_reloader_stop (reloader);
   ss_server_server_close (server);
   signal = ss_signal_watch_signal (watch);
   ss_signal_watch_free (watch);
@@ -505,6 +547,12 @@ main (int argc, char **argv)
   if (server == NULL)
     return fail (EXIT_RUNTIME, error->message);
   server->allow_reuse_address = TRUE; /* HTTPServer's class attribute */
+  if (o.tls_cert != NULL
+      && !ss_https_server_use_tls (server, o.tls_cert, o.tls_key, o.tls_password_file, &error))
+    {
+      ss_server_free (server);
+      return fail (EXIT_RUNTIME, error->message);
+    }
   if (!ss_server_server_bind (server, &error) || !ss_server_server_activate (server, &error))
     {
       ss_server_free (server);
