@@ -19,6 +19,8 @@ cd "$(dirname "$0")"
 
 PACKAGES=(build-essential autoconf automake libtool pkg-config libglib2.0-dev check
           python3 valgrind clang libclang-rt-dev gnuplot-nox
+          # TLS: GnuTLS (the library's backend), openssl (the test certificates and
+          # s_client), libssl-dev (the OpenSSL side of bench/tls-libs.sh)
           libgnutls28-dev openssl libssl-dev
           # the http tests' real clients, and the http benchmark's load and reference
           curl chromium wrk nginx)
