@@ -165,7 +165,7 @@ parse_options (int argc, char **argv, Options *o, GError **error)
     { "client-threads", 0, 0, G_OPTION_ARG_INT, &o->client_threads, "client epoll loops (default 2)", "N" },
     { "tls", 0, 0, G_OPTION_ARG_NONE, &o->tls,
       "serve over TLS (a full handshake per connection; needs --tls-cert; load it with bench/tls-load)", NULL },
-    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_cert, "--tls: the certificate chain (PEM)", "FILE" },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_cert, "--tls: the certificate chain (PEM; default: none)", "FILE" },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_key,
       "--tls: its private key (PEM; default: in the --tls-cert file)", "FILE" },
     { NULL }

@@ -129,7 +129,8 @@ parse_options (int *argc, char ***argv, Options *o, GError **error)
     { "max-children", 0, 0, G_OPTION_ARG_INT, &o->max_children,
       "forking: most child processes at once (default 40)", "N" },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_cert,
-      "tcp, unix: serve TLS with this certificate chain (PEM, the server's first)", "FILE" },
+      "tcp, unix: serve TLS with this certificate chain (PEM, the server's first; default: none, plain)",
+      "FILE" },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_key,
       "the certificate's private key (PEM; default: in the --tls-cert file)", "FILE" },
     { NULL }
