@@ -71,8 +71,16 @@ for round in $(seq "$ROUNDS"); do
   run ss-echo-pool echo "$BUILD/servers/ss-echo --strategy=threadpooling --max-workers=200 --address=127.0.0.1:0 --tls-cert=$C --tls-key=$K" -c 100 -t 2
   run ss-echo-pool-park echo "$BUILD/servers/ss-echo --strategy=threadpooling --park-idle --address=127.0.0.1:0 --tls-cert=$C --tls-key=$K" -c 100 -t 2
 done
-echo "== medians"
-awk '{ name = $1; v[name] = v[name] " " $2; c[name] = c[name] " " $6 }
-  END { for (n in v) { k = split(v[n], a, " "); asort(a); m = split(c[n], b, " "); asort(b);
-        printf "  %-22s %8d ops/s  %7.1f us/op\n", n, a[int((k + 1) / 2)], b[int((m + 1) / 2)] } }' \
-  "$DIR/results" | sort
+echo "== medians (and ratios to the reference of the same workload)"
+# Plain awk (Debian's mawk has no asort): each column sorted by sort -n.
+median () { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+for name in $(awk '{ print $1 }' "$DIR/results" | sort -u); do
+  ops=$(awk -v n="$name" '$1 == n { print $2 }' "$DIR/results" | median)
+  cpu=$(awk -v n="$name" '$1 == n { print $6 }' "$DIR/results" | median)
+  printf '%s %s %s\n' "$name" "$ops" "$cpu"
+done > "$DIR/medians"
+awk 'NR == FNR { ops[$1] = $2; cpu[$1] = $3; next }
+  { ref = ($1 ~ /^ss-bench/) ? "ref-gnutls" : "ref-tls-echo";
+    printf "  %-22s %8d ops/s  %7.1f us/op", $1, $2, $3;
+    if ($1 != ref && ops[ref] > 0) printf "   x%.2f ops/s, x%.2f CPU/op vs %s", $2 / ops[ref], $3 / cpu[ref], ref;
+    printf "\n" }' "$DIR/medians" "$DIR/medians"
