@@ -10,6 +10,13 @@
 # CPU time per request (from /proc, user + system, all its processes).
 # Run it under `flock /work/notes/bench.lock` on a shared machine.
 #
+# TLS=1: the same over HTTPS (issue 12): ss-http-server --tls-cert/--tls-key
+# and nginx (listen ... ssl) with one ECDSA P-256 certificate made for the
+# run, TLS 1.2-1.3 allowed (wrk negotiates 1.3), no session resumption on
+# either side (nginx: ssl_session_tickets off, ssl_session_cache off), so
+# the close runs are a full handshake per request. Python's http.server
+# (3.11 here) has no TLS and is left out.
+#
 # Usage: bench/http.sh [BUILD_DIR]      (default ./build, else .)
 # Knobs: ROUNDS=3 DURATION=5 CONNECTIONS=100 SERVERS="ss nginx python"
 #        SS_FLAGS="..." (extra ss-http-server flags) OUT=dir (default /tmp/ss-http-bench.*)
@@ -26,7 +33,8 @@ SSH=$BUILD/servers/ss-http-server
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-100}
-SERVERS=${SERVERS:-ss nginx python}
+TLS=${TLS:-0}
+if [ "$TLS" = 1 ]; then SERVERS=${SERVERS:-ss nginx}; SCHEME=https; else SERVERS=${SERVERS:-ss nginx python}; SCHEME=http; fi
 SS_FLAGS=${SS_FLAGS:-}
 OUT=${OUT:-$(mktemp -d /tmp/ss-http-bench.XXXXXX)}
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
@@ -48,6 +56,13 @@ head -c $((1024 * 1024)) /dev/urandom > "$ROOT/1m.bin"
 # reported and a run with any is marked).
 chmod 755 "$OUT" "$ROOT"
 chmod 644 "$ROOT"/*.bin
+TLS_FLAGS=()
+if [ "$TLS" = 1 ]; then
+  openssl ecparam -name prime256v1 -genkey -noout -out "$OUT/key.pem"
+  openssl req -new -x509 -key "$OUT/key.pem" -out "$OUT/cert.pem" -days 2 -subj /CN=localhost 2>/dev/null
+  chmod 644 "$OUT/key.pem" "$OUT/cert.pem"
+  TLS_FLAGS=(--tls-cert "$OUT/cert.pem" --tls-key "$OUT/key.pem")
+fi
 
 SPID=
 cleanup () {
@@ -86,12 +101,13 @@ start () {
   case $name in
     ss)
       # shellcheck disable=SC2086
-      setsid "$SSH" -b 127.0.0.1 -d "$ROOT" -p "$proto" --max-workers=200 $SS_FLAGS "$PORT" \
+      setsid "$SSH" -b 127.0.0.1 -d "$ROOT" -p "$proto" --max-workers=200 "${TLS_FLAGS[@]}" $SS_FLAGS "$PORT" \
         > "$OUT/ss.out" 2> /dev/null &
       ;;
     nginx)
       sed -e "s|@PORT@|$PORT|" -e "s|@ROOT@|$ROOT|" -e "s|@OUT@|$OUT|g" -e "s|@KEEPALIVE@|$keep|" \
         "$SRC/bench/nginx-http.conf" > "$OUT/nginx.conf"
+      [ "$TLS" = 1 ] && sed -i "s|^\( *\)listen 127.0.0.1:$PORT;|\1listen 127.0.0.1:$PORT ssl;\n\1ssl_certificate $OUT/cert.pem;\n\1ssl_certificate_key $OUT/key.pem;\n\1ssl_protocols TLSv1.2 TLSv1.3;\n\1ssl_session_tickets off;\n\1ssl_session_cache off;|" "$OUT/nginx.conf"
       setsid "$NGINX" -c "$OUT/nginx.conf" -p "$OUT" > /dev/null 2>> "$OUT/nginx.err" &
       ;;
     python)
@@ -100,7 +116,7 @@ start () {
   esac
   SPID=$!
   for _ in $(seq 100); do
-    if curl -s -o /dev/null "http://127.0.0.1:$PORT/1k.bin" 2>/dev/null; then return 0; fi
+    if curl -s -k -o /dev/null "$SCHEME://127.0.0.1:$PORT/1k.bin" 2>/dev/null; then return 0; fi
     sleep 0.05
   done
   echo "  $name did not start" >&2
@@ -114,7 +130,7 @@ measure () {
   start "$name" "$mode" || { echo "$round $name $mode $file - - -" >> "$RESULTS"; return; }
   [ "$mode" = close ] && hdr=(-H "Connection: close")
   before=$(session_ticks)
-  out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "${hdr[@]}" "http://127.0.0.1:$PORT/$file" 2>&1)
+  out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "${hdr[@]}" "$SCHEME://127.0.0.1:$PORT/$file" 2>&1)
   after=$(session_ticks)
   cleanup
   rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<< "$out")
@@ -129,7 +145,7 @@ measure () {
   printf '  %-7s %-9s %-7s %10s req/s  %6s us CPU/req  %s\n' "$name" "$mode" "$file" "${rps:--}" "$cpu_us" "${errors:-}"
 }
 
-echo "== machine: $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), wrk -t2 -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds"
+echo "== machine: $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), wrk -t2 -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds, $SCHEME"
 echo "   ss-http-server flags: --max-workers=200 ${SS_FLAGS:-(none)}; nginx $("$NGINX" -v 2>&1 | sed 's/.*\///'); $(python3 --version)"
 for round in $(seq "$ROUNDS"); do
   echo "== round $round"
