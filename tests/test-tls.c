@@ -43,8 +43,12 @@ recording_handle_error (SsServer *server, SsRequest *request, const GError *erro
   if (errors_seen == NULL)
     errors_seen = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
   g_ptr_array_add (errors_seen, g_error_copy (error));
+  /* super(): the log line, under the lock. GLib 2.74's default log writer
+   * calls localtime(), whose static buffer and tzset state two workers
+   * logging at once race on (ThreadSanitizer: the truncated-hello and
+   * reload cases, each refusing two clients at once). */
+  ss_tcp_server_class.handle_error (server, request, error);
   pthread_mutex_unlock (&errors_lock);
-  ss_tcp_server_class.handle_error (server, request, error); /* super(): the log line */
 }
 
 static const SsServerClass recording_tcp_class = {
