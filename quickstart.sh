@@ -17,8 +17,9 @@ set -euo pipefail
 
 cd "$(dirname "$0")"
 
+# gtk-doc-tools and libglib2.0-doc: make docs (the API reference, linked to GLib's).
 PACKAGES=(build-essential autoconf automake libtool pkg-config libglib2.0-dev check
-          python3 valgrind clang libclang-rt-dev gnuplot-nox
+          python3 valgrind clang libclang-rt-dev gnuplot-nox gtk-doc-tools libglib2.0-doc
           # TLS: GnuTLS (the library's backend), openssl (the test certificates and
           # s_client), libssl-dev (the OpenSSL side of bench/tls-libs.sh)
           libgnutls28-dev openssl libssl-dev

@@ -1,4 +1,8 @@
-/* signals.h: stop a server cleanly on SIGINT / SIGTERM.
+/**
+ * SECTION:signals
+ * @title: signals.h
+ * @short_description: stop a server cleanly on SIGINT / SIGTERM
+ * @include: socketserver/socketserver.h
  *
  * The watch installs a SIGINT/SIGTERM handler that only writes a byte to a
  * pipe; a watcher thread reads it and asks the server to shut down, as
@@ -18,6 +22,9 @@
  * signal pending until the watch exists gets it now) and re-blocks them in
  * ss_signal_watch_free if they were blocked before. System calls that a
  * signal interrupts are restarted (SA_RESTART) where the kernel can.
+ *
+ * Python's counterpart is the KeyboardInterrupt a program catches around
+ * `serve_forever`.
  */
 #pragma once
 
@@ -29,22 +36,62 @@ G_BEGIN_DECLS
 
 typedef struct _SsSignalWatch SsSignalWatch;
 
-/* Returns: (transfer full): a watch to pass to ss_signal_watch_free after
- * serve_forever has returned, in the process that created it (a forked
- * child has no watcher thread: it must not free the parent's watch). At
- * most 16 watches may be alive in a process. */
+/**
+ * SsSignalWatch:
+ *
+ * An opaque watch for SIGINT and SIGTERM.
+ */
+
+/**
+ * ss_server_shutdown_on_signals:
+ * @server: the server to shut down
+ * @error: return location for a #GError, or %NULL
+ *
+ * Starts a watch: the first SIGINT or SIGTERM asks @server to shut down.
+ * At most 16 watches may be alive in a process (a 17th fails with
+ * %SS_ERROR_NO_RESOURCES); failing to make the pipe or the watcher thread
+ * gives the errno's code.
+ *
+ * Returns: (transfer full) (nullable): a watch to pass to
+ *   ss_signal_watch_free() after serve_forever has returned, in the
+ *   process that created it (a forked child has no watcher thread: it
+ *   must not free the parent's watch); %NULL with @error set
+ */
 SS_API SsSignalWatch *ss_server_shutdown_on_signals (SsServer *server, GError **error);
 
-/* The signal that stopped the server, or 0. */
+/**
+ * ss_signal_watch_signal:
+ * @watch: a watch
+ *
+ * Which signal asked for the shutdown: 0 tells `main` that something
+ * else (ss_server_shutdown()) stopped the server.
+ *
+ * Returns: the signal that stopped the server, or 0
+ */
 SS_API int ss_signal_watch_signal (SsSignalWatch *watch);
 
-/* Stops watching and puts the program's dispositions back; never shuts
- * the server down. */
+/**
+ * ss_signal_watch_free:
+ * @watch: (transfer full) (nullable): a watch
+ *
+ * Stops watching and puts the program's dispositions back; never shuts
+ * the server down.
+ */
 SS_API void ss_signal_watch_free (SsSignalWatch *watch);
 
-/* serve_forever until SIGINT or SIGTERM (or ss_server_shutdown): the
- * watch above around one serve_forever, for a program's main(), where
- * Python's would catch KeyboardInterrupt. */
+/**
+ * ss_server_serve_until_signalled:
+ * @server: a bound and activated server
+ * @poll_interval: as for ss_server_serve_forever()
+ * @error: return location for a #GError, or %NULL
+ *
+ * serve_forever until SIGINT or SIGTERM (or ss_server_shutdown()): the
+ * watch above around one serve_forever, for a program's `main`, where
+ * Python's would catch KeyboardInterrupt.
+ *
+ * Returns: what ss_server_serve_forever() returns; %FALSE with @error
+ *   when the watch could not be made
+ */
 SS_API gboolean ss_server_serve_until_signalled (SsServer *server, double poll_interval, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsSignalWatch, ss_signal_watch_free)

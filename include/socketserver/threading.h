@@ -1,4 +1,8 @@
-/* threading.h: a thread per request (Python's ThreadingMixIn).
+/**
+ * SECTION:threading
+ * @title: threading.h
+ * @short_description: a thread per request (Python's ThreadingMixIn)
+ * @include: socketserver/socketserver.h
  *
  * Finished threads are not retained (Python's bpo-37193 leak): each
  * request thread is detached, the strategy keeps only a count of running
@@ -18,7 +22,7 @@
  * block_on_close, waits for the other non-daemon request threads -- never
  * for the calling one. Free the server (ss_server_free, which waits for
  * every request thread) after serve_forever returns, not from a handler.
- * A handler may end its thread with pthread_exit() (Python's SystemExit):
+ * A handler may end its thread with `pthread_exit` (Python's SystemExit):
  * the request is still shut down, the thread counted out, and
  * handle_error is not called.
  */
@@ -30,20 +34,54 @@
 
 G_BEGIN_DECLS
 
-/* Returns: (transfer full). daemon_threads FALSE, block_on_close TRUE. */
+/**
+ * ss_threading_strategy_new:
+ *
+ * Python's ThreadingMixIn: daemon_threads %FALSE, block_on_close %TRUE.
+ *
+ * Returns: (transfer full): give it to ss_server_new()
+ */
 SS_API SsStrategy *ss_threading_strategy_new (void);
 
-/* Python's daemon_threads: when TRUE, server_close does not wait for running
- * request threads (they are detached; the process may exit under them). */
+/**
+ * ss_threading_strategy_set_daemon_threads:
+ * @strategy: a threading strategy
+ * @daemon_threads: the value
+ *
+ * Python's daemon_threads: when %TRUE, server_close does not wait for
+ * running request threads (they are detached; the process may exit under
+ * them). Set before serving.
+ */
 SS_API void ss_threading_strategy_set_daemon_threads (SsStrategy *strategy, gboolean daemon_threads);
 
-/* Python's block_on_close: when TRUE (default) server_close waits for every
- * non-daemon request thread. */
+/**
+ * ss_threading_strategy_set_block_on_close:
+ * @strategy: a threading strategy
+ * @block_on_close: the value
+ *
+ * Python's block_on_close: when %TRUE (default) server_close waits for
+ * every non-daemon request thread. Set before serving.
+ */
 SS_API void ss_threading_strategy_set_block_on_close (SsStrategy *strategy, gboolean block_on_close);
 
-/* Request threads running now (for tests and monitoring). */
+/**
+ * ss_threading_strategy_active_threads:
+ * @strategy: a threading strategy
+ *
+ * For tests and monitoring; safe from any thread.
+ *
+ * Returns: the request threads running now
+ */
 SS_API guint ss_threading_strategy_active_threads (SsStrategy *strategy);
 
+/**
+ * ss_is_threading_strategy:
+ * @strategy: a strategy
+ *
+ * Whether @strategy is the threading one (Python's isinstance check).
+ *
+ * Returns: whether @strategy was made by ss_threading_strategy_new()
+ */
 SS_API gboolean ss_is_threading_strategy (const SsStrategy *strategy);
 
 G_END_DECLS

@@ -1,4 +1,8 @@
-/* threadpool.h: the dynamic thread pool (the 2008 ThreadPoolingMixIn).
+/**
+ * SECTION:threadpool
+ * @title: threadpool.h
+ * @short_description: the dynamic thread pool (the 2008 ThreadPoolingMixIn)
+ * @include: socketserver/socketserver.h
  *
  * Parameters keep the post's names and defaults: min_workers 5,
  * max_workers 100, min_spare_workers 5. min_workers start when the server
@@ -28,7 +32,7 @@
  * with REJECT and a max_queue, one extra thread takes the connections that
  * arrive while every one of max_workers is busy, queues up to max_queue of
  * them and rejects the rest at once. (A pool worker handing a request over
- * itself -- a user's process_request calling super() -- never blocks: it
+ * itself -- a user's process_request calling `super` -- never blocks: it
  * takes the request next.)
  *
  * Closing from inside a handler: server_close (ss_server_server_close)
@@ -42,7 +46,7 @@
  * returns. ss_server_free from inside a handler is refused (a critical;
  * nothing is freed).
  *
- * A handler that ends its thread with pthread_exit() (the nearest C
+ * A handler that ends its thread with `pthread_exit` (the nearest C
  * meaning of Python's SystemExit in a request thread): its request is
  * still shut down, handle_error is not called, the worker is counted out
  * (and replaced when the pool would fall below min_workers), and
@@ -54,6 +58,9 @@
  * set the handler class's timeout to bound it. The pool never runs more
  * than max_workers requests at once; with a bounded max_queue the memory
  * held by waiting requests is bounded too.
+ *
+ * The pool is not in Python's standard library: it is the
+ * ThreadPoolingMixIn of a 2008 python-list post, whose names it keeps.
  */
 #pragma once
 
@@ -63,59 +70,167 @@
 
 G_BEGIN_DECLS
 
+/**
+ * SS_THREAD_POOL_DEFAULT_MIN_WORKERS:
+ *
+ * The post's min_workers: 5.
+ */
 #define SS_THREAD_POOL_DEFAULT_MIN_WORKERS       5
+/**
+ * SS_THREAD_POOL_DEFAULT_MAX_WORKERS:
+ *
+ * The post's max_workers: 100.
+ */
 #define SS_THREAD_POOL_DEFAULT_MAX_WORKERS       100
+/**
+ * SS_THREAD_POOL_DEFAULT_MIN_SPARE_WORKERS:
+ *
+ * The post's min_spare_workers: 5.
+ */
 #define SS_THREAD_POOL_DEFAULT_MIN_SPARE_WORKERS 5
-#define SS_THREAD_POOL_GROW_THRESHOLD            3   /* queued requests before a worker is added */
-/* max_queue of a datagram server that did not set one. */
+/**
+ * SS_THREAD_POOL_GROW_THRESHOLD:
+ *
+ * Queued requests before a worker is added: 3.
+ */
+#define SS_THREAD_POOL_GROW_THRESHOLD            3
+/**
+ * SS_THREAD_POOL_DEFAULT_DATAGRAM_MAX_QUEUE:
+ *
+ * max_queue of a datagram server that did not set one: 64.
+ */
 #define SS_THREAD_POOL_DEFAULT_DATAGRAM_MAX_QUEUE 64
 
-/* What the pool does with a request handed over while max_queue are
- * waiting (see the top of this file). */
+/**
+ * SsOverloadPolicy:
+ * @SS_OVERLOAD_BLOCK: wait for a free slot: the kernel holds the rest
+ * @SS_OVERLOAD_REJECT: shut it down at once, counted as rejected
+ *
+ * What the pool does with a request handed over while max_queue are
+ * waiting (see the top of this section).
+ */
 typedef enum {
-  SS_OVERLOAD_BLOCK,   /* wait for a free slot: the kernel holds the rest */
-  SS_OVERLOAD_REJECT,  /* shut it down at once, counted as rejected */
+  SS_OVERLOAD_BLOCK,
+  SS_OVERLOAD_REJECT,
 } SsOverloadPolicy;
 
-/* Returns: (transfer full). Fails (NULL, @error) when min > max, max == 0,
- * or no fd is left for the pool's two eventfds. */
+/**
+ * ss_thread_pool_strategy_new:
+ * @min_workers: workers kept at least (the post's default 5)
+ * @max_workers: workers at most (100)
+ * @min_spare_workers: idle workers kept at least (5)
+ * @error: return location for a #GError, or %NULL
+ *
+ * The post's ThreadPoolingMixIn as a strategy.
+ *
+ * Returns: (transfer full) (nullable): the strategy; %NULL with @error
+ *   when min &gt; max or max == 0 (%SS_ERROR_INVALID_ARGUMENT), or no fd is
+ *   left for the pool's two eventfds (the errno's code)
+ */
 SS_API SsStrategy *ss_thread_pool_strategy_new (guint min_workers, guint max_workers,
                                          guint min_spare_workers, GError **error);
 
-/* Python's init_thread_pool(): change the limits before serving. */
+/**
+ * ss_thread_pool_strategy_set_limits:
+ * @strategy: a thread pool strategy
+ * @min_workers: workers kept at least
+ * @max_workers: workers at most
+ * @min_spare_workers: idle workers kept at least
+ * @error: return location for a #GError, or %NULL
+ *
+ * The post's `init_thread_pool`: change the limits before serving.
+ * (While serving, raised limits spawn the missing workers at once;
+ * workers above a lowered max_workers retire after their next request.)
+ * Thread-safe.
+ *
+ * Returns: %TRUE; %FALSE with %SS_ERROR_INVALID_ARGUMENT, nothing
+ *   changed, when min &gt; max or max == 0
+ */
 SS_API gboolean ss_thread_pool_strategy_set_limits (SsStrategy *strategy, guint min_workers,
                                              guint max_workers, guint min_spare_workers,
                                              GError **error);
 
-/* The limits in force; any pointer may be NULL. */
+/**
+ * ss_thread_pool_strategy_get_limits:
+ * @strategy: a thread pool strategy
+ * @min_workers: (out) (optional): min_workers
+ * @max_workers: (out) (optional): max_workers
+ * @min_spare_workers: (out) (optional): min_spare_workers
+ *
+ * The limits in force; any pointer may be %NULL. Thread-safe.
+ */
 SS_API void ss_thread_pool_strategy_get_limits (SsStrategy *strategy, guint *min_workers,
                                                 guint *max_workers, guint *min_spare_workers);
 
-/* block_on_close (default TRUE): server_close lets queued and running
- * requests finish before joining the workers; FALSE drops queued ones
- * (shut down unprocessed) and still joins every worker. */
+/**
+ * ss_thread_pool_strategy_set_block_on_close:
+ * @strategy: a thread pool strategy
+ * @block_on_close: the value
+ *
+ * Python's block_on_close (default %TRUE): server_close lets queued and
+ * running requests finish before joining the workers; %FALSE drops
+ * queued ones (shut down unprocessed) and still joins every worker.
+ */
 SS_API void ss_thread_pool_strategy_set_block_on_close (SsStrategy *strategy, gboolean block_on_close);
 
-/* The hand-off queue's bound: 0 = unbounded. Setting it (0 included)
- * replaces the datagram default. Set before serving: the REJECT policy's
- * extra accepting thread starts with serve_forever. */
+/**
+ * ss_thread_pool_strategy_set_max_queue:
+ * @strategy: a thread pool strategy
+ * @max_queue: the hand-off queue's bound: 0 = unbounded
+ *
+ * Setting it (0 included) replaces the datagram default. Set before
+ * serving: the REJECT policy's extra accepting thread starts with
+ * serve_forever. No Python counterpart (Python's pool, the post's, is
+ * unbounded).
+ */
 SS_API void ss_thread_pool_strategy_set_max_queue (SsStrategy *strategy, guint max_queue);
 
-/* What happens to a request handed over while the queue is full
- * (default SS_OVERLOAD_BLOCK). Set before serving, as max_queue. */
+/**
+ * ss_thread_pool_strategy_set_overload_policy:
+ * @strategy: a thread pool strategy
+ * @policy: the policy
+ *
+ * What happens to a request handed over while the queue is full (default
+ * %SS_OVERLOAD_BLOCK). Set before serving, as max_queue.
+ */
 SS_API void ss_thread_pool_strategy_set_overload_policy (SsStrategy *strategy,
                                                          SsOverloadPolicy policy);
 
-/* Blocks until the queue is empty and no worker is busy (Python's
- * Queue.join() that the post's server_close used). */
+/**
+ * ss_thread_pool_strategy_join:
+ * @strategy: a thread pool strategy
+ *
+ * Blocks until the queue is empty and no worker is busy (Python's
+ * Queue.join that the post's server_close used). Not from a pool
+ * worker: it would wait for itself.
+ */
 SS_API void ss_thread_pool_strategy_join (SsStrategy *strategy);
 
-/* Python's init_thread_pool(min, max, min_spare) on the server: only for a
- * server whose strategy is a thread pool; fails with
- * SS_ERROR_INVALID_ARGUMENT otherwise or when the numbers do not fit. */
+/**
+ * ss_server_init_thread_pool:
+ * @server: a server whose strategy is a thread pool
+ * @min_workers: workers kept at least
+ * @max_workers: workers at most
+ * @min_spare_workers: idle workers kept at least
+ * @error: return location for a #GError, or %NULL
+ *
+ * The post's self.init_thread_pool(min, max, min_spare) on the server:
+ * ss_thread_pool_strategy_set_limits() on its strategy.
+ *
+ * Returns: %TRUE; %FALSE with %SS_ERROR_INVALID_ARGUMENT when the
+ *   server's strategy is not a thread pool or the numbers do not fit
+ */
 SS_API gboolean ss_server_init_thread_pool (SsServer *server, guint min_workers, guint max_workers,
                                             guint min_spare_workers, GError **error);
 
+/**
+ * ss_is_thread_pool_strategy:
+ * @strategy: a strategy
+ *
+ * Whether @strategy is a thread pool.
+ *
+ * Returns: %TRUE for one made by ss_thread_pool_strategy_new()
+ */
 SS_API gboolean ss_is_thread_pool_strategy (const SsStrategy *strategy);
 
 G_END_DECLS
