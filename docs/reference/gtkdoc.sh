@@ -23,7 +23,7 @@
 #     per header, named after it), so a symbol added to a header is in the
 #     reference -- and must be documented -- without a list to keep.
 #     Names beginning with ss__/SS__ are internal (Private).
-#  3. Every SS_API name the preprocessor sees in socketserver.h (as
+#  3. Every SS_API name the preprocessor sees in the headers (as
 #     tests/test-symbols.sh counts them) must be one gtkdoc-scan found.
 #  4. gtkdoc-mkdb, gtkdoc-mkhtml, gtkdoc-fixxref (links to GLib's reference,
 #     Debian's libglib2.0-doc); any line a tool prints fails the build.
@@ -149,7 +149,7 @@ done
 
 # 3. What the library exports, by the preprocessor, against what the scanner saw.
 # shellcheck disable=SC2086
-echo '#include <socketserver/socketserver.h>' \
+for h in "$HEADERS_DIR"/*.h; do echo "#include <socketserver/${h##*/}>"; done \
   | $CC -E -P -x c -I"$SRCDIR/include" $GLIB_CFLAGS -D'SS_API=SS_EXPORTED_DECLARATION' - \
   | tr '\n' ' ' | sed 's/;/;\n/g' | grep 'SS_EXPORTED_DECLARATION' \
   | sed -e 's/.*SS_EXPORTED_DECLARATION//' -e 's/(.*//' -e 's/;.*//' -e 's/\[.*//' \
