@@ -395,6 +395,15 @@ typedef struct {
  * @ranges: beyond Python: SimpleHTTPRequestHandler answers Range requests
  *   (206, 416, Accept-Ranges: bytes). %FALSE serves whole files as Python
  *   does.
+ * @park_idle: beyond Python: between two requests of a kept connection
+ *   (and before the first), when nothing of the next request has
+ *   arrived, hand the connection back to the strategy
+ *   (ss_server_park_request(), with keepalive_timeout as its timeout) so
+ *   that an idle connection holds no worker; the thread pool can, other
+ *   strategies go on waiting inline. The next request then runs in a new
+ *   handler instance: a class that keeps per-connection state in its
+ *   instance, as a Python handler may in self, leaves this %FALSE.
+ *   BaseHTTPRequestHandler: %FALSE; SimpleHTTPRequestHandler: %TRUE.
  *
  * An HTTP handler class: a handler class with the slots of Python's
  * BaseHTTPRequestHandler (and SimpleHTTPRequestHandler) after it, and
@@ -449,15 +458,6 @@ struct _SsHTTPHandlerClass {
   const char *directory;
   const SsHTTPExtension *extensions_map;
   gboolean ranges;
-  /* Beyond Python: between two requests of a kept connection (and before
-   * the first), when nothing of the next request has arrived, hand the
-   * connection back to the strategy (ss_server_park_request, with
-   * keepalive_timeout as its timeout) so that an idle connection holds no
-   * worker; the thread pool can, other strategies go on waiting inline.
-   * The next request then runs in a new handler instance: a class that
-   * keeps per-connection state in its instance, as a Python handler may
-   * in self, leaves this FALSE. BaseHTTPRequestHandler: FALSE;
-   * SimpleHTTPRequestHandler: TRUE. */
   gboolean park_idle;
 };
 
