@@ -15,7 +15,9 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -283,6 +285,51 @@ START_TEST (test_concurrent_server_close_once)
 }
 END_TEST
 
+/* A program that creates the server, forks a child to serve it and frees
+ * its own copy in the parent (Python's "fork, then the child serves").
+ * The parent's free runs server_close and with it shutdown, which sets the
+ * server's wake eventfd -- one object shared with the child. The child's
+ * serve_forever must still accept: before the fix its poll saw the wake
+ * readable on every pass, skipped accept and spun (ss-bench
+ * --server=forking served 0 replies in 3 s this way). */
+START_TEST (test_parent_free_after_fork_leaves_child_serving)
+{
+  GError *error = NULL;
+  SsServer *server = ss_tcp_server_new ("127.0.0.1:0", &ss_stream_echo_handler_class, NULL, &error);
+  SsAddress address;
+  struct timeval tv = { .tv_sec = 5 };
+  char line[16] = { 0 };
+  int fd, status;
+  ssize_t n;
+  pid_t pid;
+
+  ck_assert_msg (server != NULL, "%s", error ? error->message : "");
+  address = server->server_address;
+  pid = fork ();
+  ck_assert_int_ge (pid, 0);
+  if (pid == 0)
+    {
+      ss_server_serve_forever (server, 0.5, NULL);
+      _exit (0);
+    }
+  ss_server_free (server);   /* the parent's copy: closes its fd, sets the shared wake */
+
+  fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge (fd, 0);
+  ck_assert_int_eq (setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+  ck_assert_int_eq (connect (fd, (const struct sockaddr *) &address.storage, address.len), 0);
+  test_send_all (fd, "ping\n", 5);
+  do
+    n = recv (fd, line, sizeof line - 1, MSG_WAITALL);
+  while (n < 0 && errno == EINTR);
+  close (fd);
+  kill (pid, SIGKILL);
+  waitpid (pid, &status, 0);
+  ck_assert_msg (n == 5 && strcmp (line, "ping\n") == 0,
+                 "the child served nothing in 5 s (recv: %zd, %s)", n, n < 0 ? g_strerror (errno) : line);
+}
+END_TEST
+
 static Suite *
 lifetime_suite (void)
 {
@@ -299,6 +346,7 @@ lifetime_suite (void)
   suite_add_tcase (s, datagram);
 
   tcase_add_test (close, test_concurrent_server_close_once);
+  tcase_add_test (close, test_parent_free_after_fork_leaves_child_serving);
   suite_add_tcase (s, close);
   return s;
 }

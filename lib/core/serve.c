@@ -173,6 +173,21 @@ ss_server_handle_pending (SsServer *server, guint max)
   return taken;
 }
 
+/* The wake fd is readable but no shutdown was asked in this process: a
+ * wake with nothing to do, such as one set before a fork by the parent's
+ * copy of this server (an eventfd is one object shared across fork(): a
+ * program that creates the server, forks and frees its own copy in the
+ * parent sets it). Left set, it would make every poll return at once and
+ * the loop spin without accepting. Cleared, then the loop looks at the
+ * flag again before it waits, so a shutdown that raced the clear is not
+ * lost. */
+static void
+clear_idle_wake (SsServer *server)
+{
+  if (!ss__server_shutdown_requested (server))
+    ss__server_wake_reset (server);
+}
+
 /* The loop when the serving thread accepts (sync, threading, forking). */
 static gboolean
 accept_loop (SsServer *server, double poll_interval, GError **error)
@@ -190,6 +205,8 @@ accept_loop (SsServer *server, double poll_interval, GError **error)
         }
       if (r == 1 && fd >= 0)
         ss_server_handle_pending (server, SS_ACCEPT_BATCH);
+      else if (r == -1)
+        clear_idle_wake (server);
       ss_server_service_actions (server);
     }
   return TRUE;
@@ -205,7 +222,8 @@ delegated_loop (SsServer *server, double poll_interval, GError **error)
     return FALSE;
   while (!ss__server_shutdown_requested (server))
     {
-      wait_fds (server, -1, TRUE, poll_interval);
+      if (wait_fds (server, -1, TRUE, poll_interval) == -1)
+        clear_idle_wake (server);
       ss_server_service_actions (server);
     }
   strategy->ops->stop_serving (strategy, server);
