@@ -12,13 +12,21 @@
  * once), and the server closes it (the client reads EOF or a reset, never
  * waits past 10 s). ASan/UBSan watch the rest.
  *
+ * Each client binds a source address of its own in 127.0.0.0/8 (the port
+ * still chosen at connect()): the client closes first, so each connection
+ * leaves a TIME_WAIT on its 4-tuple, and at thousands of connections a
+ * second one source address runs out of ephemeral ports (connect() fails
+ * with EADDRNOTAVAIL), the sooner after a test suite has filled the table.
+ *
  * The certificate comes from tests/tls-certs.sh, run once at start into
  * a temporary folder ($SS_SRCDIR, or the source tree this was built from).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +39,41 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize (int *argc, char ***argv);
 
 #define CHECK(cond) do { if (!(cond)) abort (); } while (0)
+/* A failed system call says which and why before it aborts. */
+#define CHECK_ERRNO(cond, what) \
+  do { if (!(cond)) { perror (what); abort (); } } while (0)
 
 static SsServer *server;
 static guint64 refused;
+
+/* A socket connected to the server from 127.0.0.2-127.0.0.254 in turn. */
+static int
+connect_client (void)
+{
+  static guint32 next_host;
+  struct sockaddr_in local = { .sin_family = AF_INET };
+  int one = 1;
+  int attempt;
+  int fd;
+
+  fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  CHECK_ERRNO (fd >= 0, "socket");
+  CHECK_ERRNO (setsockopt (fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) == 0,
+               "setsockopt IP_BIND_ADDRESS_NO_PORT");
+  local.sin_addr.s_addr = htonl (0x7f000002u + next_host);
+  next_host = (next_host + 1) % 253;
+  CHECK_ERRNO (bind (fd, (const struct sockaddr *) &local, sizeof local) == 0, "bind 127.0.0.x:0");
+  /* Should every port of this source still be in TIME_WAIT, wait for the
+   * kernel to free one (bounded: 10 s) rather than report a crash. */
+  for (attempt = 0;; attempt++)
+    {
+      if (connect (fd, (const struct sockaddr *) &server->server_address.storage,
+                   server->server_address.len) == 0)
+        return fd;
+      CHECK_ERRNO (errno == EADDRNOTAVAIL && attempt < 1000, "connect to the TLS server");
+      g_usleep (10000);
+    }
+}
 
 static void
 quiet_handle_error (SsServer *self, SsRequest *request, const GError *error)
@@ -88,10 +128,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (size > 16384)
     return 0; /* the socket buffer takes it at once */
   ss_server_get_stats (server, &before);
-  fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  CHECK (fd >= 0);
-  CHECK (connect (fd, (const struct sockaddr *) &server->server_address.storage,
-                  server->server_address.len) == 0);
+  fd = connect_client ();
   if (size > 0)
     CHECK (send (fd, data, size, MSG_NOSIGNAL) == (ssize_t) size);
   shutdown (fd, SHUT_WR);
