@@ -129,6 +129,17 @@ END_TEST
 
 /* ------------------------------------------------------------ servers */
 
+/* The pool's cases fork children beside allocating test threads, which
+ * deadlocks GCC 12's sanitizer allocators (helpers.h): SKIP there.
+ * test-programs runs the pool in ss-echo, a process of its own, in those
+ * builds too. */
+#define SKIP_POOL_UNDER_SANITIZER()                                                  \
+  do {                                                                               \
+    if (test_fork_unsafe_sanitizer ())                                               \
+      TEST_SKIP ("process pool case in a sanitizer build (fork beside allocating "   \
+                 "threads, helpers.h)");                                             \
+  } while (0)
+
 typedef struct {
   SsStreamRequestHandler base;   /* the base, first member */
   gboolean failed;
@@ -335,6 +346,7 @@ log_teardown (void)
 
 START_TEST (test_echo_every_transport)
 {
+  SKIP_POOL_UNDER_SANITIZER ();
   const char *transport = test_transports[_i];
   gboolean stream = !g_str_equal (transport, "udp") && !g_str_equal (transport, "unix-dgram");
   SsServer *server = new_pool_server (NULL, transport,
@@ -365,6 +377,7 @@ END_TEST
  * they are gone. */
 START_TEST (test_grow_and_shrink)
 {
+  SKIP_POOL_UNDER_SANITIZER ();
   SsServer *server = new_pool_server (NULL, "tcp", &pool_handler_class, 2, 40, 2, 4);
   TestServer *ts = test_server_start (server);
   int fds[30];
@@ -407,6 +420,7 @@ END_TEST
  * stats' spawned counter. */
 START_TEST (test_spawn_rate_doubles)
 {
+  SKIP_POOL_UNDER_SANITIZER ();
   SsServer *server = new_pool_server (NULL, "tcp", &pool_handler_class, 1, 64, 1, 1);
   SsStrategy *strategy = server->strategy;
   TestServer *ts;
@@ -454,6 +468,7 @@ END_TEST
 
 START_TEST (test_max_workers_logged_once)
 {
+  SKIP_POOL_UNDER_SANITIZER ();
   SsServer *server;
   TestServer *ts;
   int fds[5];
@@ -505,6 +520,7 @@ two_recycled (gpointer data)
 
 START_TEST (test_recycle_after_max_requests)
 {
+  SKIP_POOL_UNDER_SANITIZER ();
   SsServer *server = new_pool_server (NULL, "tcp", &pool_handler_class, 1, 1, 1, 1);
   g_autoptr (GHashTable) pids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   TestServer *ts;
@@ -556,6 +572,7 @@ crash_counted (gpointer data)
 
 START_TEST (test_crashed_child_replaced)
 {
+  SKIP_POOL_UNDER_SANITIZER ();
   SsServer *server;
   TestServer *ts;
   Want two = { NULL, 2 };
@@ -593,6 +610,7 @@ END_TEST
 
 START_TEST (test_foreign_child_not_reaped)
 {
+  SKIP_POOL_UNDER_SANITIZER ();
   pid_t foreign = fork ();
   SsServer *server;
   TestServer *ts;
@@ -669,6 +687,7 @@ read_hook_line (char line[64], const char *what)
 
 START_TEST (test_hooks_in_child)
 {
+  SKIP_POOL_UNDER_SANITIZER ();
   SsServer *server = new_pool_server (&hook_server_class, "tcp", &pool_handler_class, 1, 1, 1, 1);
   TestServer *ts;
   GString *got;
@@ -711,6 +730,7 @@ END_TEST
 
 START_TEST (test_verify_request_in_child)
 {
+  SKIP_POOL_UNDER_SANITIZER ();
   SsServer *server = new_pool_server (&hook_server_class, "tcp", &pool_handler_class, 1, 2, 1, 1);
   TestServer *ts;
   GString *got;
@@ -736,6 +756,7 @@ END_TEST
 
 START_TEST (test_close_waits_for_busy_child)
 {
+  SKIP_POOL_UNDER_SANITIZER ();
   SsServer *server = new_pool_server (NULL, "tcp", &pool_handler_class, 2, 4, 1, 2);
   TestServer *ts = test_server_start (server);
   g_autofree char *line = NULL;
@@ -765,6 +786,7 @@ END_TEST
 
 START_TEST (test_handle_request_runs_inline)
 {
+  SKIP_POOL_UNDER_SANITIZER ();
   SsServer *server = new_pool_server (NULL, "tcp", &pool_handler_class, 2, 4, 1, 2);
   GError *error = NULL;
   int fd = test_connect (server);
@@ -822,15 +844,6 @@ make_suite (void)
   tcase_add_test (tc, test_policy_limits);
   tcase_add_test (tc, test_bad_limits);
   suite_add_tcase (s, tc);
-
-  if (test_fork_unsafe_sanitizer ())
-    {
-      /* The children fork beside allocating test threads, which deadlocks
-       * GCC 12's sanitizer allocators (helpers.h); test-programs runs the
-       * pool in ss-echo, a process of its own, in these builds too. */
-      g_print ("test-preforking: pool cases skipped in a sanitizer build (see helpers.h)\n");
-      return s;
-    }
 
   tc = tcase_create ("/preforking/pool");
   tcase_set_timeout (tc, 60);
