@@ -313,6 +313,33 @@ batch_for (SsPreforkingStrategy *self, guint64 taken)
   return (guint) MIN ((guint64) ACCEPT_BATCH, self->max_requests - taken);
 }
 
+/* A word from the parent waits on the control socket (not read here). */
+static gboolean
+told_to_leave (int control_fd)
+{
+  struct pollfd pfd = { .fd = control_fd, .events = POLLIN };
+
+  return interrupted || (poll (&pfd, 1, 0) == 1 && pfd.revents != 0);
+}
+
+/* Up to @max connections, one at a time, looking at the control socket
+ * after each: a child told to stop while it served one takes no other (a
+ * drain shuts the listening socket down then, and an accept on it would
+ * fail). One poll(0) per request, next to an accept and a handler. */
+static guint
+take_batch (SsServer *server, int control_fd, guint max)
+{
+  guint n = 0;
+
+  while (n < max && ss_server_handle_pending (server, 1) == 1)
+    {
+      n++;
+      if (told_to_leave (control_fd))
+        break;
+    }
+  return n;
+}
+
 void
 ss__prefork_child_main (SsPreforkingStrategy *self, guint slot, int control_fd)
 {
@@ -361,7 +388,7 @@ ss__prefork_child_main (SsPreforkingStrategy *self, guint slot, int control_fd)
 
       set_state (entry, SS_PREFORK_SLOT_BUSY);
       start = g_get_monotonic_time ();
-      n = ss_server_handle_pending (server, batch_for (self, taken));
+      n = take_batch (server, control_fd, batch_for (self, taken));
       if (n > 0)
         note_duration (self, (g_get_monotonic_time () - start) / n);
       else
