@@ -3,7 +3,9 @@
  * A TCP server whose handler writes packet-size bytes (16 KiB) and returns,
  * so the connection is shut down and closed; clients loop connect, read to
  * EOF, close. With --n-clients=0 (the default) it is only the server and
- * serves until SIGINT or SIGTERM. With clients, the server runs in this
+ * serves until SIGINT or SIGTERM, then drains (--drain-timeout=S, default
+ * 10: the open connections are served for at most S seconds more), and
+ * prints a stats line on stderr on SIGUSR1. With clients, the server runs in this
  * process on its own threads (forking: in a child process, so fork() never
  * copies the client threads) while bench-client.c drives the load, and one
  * summary line reports replies/s, latency, errors and the server's peak
@@ -68,6 +70,7 @@ typedef struct {
   gboolean tls;
   char *tls_cert;
   char *tls_key;
+  double drain_timeout;  /* serve only: SIGINT/SIGTERM drain, at most this long */
 } Options;
 
 /* What a strategy run produced: the client's result plus the server's side. */
@@ -168,6 +171,9 @@ parse_options (int argc, char **argv, Options *o, GError **error)
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_cert, "--tls: the certificate chain (PEM; default: none)", "FILE" },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_key,
       "--tls: its private key (PEM; default: in the --tls-cert file)", "FILE" },
+    { "drain-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->drain_timeout,
+      "serve only: on SIGINT/SIGTERM serve the open connections for at most S seconds more "
+      "(default 10; -1 = as long as they take); SIGUSR1 prints a stats line on stderr", "S" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- the 2008 post's socketserver benchmark");
@@ -195,6 +201,8 @@ parse_options (int argc, char **argv, Options *o, GError **error)
   CHECK (o->client_threads > 0 && o->client_threads <= 64, "--client-threads=%d: use 1..64", o->client_threads);
   CHECK (o->handler_delay_ms >= 0 && o->handler_delay_ms <= 60000,
          "--handler-delay=%g: use 0..60000 milliseconds", o->handler_delay_ms);
+  CHECK (o->drain_timeout >= 0 || o->drain_timeout == -1,
+         "--drain-timeout=%g: use 0 or more seconds, or -1 for no limit", o->drain_timeout);
   CHECK (o->server_pid >= 0, "--server-pid=%d is not a process id", o->server_pid);
   CHECK (o->server_pid == 0 || o->connect != NULL, "--server-pid needs --connect");
   CHECK (!o->tls || o->tls_cert != NULL, "--tls needs --tls-cert=FILE (and --tls-key=FILE)");
@@ -644,6 +652,14 @@ serve_only (const Options *o, Packet *packet, FILE *trace)
       ss_server_free (server);
       return 1;
     }
+  SsStatsWatch *stats = ss_server_print_stats_on_signal (server, SIGUSR1, &error);
+  if (stats == NULL)
+    {
+      g_printerr ("ss-bench: %s\n", error->message);
+      ss_signal_watch_free (watch);
+      ss_server_free (server);
+      return 1;
+    }
   g_autofree char *banner = ss_server_banner (server);
   printf ("%s\n", banner);
   fflush (stdout);
@@ -663,6 +679,8 @@ serve_only (const Options *o, Packet *packet, FILE *trace)
       g_atomic_int_set (&tt.stop, 1);
       g_thread_join (tracer);
     }
+  ss_server_drain (server, o->drain_timeout);
+  ss_stats_watch_free (stats);
   ss_signal_watch_free (watch);
   ss_server_free (server);
   return ok ? 0 : 1;
@@ -718,6 +736,7 @@ main (int argc, char **argv)
     .server = NULL, .n_clients = 0, .port = DEFAULT_PORT, .packet_size = DEFAULT_PACKET_SIZE,
     .duration = -1, .min_workers = 2, .max_workers = 200, .min_spare_workers = 20,
     .max_children = SS_FORKING_DEFAULT_MAX_CHILDREN, .client_threads = 2,
+    .drain_timeout = 10.0,
   };
   g_autoptr (GError) error = NULL;
   int status;

@@ -6,7 +6,8 @@
  *           [--min-workers=N --max-workers=N --min-spare-workers=N]
  *           [--max-spare-workers=N --max-requests=N]   (preforking)
  *           [--max-children=N]
- *           [--park-idle]
+ *           [--park-idle] [--max-queue=N --overload=block|reject]   (threadpooling)
+ *           [--drain-timeout=S]
  *           [--tls-cert=FILE [--tls-key=FILE]]
  *
  * Its command line and its first line of output are a contract that tests
@@ -16,9 +17,14 @@
  * limit 64 KiB, so a longer line comes back in pieces), datagram transports
  * echo datagrams; with --tls-cert (tcp and unix) every connection is TLS,
  * the key in --tls-key or in the certificate file (Python's
- * load_cert_chain), the banner unchanged. SIGINT or SIGTERM shut the server down and exit 0 once
- * the open requests have ended; a second SIGINT or SIGTERM while they have
- * not exits 1 at once with a log line on stderr. A forked child (forking
+ * load_cert_chain), the banner unchanged. SIGINT or SIGTERM drain the
+ * server (ss_server_drain): new connections are refused at once, the open
+ * ones are served until they end, for at most --drain-timeout seconds
+ * (default 10; then they are cut off, with a log line), and ss-echo exits
+ * 0; a second SIGINT or SIGTERM during the drain exits 1 at once with a
+ * log line on stderr. SIGUSR1 prints the server's stats as one line on
+ * stderr ("workers=N busy=N idle=N queued=N served=N rejected=N
+ * spawned=N retired=N errors=N"). A forked child (forking
  * strategy) ends on SIGTERM like any process.
  *
  * Every failure is one line on stderr, "ss-echo: <message>", and an exit
@@ -35,6 +41,7 @@
 #define SS_CLI_PROGRAM "ss-echo"
 #include "cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <socketserver/socketserver.h>
@@ -60,6 +67,9 @@ typedef struct {
   gboolean park_idle;
   char *tls_cert;
   char *tls_key;
+  int max_queue;
+  char *overload;
+  double drain_timeout;
 } Options;
 
 static void
@@ -70,6 +80,7 @@ options_clear (Options *o)
   g_free (o->address);
   g_free (o->tls_cert);
   g_free (o->tls_key);
+  g_free (o->overload);
 }
 
 /* One line on stderr, then the status for main() to return. */
@@ -126,6 +137,15 @@ parse_options (int *argc, char ***argv, Options *o, GError **error)
     { "park-idle", 0, 0, G_OPTION_ARG_NONE, &o->park_idle,
       "threadpooling, stream transports: park idle connections between lines in the pool's "
       "poller, so they hold no worker (default off: a worker per open connection)", NULL },
+    { "max-queue", 0, 0, G_OPTION_ARG_INT, &o->max_queue,
+      "threadpooling: most accepted requests waiting for a worker (default 0 = unbounded)", "N" },
+    { "overload", 0, 0, G_OPTION_ARG_STRING, &o->overload,
+      "threadpooling: what a full --max-queue does: block (stop accepting; the kernel's "
+      "backlog holds the rest; the default) or reject (accept and close at once, counted)",
+      "POLICY" },
+    { "drain-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->drain_timeout,
+      "on SIGINT/SIGTERM, serve the open connections for at most S seconds more, then cut "
+      "them off (default 10; -1 = as long as they take)", "S" },
     { "max-children", 0, 0, G_OPTION_ARG_INT, &o->max_children,
       "forking: most child processes at once (default 40)", "N" },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_cert,
@@ -140,8 +160,9 @@ parse_options (int *argc, char ***argv, Options *o, GError **error)
   g_option_context_set_summary (context,
       "Echo every line (stream transports) or datagram (datagram transports) back to its sender.\n"
       "The first line on stdout is \"Serving on HOST port PORT ...\" or \"Serving on PATH ...\".\n"
-      "SIGINT or SIGTERM stop the server (exit status 0) when the open connections end;\n"
-      "a second one exits at once (exit status 1).");
+      "SIGINT or SIGTERM stop the server (exit status 0) when the open connections end,\n"
+      "at most --drain-timeout seconds later; a second one exits at once (exit status 1).\n"
+      "SIGUSR1 prints a stats line on stderr.");
   g_option_context_set_description (context,
       "Exit status: 0 after SIGINT/SIGTERM, 1 when the server cannot run (address in use,\n"
       "unresolvable host, permission) or after a second SIGINT/SIGTERM, 2 for a usage\n"
@@ -199,6 +220,19 @@ check_strategy_flags (const Options *o, GError **error)
                    "--park-idle needs --strategy=threadpooling");
       return FALSE;
     }
+  if (!pool && (o->max_queue != -1 || o->overload != NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--max-queue and --overload need --strategy=threadpooling");
+      return FALSE;
+    }
+  if (o->overload != NULL && !g_str_equal (o->overload, "block")
+      && !g_str_equal (o->overload, "reject"))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--overload=%s: must be block or reject", o->overload);
+      return FALSE;
+    }
   if (!forking && o->max_children != -1)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -216,12 +250,20 @@ check_strategy_flags (const Options *o, GError **error)
                    "--tls-cert needs a stream transport (--transport=tcp or unix)");
       return FALSE;
     }
+  if (o->drain_timeout < 0 && o->drain_timeout != -1)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--drain-timeout=%g: must be 0 or more seconds, or -1 for no limit",
+                   o->drain_timeout);
+      return FALSE;
+    }
   return check_count ("min-workers", o->min_workers, 0, error)
       && check_count ("max-workers", o->max_workers, 1, error)
       && check_count ("min-spare-workers", o->min_spare_workers, 0, error)
       && check_count ("max-spare-workers", o->max_spare_workers, 0, error)
       && check_count ("max-requests", o->max_requests, 0, error)
-      && check_count ("max-children", o->max_children, 1, error);
+      && check_count ("max-children", o->max_children, 1, error)
+      && check_count ("max-queue", o->max_queue, 0, error);
 }
 
 static guint
@@ -251,6 +293,25 @@ make_preforking (const Options *o, GError **error)
   return strategy;
 }
 
+/* The thread pool with the post's defaults; --max-queue replaces the
+ * datagram default only when given. */
+static SsStrategy *
+make_thread_pool (const Options *o, GError **error)
+{
+  SsStrategy *strategy = ss_thread_pool_strategy_new (
+      or_default (o->min_workers, SS_THREAD_POOL_DEFAULT_MIN_WORKERS),
+      or_default (o->max_workers, SS_THREAD_POOL_DEFAULT_MAX_WORKERS),
+      or_default (o->min_spare_workers, SS_THREAD_POOL_DEFAULT_MIN_SPARE_WORKERS), error);
+
+  if (strategy == NULL)
+    return NULL;
+  if (o->max_queue != -1)
+    ss_thread_pool_strategy_set_max_queue (strategy, (guint) o->max_queue);
+  if (g_strcmp0 (o->overload, "reject") == 0)
+    ss_thread_pool_strategy_set_overload_policy (strategy, SS_OVERLOAD_REJECT);
+  return strategy;
+}
+
 /* Returns: (transfer full) the strategy the options ask for, or NULL with
  * @error (a usage error: unknown name or pool limits that do not fit). */
 static SsStrategy *
@@ -261,10 +322,7 @@ make_strategy (const Options *o, GError **error)
   if (!check_strategy_flags (o, error))
     return NULL;
   if (g_strcmp0 (o->strategy, "threadpooling") == 0)
-    return ss_thread_pool_strategy_new (
-        or_default (o->min_workers, SS_THREAD_POOL_DEFAULT_MIN_WORKERS),
-        or_default (o->max_workers, SS_THREAD_POOL_DEFAULT_MAX_WORKERS),
-        or_default (o->min_spare_workers, SS_THREAD_POOL_DEFAULT_MIN_SPARE_WORKERS), error);
+    return make_thread_pool (o, error);
   if (g_strcmp0 (o->strategy, "preforking") == 0)
     return make_preforking (o, error);
   strategy = ss_strategy_new_by_name (o->strategy, error);
@@ -348,19 +406,27 @@ make_server (const Options *o, int *status, GError **error)
   return server;
 }
 
-/* Signals are taken by the library's watch (signals.h): the first asks the
- * server to stop, a second ends the process with status 1. */
+/* Signals are taken by the library's watches (signals.h, operations.h):
+ * the first SIGINT/SIGTERM asks the server to stop, a second ends the
+ * process with status 1 (also during the drain); SIGUSR1 prints stats. */
 static int
-serve (SsServer *server)
+serve (SsServer *server, double drain_timeout)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *banner = NULL;
   SsSignalWatch *watch;
+  SsStatsWatch *stats;
   gboolean ok;
 
   watch = ss_server_shutdown_on_signals (server, &error);
   if (watch == NULL)
     return fail (EXIT_RUNTIME, error->message);
+  stats = ss_server_print_stats_on_signal (server, SIGUSR1, &error);
+  if (stats == NULL)
+    {
+      ss_signal_watch_free (watch);
+      return fail (EXIT_RUNTIME, error->message);
+    }
 
   banner = ss_server_banner (server);
   fputs (banner, stdout);
@@ -368,7 +434,8 @@ serve (SsServer *server)
   fflush (stdout);
 
   ok = ss_server_serve_forever (server, 0.5, &error);
-  ss_server_server_close (server);
+  ss_server_drain (server, drain_timeout);
+  ss_stats_watch_free (stats);
   ss_signal_watch_free (watch);
   if (!ok)
     return fail (EXIT_RUNTIME, error->message);
@@ -379,9 +446,11 @@ int
 main (int argc, char **argv)
 {
   Options o = { .min_workers = -1, .max_workers = -1, .min_spare_workers = -1,
-                .max_spare_workers = -1, .max_requests = -1, .max_children = -1 };
+                .max_spare_workers = -1, .max_requests = -1, .max_children = -1, .max_queue = -1,
+                .drain_timeout = 10.0 };
   GError *error = NULL;
   SsServer *server;
+  double drain_timeout;
   int status;
 
   if (!parse_options (&argc, &argv, &o, &error))
@@ -397,11 +466,12 @@ main (int argc, char **argv)
     o.address = g_strdup (default_address (o.transport));
 
   server = make_server (&o, &status, &error);
+  drain_timeout = o.drain_timeout;
   options_clear (&o);
   if (server == NULL)
     return fail_error (status, error);
 
-  status = serve (server);
+  status = serve (server, drain_timeout);
   ss_server_free (server);
   return status;
 }

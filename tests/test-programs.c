@@ -690,6 +690,10 @@ START_TEST (test_error_usage)
     { { "--max-requests=5", "--address=127.0.0.1:0" }, "preforking" },
     { { "--strategy=preforking", "--min-spare-workers=5", "--max-spare-workers=2",
         "--address=127.0.0.1:0" }, "max_spare_workers" },
+    { { "--max-queue=4", "--address=127.0.0.1:0" }, "threadpooling" },
+    { { "--strategy=threadpooling", "--overload=drop", "--address=127.0.0.1:0" }, "drop" },
+    { { "--strategy=threadpooling", "--max-queue=-3", "--address=127.0.0.1:0" }, "max-queue" },
+    { { "--drain-timeout=-5", "--address=127.0.0.1:0" }, "drain-timeout" },
   };
 
   expect_failure (cases[_i].args, 2, cases[_i].needle);
@@ -918,6 +922,123 @@ START_TEST (test_pool_park_idle)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ /ops */
+
+/* Waits up to 10 s for a line of @p's stderr matching @pattern; returns it. */
+static char *
+wait_stderr_line (Program *p, const char *pattern)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (10 * scale () * G_USEC_PER_SEC);
+
+  for (;;)
+    {
+      g_auto (GStrv) lines = g_strsplit (p->err->str, "\n", -1);
+
+      for (char **l = lines; *l != NULL; l++)
+        if (g_regex_match_simple (pattern, *l, 0, 0))
+          return g_strdup (*l);
+      ck_assert_msg (g_get_monotonic_time () < end, "no stderr line like /%s/ in: %s", pattern,
+                     p->err->str);
+      drain_fd (p->err_fd, p->err, 0.1);
+    }
+}
+
+/* SIGUSR1: one stats line on stderr, counting what was served; the
+ * server goes on serving. */
+START_TEST (test_ops_stats_signal)
+{
+  const char *strategy = _i == 0 ? "threadpooling" : "preforking";
+  const char *extra[] = { "--min-workers=2", "--max-workers=4", "--min-spare-workers=1", NULL };
+  Program *p = echo_start ("tcp", strategy, extra);
+  g_autofree char *line = NULL;
+
+  echo_exchange (p, "tcp", 0);
+  echo_exchange (p, "tcp", 1);
+  g_usleep ((gulong) (200 * 1000 * scale ()));   /* served counts after finish */
+  ck_assert_int_eq (kill (p->pid, SIGUSR1), 0);
+  line = wait_stderr_line (p, "^workers=[1-9][0-9]* busy=[0-9]+ idle=[0-9]+ queued=[0-9]+ "
+                              "served=2 rejected=0 spawned=[1-9][0-9]* retired=[0-9]+ errors=0$");
+  echo_exchange (p, "tcp", 2);
+  g_string_truncate (p->err, 0);
+  program_stop (p, SIGTERM);
+  ck_assert_msg (p->err->len == 0, "stderr: %s", p->err->str);
+}
+END_TEST
+
+/* --overload=reject with one worker and --max-queue=1: while the worker
+ * holds a client, one more waits in the queue and the next is closed at
+ * once, counted in rejected=; the queued one is served once the worker
+ * is free. */
+START_TEST (test_ops_overload_reject)
+{
+  const char *extra[] = { "--min-workers=1", "--max-workers=1", "--min-spare-workers=0",
+                          "--max-queue=1", "--overload=reject", NULL };
+  Program *p = echo_start ("tcp", "threadpooling", extra);
+  int busy = client_connect (p, SOCK_STREAM);
+  int queued, rejected;
+  g_autofree char *line = NULL;
+  g_autofree char *stats = NULL;
+  g_autoptr (GString) rest = NULL;
+
+  test_send_all (busy, "busy\n", 5);
+  line = test_recv_line (busy);
+  ck_assert_str_eq (line != NULL ? line : "(EOF)", "busy\n");
+  queued = client_connect (p, SOCK_STREAM);
+  test_send_all (queued, "queued\n", 7);
+  g_usleep ((gulong) (300 * 1000 * scale ()));   /* taken off the backlog into the queue */
+  rejected = client_connect (p, SOCK_STREAM);
+  rest = test_recv_all (rejected, 4096);          /* closed at once: EOF, no echo */
+  ck_assert_uint_eq (rest->len, 0);
+  close (rejected);
+
+  ck_assert_int_eq (kill (p->pid, SIGUSR1), 0);
+  stats = wait_stderr_line (p, "^workers=1 busy=1 idle=0 queued=1 served=0 rejected=1 ");
+
+  close (busy);
+  g_clear_pointer (&line, g_free);
+  line = test_recv_line (queued);
+  ck_assert_str_eq (line != NULL ? line : "(EOF)", "queued\n");
+  close (queued);
+  echo_exchange (p, "tcp", 0);
+  program_stop (p, SIGTERM);
+}
+END_TEST
+
+/* SIGTERM with a client that stays: served on for --drain-timeout, then
+ * cut off; ss-echo exits 0 soon after the deadline, with a log line. */
+START_TEST (test_ops_drain_timeout)
+{
+  static const char *const strategies[] = { "threading", "threadpooling", "forking", "preforking" };
+  const char *extra[] = { "--drain-timeout=1", NULL };
+  Program *p = echo_start ("tcp", strategies[_i], extra);
+  int held = client_connect (p, SOCK_STREAM);
+  g_autofree char *line = NULL;
+  g_autofree char *again = NULL;
+  g_autoptr (GString) rest = NULL;
+  gint64 start;
+
+  test_send_all (held, "held\n", 5);
+  line = test_recv_line (held);
+  ck_assert_str_eq (line != NULL ? line : "(EOF)", "held\n");
+  start = g_get_monotonic_time ();
+  ck_assert_int_eq (kill (p->pid, SIGTERM), 0);
+  g_usleep ((gulong) (300 * 1000 * scale ()));
+  test_send_all (held, "during\n", 7);
+  again = test_recv_line (held);
+  ck_assert_str_eq (again != NULL ? again : "(EOF)", "during\n");
+  rest = test_recv_all (held, 4096);   /* until the drain cuts it off */
+  ck_assert_uint_eq (rest->len, 0);
+  ck_assert_msg (g_get_monotonic_time () - start >= 900 * 1000,
+                 "%s: cut off before the 1 s deadline", strategies[_i]);
+  ck_assert_msg (program_wait (p, 10), "%s: ss-echo still running after its drain", strategies[_i]);
+  ck_assert_msg (WIFEXITED (p->status) && WEXITSTATUS (p->status) == 0,
+                 "status 0x%x, stderr: %s", p->status, p->err->str);
+  ck_assert_msg (strstr (p->err->str, "Drain deadline") != NULL, "stderr: %s", p->err->str);
+  close (held);
+}
+END_TEST
+
 /* ------------------------------------------------------------ /examples */
 
 START_TEST (test_example_tcp_upper)
@@ -1112,7 +1233,7 @@ make_suite (void)
   tcase_add_loop_test (tc, test_signal_preforking_finishes, 0, 2);
 
   tc = tcase (s, "/programs/errors", 30);
-  tcase_add_loop_test (tc, test_error_usage, 0, 14);
+  tcase_add_loop_test (tc, test_error_usage, 0, 18);
   tcase_add_test (tc, test_error_address_in_use);
   tcase_add_test (tc, test_error_unix_not_socket);
   tcase_add_test (tc, test_error_unix_no_dir);
@@ -1120,6 +1241,11 @@ make_suite (void)
   tc = tcase (s, "/programs/pool", 90);
   tcase_add_test (tc, test_pool_grow_shrink);
   tcase_add_test (tc, test_pool_park_idle);
+
+  tc = tcase (s, "/programs/ops", 60);
+  tcase_add_loop_test (tc, test_ops_stats_signal, 0, 2);
+  tcase_add_test (tc, test_ops_overload_reject);
+  tcase_add_loop_test (tc, test_ops_drain_timeout, 0, 4);
 
   tc = tcase (s, "/programs/bench", 120);
   tcase_add_loop_test (tc, test_bench_server_only, 0, 5);

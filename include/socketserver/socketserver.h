@@ -20,3 +20,4 @@
 #include "wfile.h"
 #include "signals.h"
 #include "tls.h"
+#include "operations.h"

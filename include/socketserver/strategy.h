@@ -64,6 +64,12 @@ typedef struct _SsStrategyOps SsStrategyOps;
  *   stops
  * @get_stats: optional: fill the strategy's part of the stats (workers,
  *   busy, idle, queued, rejected, spawned, retired)
+ * @signal_workers: optional: a strategy whose requests run in processes
+ *   of its own sends the signal to each of them and returns how many it
+ *   signalled. A drain that reaches its deadline (ss_server_drain()) calls
+ *   it, with SIGTERM and then SIGKILL, while server_close waits for them
+ *   in another thread. Requests on threads of this process need nothing:
+ *   the core shuts their connections down.
  * @free: required: free the strategy (after server_close)
  *
  * The ops table of a strategy: a static const struct with designated
@@ -87,6 +93,8 @@ struct _SsStrategyOps {
   void (*park_request) (SsStrategy *self, SsServer *server, SsRequest *request, double timeout);
 
   void (*get_stats) (SsStrategy *self, SsServer *server, SsServerStats *stats);
+
+  guint (*signal_workers) (SsStrategy *self, SsServer *server, int sig);
 
   void (*free) (SsStrategy *self);
 };

@@ -33,6 +33,16 @@ SsRequest *ss__request_new_datagram_with_room (int server_fd, const SsAddress *c
 /* Drops one reference; the last closes the fd. */
 void ss__socket_hold_release (SsSocketHold *hold);
 
+/* A stream request inside ss_server_run_request: a node on that call's
+ * stack, linked in SsServerPrivate.running while the handler runs, so a
+ * drain that reaches its deadline can shut the connection down under the
+ * handler (ss__server_force_running; ops/drain.c). No allocation. */
+typedef struct SsRunningRequest {
+  int fd;
+  struct SsRunningRequest *prev;
+  struct SsRunningRequest *next;
+} SsRunningRequest;
+
 struct SsServerPrivate {
   SsServerClass vtable;            /* the server's class, every slot resolved (class.c) */
   pthread_mutex_t lock;            /* guards the fields below marked (lock) */
@@ -48,6 +58,11 @@ struct SsServerPrivate {
   SsStreamWrapFunc stream_wrap;    /* ss__server_set_stream_wrap: set before serving */
   gpointer stream_wrap_data;
   GDestroyNotify stream_wrap_destroy;
+
+  /* Stream requests running now (server.c); running_lock guards both. */
+  pthread_mutex_t running_lock;
+  SsRunningRequest *running;       /* (running_lock) */
+  gboolean forcing;                /* (running_lock) a drain's deadline passed: shut new ones down too */
 
   /* Counters: atomics, read by ss_server_get_stats. `counters` points at
    * own_counters unless a strategy shares them (ss__server_share_counters). */
@@ -74,6 +89,11 @@ void ss__server_wake_reset (SsServer *server);
  * the nearest ancestor that sets it; FALSE when the chain does not reach
  * ss_base_server_class (some slot stays NULL). */
 gboolean ss__server_class_resolve (const SsServerClass *klass, SsServerClass *out);
+
+/* Shuts down (SHUT_RDWR) the connection of every stream request running
+ * in this process now, and of every one that starts running from now on,
+ * so their handlers see EOF and return. Returns how many were running. */
+guint ss__server_force_running (SsServer *server);
 
 /* The class's get_request: NULL without @error when nothing is pending. */
 SsRequest *ss__server_get_request_or_none (SsServer *server, GError **error);

@@ -286,7 +286,10 @@ ss__server_in_forked_child (SsServer *server)
   /* One thread exists here: the locks are made fresh, not trusted (another
    * thread of the parent may have held them at the fork). */
   pthread_mutex_init (&priv->lock, NULL);
+  pthread_mutex_init (&priv->running_lock, NULL);
   pthread_cond_init (&priv->is_shut_down_cond, NULL);
+  priv->running = NULL;   /* nodes on the stacks of the parent's threads */
+  priv->forcing = FALSE;
   priv->serving = FALSE;
   __atomic_store_n (&priv->shutdown_request, FALSE, __ATOMIC_RELEASE);
   ss__wake_fd_close (&priv->wake);   /* the child's copies only */

@@ -37,6 +37,7 @@ server_alloc (const SsServerClass *klass, const SsServerClass *resolved, const S
   self->priv->wake = (SsWakeFd) SS_WAKE_FD_INIT;
   self->priv->counters = &self->priv->own_counters;
   pthread_mutex_init (&self->priv->lock, NULL);
+  pthread_mutex_init (&self->priv->running_lock, NULL);
   pthread_cond_init (&self->priv->is_shut_down_cond, NULL);
   if (!ss__wake_fd_open (&self->priv->wake, "Could not create the server's wake-up fd", error))
     {
@@ -166,6 +167,7 @@ ss_server_free (SsServer *server)
   ss__server_set_stream_wrap (server, NULL, NULL, NULL);
   g_free (priv->transport_state);
   pthread_cond_destroy (&priv->is_shut_down_cond);
+  pthread_mutex_destroy (&priv->running_lock);
   pthread_mutex_destroy (&priv->lock);
   g_free (priv);
   g_free (server);
@@ -317,17 +319,73 @@ ss_server_fileno (SsServer *server)
 
 /* ------------------------------------------------------------ helpers */
 
+/* Links @node for @request's connection while its handler runs (a stream
+ * request only: a datagram request's fd is the server's). */
+static void
+running_add (SsServer *server, SsRunningRequest *node, const SsRequest *request)
+{
+  struct SsServerPrivate *priv = server->priv;
+
+  if (request->is_datagram || request->fd < 0)
+    return;
+  node->fd = request->fd;
+  pthread_mutex_lock (&priv->running_lock);
+  node->prev = NULL;
+  node->next = priv->running;
+  if (priv->running != NULL)
+    priv->running->prev = node;
+  priv->running = node;
+  if (priv->forcing)
+    (void) shutdown (node->fd, SHUT_RDWR);
+  pthread_mutex_unlock (&priv->running_lock);
+}
+
+/* Unlinks @node before the request's fd is closed or parked. */
+static void
+running_remove (SsServer *server, SsRunningRequest *node)
+{
+  struct SsServerPrivate *priv = server->priv;
+
+  if (node->fd < 0)
+    return;
+  pthread_mutex_lock (&priv->running_lock);
+  if (node->prev != NULL)
+    node->prev->next = node->next;
+  else
+    priv->running = node->next;
+  if (node->next != NULL)
+    node->next->prev = node->prev;
+  pthread_mutex_unlock (&priv->running_lock);
+  node->fd = -1;
+}
+
+guint
+ss__server_force_running (SsServer *server)
+{
+  struct SsServerPrivate *priv = server->priv;
+  SsRunningRequest *node;
+  guint n = 0;
+
+  pthread_mutex_lock (&priv->running_lock);
+  priv->forcing = TRUE;
+  for (node = priv->running; node != NULL; node = node->next, n++)
+    (void) shutdown (node->fd, SHUT_RDWR);
+  pthread_mutex_unlock (&priv->running_lock);
+  return n;
+}
+
 gboolean
 ss_server_run_request (SsServer *server, SsRequest *request)
 {
   SsServer *outer = running_request_of;
+  SsRunningRequest node = { .fd = -1 };
   GError *error = NULL;
-  gboolean ok;
-
   gboolean waiting;
+  gboolean ok;
 
   running_request_of = server;
   request->park_asked = FALSE;
+  running_add (server, &node, request);
   /* A layer over the connection (TLS) starts here, in the thread that
    * runs the request, never in the one that accepts: a handshake that
    * waits for a slow client holds up no other client. It may park the
@@ -349,6 +407,7 @@ ss_server_run_request (SsServer *server, SsRequest *request)
       ss_server_handle_error (server, request, error);
       g_error_free (error);
     }
+  running_remove (server, &node);
   /* A handler that parked its connection hands it to the strategy, which
    * runs this again when the client speaks; a failed run is not parked. */
   if (ok && request->park_asked)

@@ -364,6 +364,24 @@ forking_server_close (SsStrategy *strategy, SsServer *server)
   ss_forking_strategy_collect_children (strategy, server, block);
 }
 
+/* A drain's deadline: every child still running gets @sig. A pid leaves
+ * the list only after it is reaped, so a signalled pid is still ours (a
+ * zombie at worst), never a reused number. */
+static guint
+forking_signal_workers (SsStrategy *strategy, SsServer *server, int sig)
+{
+  SsForkingStrategy *self = (SsForkingStrategy *) strategy;
+  guint i, n = 0;
+
+  (void) server;
+  pthread_mutex_lock (&self->lock);
+  for (i = 0; i < self->children->len; i++)
+    if (kill (g_array_index (self->children, pid_t, i), sig) == 0)
+      n++;
+  pthread_mutex_unlock (&self->lock);
+  return n;
+}
+
 static void
 forking_get_stats (SsStrategy *strategy, SsServer *server, SsServerStats *stats)
 {
@@ -393,6 +411,7 @@ static const SsStrategyOps forking_ops = {
   .server_close = forking_server_close,
   .start_serving = NULL,
   .stop_serving = NULL,
+  .signal_workers = forking_signal_workers,
   .can_park = NULL,
   .park_request = NULL,
   .get_stats = forking_get_stats,

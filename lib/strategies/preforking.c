@@ -445,6 +445,24 @@ preforking_server_close (SsStrategy *strategy, SsServer *server)
   ss__prefork_reap (self, block);
 }
 
+/* A drain's deadline: every child still alive gets @sig (SIGTERM keeps
+ * its default in a child, preforking-child.c). A slot keeps its pid until
+ * the child is reaped, so the number is never a stranger's. */
+static guint
+preforking_signal_workers (SsStrategy *strategy, SsServer *server, int sig)
+{
+  SsPreforkingStrategy *self = (SsPreforkingStrategy *) strategy;
+  guint slot, n = 0;
+
+  (void) server;
+  pthread_mutex_lock (&self->lock);
+  for (slot = 0; slot < self->n_slots; slot++)
+    if (self->children[slot].pid > 0 && kill (self->children[slot].pid, sig) == 0)
+      n++;
+  pthread_mutex_unlock (&self->lock);
+  return n;
+}
+
 static void
 preforking_get_stats (SsStrategy *strategy, SsServer *server, SsServerStats *stats)
 {
@@ -495,6 +513,7 @@ static const SsStrategyOps preforking_ops = {
   .server_close = preforking_server_close,
   .start_serving = preforking_start_serving,
   .stop_serving = preforking_stop_serving,
+  .signal_workers = preforking_signal_workers,
   .can_park = NULL,
   .park_request = NULL,
   .get_stats = preforking_get_stats,

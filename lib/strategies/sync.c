@@ -27,6 +27,7 @@ static const SsStrategyOps sync_ops = {
   .server_close = NULL,
   .start_serving = NULL,
   .stop_serving = NULL,
+  .signal_workers = NULL,
   .can_park = NULL,
   .park_request = NULL,
   .get_stats = NULL,

@@ -213,6 +213,7 @@ static const SsStrategyOps threading_ops = {
   .server_close = threading_server_close,
   .start_serving = NULL,
   .stop_serving = NULL,
+  .signal_workers = NULL,
   .can_park = NULL,
   .park_request = NULL,
   .get_stats = threading_get_stats,

@@ -545,6 +545,7 @@ const SsStrategyOps ss__pool_ops = {
   .server_close = pool_server_close,
   .start_serving = pool_start_serving,
   .stop_serving = pool_stop_serving,
+  .signal_workers = NULL,
   .can_park = pool_can_park,
   .park_request = pool_park_request,
   .get_stats = pool_get_stats,

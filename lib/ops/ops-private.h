@@ -1,0 +1,18 @@
+/* ops-private.h: the first include of lib/ops, the operations layer
+ * (drain, stats on a signal, socket activation, sd_notify, restart).
+ *
+ * The layer sits on top of the core: it drives a server from outside as
+ * an operator would (shutdown, server_close, its sockets), and uses of the
+ * core's internals only what core.h says is for it (the running requests
+ * that a drain forces, ss__server_force_running).
+ */
+#pragma once
+
+#include "core/core.h"
+
+#include <socketserver/operations.h>
+
+/* ss_server_drain; @refuse_new FALSE leaves the listening socket itself
+ * alone (only this process's fd is closed): a restart has handed it to
+ * the new process, which goes on accepting on it. */
+guint ss__server_drain (SsServer *server, double timeout, gboolean refuse_new);
