@@ -652,7 +652,7 @@ serve_only (const Options *o, Packet *packet, FILE *trace)
       ss_server_free (server);
       return 1;
     }
-  SsStatsWatch *stats = ss_server_print_stats_on_signal (server, SIGUSR1, &error);
+  SsOpsSignal *stats = ss_server_print_stats_on_signal (server, SIGUSR1, &error);
   if (stats == NULL)
     {
       g_printerr ("ss-bench: %s\n", error->message);
@@ -680,7 +680,7 @@ serve_only (const Options *o, Packet *packet, FILE *trace)
       g_thread_join (tracer);
     }
   ss_server_drain (server, o->drain_timeout);
-  ss_stats_watch_free (stats);
+  ss_ops_signal_free (stats);
   ss_signal_watch_free (watch);
   ss_server_free (server);
   return ok ? 0 : 1;

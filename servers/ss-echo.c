@@ -24,12 +24,24 @@
  * 0; a second SIGINT or SIGTERM during the drain exits 1 at once with a
  * log line on stderr. SIGUSR1 prints the server's stats as one line on
  * stderr ("workers=N busy=N idle=N queued=N served=N rejected=N
- * spawned=N retired=N errors=N"). A forked child (forking
- * strategy) ends on SIGTERM like any process.
+ * spawned=N retired=N errors=N"). SIGHUP restarts without dropping a
+ * connection: ss-echo runs itself again with the same arguments, handing
+ * the listening socket over (socket activation, below); once the new
+ * process is serving (it prints its own banner line on the same stdout)
+ * this one drains and exits 0. A new process that fails leaves this one
+ * serving, with a log line. TCP and UDP; not Unix sockets. A forked child
+ * (forking strategy) ends on SIGTERM like any process.
  *
  * Every failure is one line on stderr, "ss-echo: <message>", and an exit
  * status: 2 for a usage error (bad flag, bad value, malformed address),
  * 1 for a runtime failure (unresolvable host, address in use, permission).
+ *
+ * Socket activation: when LISTEN_FDS/LISTEN_PID (systemd's protocol) pass
+ * this process a socket, ss-echo serves on it instead of binding
+ * --address (the banner shows the socket's address); a socket that does
+ * not fit --transport is a usage error naming the fd. With NOTIFY_SOCKET
+ * set (systemd's Type=notify) it sends READY=1 once serving and
+ * STOPPING=1 when it begins to drain.
  *
  * The server is built in the steps Python lets a subclass interleave
  * (bind_and_activate = FALSE, set allow_reuse_address, server_bind,
@@ -48,6 +60,9 @@
 
 #define EXIT_USAGE   2
 #define EXIT_RUNTIME 1
+
+/* SIGHUP: how long the new process may take to say READY=1. */
+#define RESTART_READY_TIMEOUT 30.0
 
 #define DEFAULT_INET_ADDRESS       "127.0.0.1:9999"
 #define DEFAULT_UNIX_ADDRESS       "/tmp/ss-echo.sock"
@@ -397,13 +412,25 @@ make_server (const Options *o, int *status, GError **error)
       ss_server_free (server);
       return NULL;
     }
-  if (!ss_server_server_bind (server, error) || !ss_server_server_activate (server, error))
+  /* Socket activation (systemd, or ss-echo's own restart) passes the
+   * listening socket; --address is then only the default. */
+  if (!ss_server_bind_or_adopt (server, NULL, error))
     {
       *status = status_for (*error);
       ss_server_free (server);
       return NULL;
     }
   return server;
+}
+
+/* A service manager that cannot be told is worth a line, not an exit. */
+static void
+notify (const char *state)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!ss_notify (state, &error))
+    fail (EXIT_RUNTIME, error->message);
 }
 
 /* Signals are taken by the library's watches (signals.h, operations.h):
@@ -415,15 +442,20 @@ serve (SsServer *server, double drain_timeout)
   g_autoptr (GError) error = NULL;
   g_autofree char *banner = NULL;
   SsSignalWatch *watch;
-  SsStatsWatch *stats;
+  SsOpsSignal *stats;
+  SsOpsSignal *restart;
   gboolean ok;
 
   watch = ss_server_shutdown_on_signals (server, &error);
   if (watch == NULL)
     return fail (EXIT_RUNTIME, error->message);
   stats = ss_server_print_stats_on_signal (server, SIGUSR1, &error);
-  if (stats == NULL)
+  restart = stats != NULL ? ss_server_restart_on_signal (server, SIGHUP, NULL, RESTART_READY_TIMEOUT,
+                                                         &error)
+                          : NULL;
+  if (restart == NULL)
     {
+      ss_ops_signal_free (stats);
       ss_signal_watch_free (watch);
       return fail (EXIT_RUNTIME, error->message);
     }
@@ -433,9 +465,12 @@ serve (SsServer *server, double drain_timeout)
   fputc ('\n', stdout);
   fflush (stdout);
 
+  notify ("READY=1");
   ok = ss_server_serve_forever (server, 0.5, &error);
+  notify ("STOPPING=1");
   ss_server_drain (server, drain_timeout);
-  ss_stats_watch_free (stats);
+  ss_ops_signal_free (restart);
+  ss_ops_signal_free (stats);
   ss_signal_watch_free (watch);
   if (!ok)
     return fail (EXIT_RUNTIME, error->message);

@@ -256,8 +256,8 @@ START_TEST (test_stats_signal_refused)
 {
   SsServer *server = new_server ("sync");
   g_autoptr (GError) error = NULL;
-  SsStatsWatch *watch = ss_server_print_stats_on_signal (server, SIGTERM, &error);
-  SsStatsWatch *first;
+  SsOpsSignal *watch = ss_server_print_stats_on_signal (server, SIGTERM, &error);
+  SsOpsSignal *first;
 
   ck_assert (watch == NULL);
   ck_assert_error (error, SS_ERROR_INVALID_ARGUMENT);
@@ -267,7 +267,7 @@ START_TEST (test_stats_signal_refused)
   watch = ss_server_print_stats_on_signal (server, SIGUSR2, &error);
   ck_assert (watch == NULL);
   ck_assert_error (error, SS_ERROR_INVALID_ARGUMENT);
-  ss_stats_watch_free (first);
+  ss_ops_signal_free (first);
   ss_server_free (server);
 }
 END_TEST

@@ -1,5 +1,5 @@
 /* operations.h: running a server in production -- graceful drain, live
- * stats on a signal.
+ * stats on a signal, socket activation, sd_notify.
  *
  * What Apache and nginx give their operators and Python's socketserver
  * never did, for any transport and strategy:
@@ -13,6 +13,14 @@
  *     SsServerStats snapshot as one line, "workers=N busy=N idle=N
  *     queued=N served=N rejected=N spawned=N retired=N errors=N", on
  *     stderr whenever the process gets SIGUSR1 (ss-echo, ss-bench).
+ *   - socket activation (systemd's LISTEN_FDS/LISTEN_PID): the server
+ *     adopts an inherited listening socket instead of binding, after
+ *     checking its family and type (ss-echo does so by itself);
+ *     ss_notify tells a service manager READY=1 / STOPPING=1.
+ *   - ss_server_restart / ss_server_restart_on_signal: the program runs
+ *     itself again handing the listening socket over (the activation
+ *     path), waits until the new process is ready, then drains: no
+ *     connection refused or lost across the restart (ss-echo: SIGHUP).
  */
 #pragma once
 
@@ -56,20 +64,92 @@ SS_API guint ss_server_drain (SsServer *server, double timeout);
  * retired=N errors=N" (transfer full). */
 SS_API char *ss_server_stats_line (SsServer *server);
 
-typedef struct _SsStatsWatch SsStatsWatch;
+typedef struct _SsOpsSignal SsOpsSignal;
 
 /* From now on every @signo (SIGUSR1 in ss-echo and ss-bench) the process
  * gets writes ss_server_stats_line and a newline to stderr, from a thread
  * of the watch (the handler only writes a byte to a pipe, so the signal
  * may arrive in any thread, any call). Forked children get the program's
  * own disposition of @signo back. One watch per signal number at a time.
- * Returns: (transfer full): free with ss_stats_watch_free before the
+ * Returns: (transfer full): free with ss_ops_signal_free before the
  * server, in the process that created it; NULL with @error when the
  * signal is taken already or resources are short. */
-SS_API SsStatsWatch *ss_server_print_stats_on_signal (SsServer *server, int signo, GError **error);
+SS_API SsOpsSignal *ss_server_print_stats_on_signal (SsServer *server, int signo, GError **error);
 
 /* Stops the watch and puts the program's disposition of its signal back.
  * NULL is ignored. */
-SS_API void ss_stats_watch_free (SsStatsWatch *watch);
+SS_API void ss_ops_signal_free (SsOpsSignal *watch);
+
+/* ------------------------------------------------------------ activation */
+
+/* The first inherited socket's fd in systemd's protocol. */
+#define SS_LISTEN_FDS_START 3
+
+/* How many sockets socket activation passed to this process: LISTEN_FDS
+ * when LISTEN_PID is this process's pid, else 0 (the variables were meant
+ * for another process: a parent's, inherited). The fds are
+ * SS_LISTEN_FDS_START, ... and are made close-on-exec. With
+ * @unset_environment the variables are removed (LISTEN_FDNAMES too), so
+ * programs the server runs do not see them. Returns -1 with @error
+ * (SS_ERROR_INVALID_ARGUMENT) when a variable is not a number or a
+ * promised fd is not open. */
+SS_API int ss_listen_fds (gboolean unset_environment, GError **error);
+
+/* Makes @fd, an inherited bound socket (listening, for a stream one), the
+ * server's socket instead of server_bind + server_activate; the server's
+ * address becomes the socket's. Call it on a server created with
+ * bind_and_activate FALSE. Fails with SS_ERROR_INVALID_ARGUMENT, leaving
+ * @fd alone, when it is not a socket, when its family or type does not
+ * fit the server's class (an INET stream socket for TCPServer, a Unix
+ * datagram one for UnixDatagramServer, ...), when a stream socket does
+ * not listen, or when the server has a socket already; the message names
+ * the fd, what it is and what was expected. On success the server owns
+ * @fd (non-blocking, close-on-exec); an adopted Unix socket's file is
+ * never removed by server_close. */
+SS_API gboolean ss_server_adopt_socket (SsServer *server, int fd, GError **error);
+
+/* For a program's main(): adopts the one socket that socket activation
+ * passed (ss_listen_fds, the environment then unset), else binds and
+ * activates as usual. *@adopted (may be NULL) says which. More than one
+ * inherited socket is an error (a server serves one). */
+SS_API gboolean ss_server_bind_or_adopt (SsServer *server, gboolean *adopted, GError **error);
+
+/* ------------------------------------------------------------ sd_notify */
+
+/* Sends @state ("READY=1", "STOPPING=1", "STATUS=...", several lines
+ * separated by '\n') to the service manager's NOTIFY_SOCKET (a path or
+ * an @abstract name); does nothing and returns TRUE when it is not set.
+ * FALSE with @error when it is malformed or the send fails. */
+SS_API gboolean ss_notify (const char *state, GError **error);
+
+/* ------------------------------------------------------------ restart */
+
+/* Starts @argv (NULL: this program again, /proc/self/exe with its own
+ * arguments; otherwise argv[0] is a path, not searched in PATH) with the
+ * server's listening socket as fd 3 and the socket-activation environment
+ * naming it (LISTEN_FDS=1, LISTEN_PID), and NOTIFY_SOCKET set to a private
+ * socket on which this process waits up to @ready_timeout seconds for
+ * READY=1 (a program using ss_server_bind_or_adopt and ss_notify, as
+ * ss-echo does). Then the socket is handed over: serve_forever is asked
+ * to stop, and the caller's ss_server_drain serves the connections this
+ * process accepted but leaves the socket listening, so the new process
+ * goes on taking connections from the same backlog: none is refused or
+ * lost. *@new_pid (may be NULL) gets the new process's pid, which is not
+ * reaped here (it outlives this process).
+ * Returns FALSE with @error, and this server goes on serving untouched,
+ * when the new process cannot start, exits or is not ready in time (it is
+ * sent SIGTERM then), or for a Unix socket server (not supported: this
+ * process would remove the socket file under the new one). TCP and UDP
+ * servers, every strategy. */
+SS_API gboolean ss_server_restart (SsServer *server, const char *const *argv, double ready_timeout,
+                                   int *new_pid, GError **error);
+
+/* ss_server_restart on every @signo (SIGHUP in ss-echo), from the watch's
+ * thread, with a copy of @argv; the outcome is logged (g_message on
+ * success, g_warning with the reason on failure). A process restarts
+ * once; its successor takes the next signal. Free with ss_ops_signal_free. */
+SS_API SsOpsSignal *ss_server_restart_on_signal (SsServer *server, int signo,
+                                                 const char *const *argv, double ready_timeout,
+                                                 GError **error);
 
 G_END_DECLS

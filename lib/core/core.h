@@ -63,6 +63,8 @@ struct SsServerPrivate {
   pthread_mutex_t running_lock;
   SsRunningRequest *running;       /* (running_lock) */
   gboolean forcing;                /* (running_lock) a drain's deadline passed: shut new ones down too */
+  gboolean handed_over;            /* (atomic) a restart gave the listening socket to a new
+                                    * process (ops/restart.c): a drain must leave it listening */
 
   /* Counters: atomics, read by ss_server_get_stats. `counters` points at
    * own_counters unless a strategy shares them (ss__server_share_counters). */

@@ -117,11 +117,9 @@ ss__server_drain (SsServer *server, double timeout, gboolean refuse_new)
   pthread_cond_init (&d.cond, &attr);
   pthread_condattr_destroy (&attr);
 
+  ss_server_shutdown (server);
   if (refuse_new)
-    {
-      ss_server_shutdown (server);
-      stop_listening (server);
-    }
+    stop_listening (server);
   rc = pthread_create (&thread, NULL, close_thread, &d);
   if (rc != 0)
     {
@@ -155,5 +153,6 @@ guint
 ss_server_drain (SsServer *server, double timeout)
 {
   g_return_val_if_fail (server != NULL, 0);
-  return ss__server_drain (server, timeout, TRUE);
+  return ss__server_drain (server, timeout,
+                           !__atomic_load_n (&server->priv->handed_over, __ATOMIC_ACQUIRE));
 }

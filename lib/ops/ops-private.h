@@ -16,3 +16,11 @@
  * alone (only this process's fd is closed): a restart has handed it to
  * the new process, which goes on accepting on it. */
 guint ss__server_drain (SsServer *server, double timeout, gboolean refuse_new);
+
+/* What a signal watch runs on its own thread when its signal comes. */
+typedef void (*SsOpsAction) (SsServer *server, gpointer data);
+
+/* A watch running @action for each @signo (stats.c); @destroy frees
+ * @data with the watch (also when this fails). */
+SsOpsSignal *ss__ops_signal_new (SsServer *server, int signo, SsOpsAction action, gpointer data,
+                                 GDestroyNotify destroy, GError **error);

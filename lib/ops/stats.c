@@ -1,4 +1,5 @@
-/* stats.c: the stats line, and printing it whenever a signal comes.
+/* stats.c: the stats line, and acting on a signal (printing it, or a
+ * restart: restart.c) on a thread of the watch.
  *
  * The line is what an operator greps and a script splits on spaces:
  * "workers=N busy=N idle=N queued=N served=N rejected=N spawned=N
@@ -29,9 +30,12 @@
 #define STOP_BYTE 0
 #define N_SIGNALS 65
 
-struct _SsStatsWatch {
+struct _SsOpsSignal {
   SsServer *server;     /* borrowed */
   int signo;
+  SsOpsAction action;   /* run on the watch's thread for each signal (or burst) */
+  gpointer data;
+  GDestroyNotify destroy;
   int pipe_fds[2];
   pthread_t thread;
   struct sigaction old; /* the program's disposition before the watch */
@@ -54,7 +58,7 @@ ss_server_stats_line (SsServer *server)
 /* The process-wide part: the write end (+ 1) of each signal's watch. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static int slot_fd1[N_SIGNALS];            /* (atomic) 0 = no watch */
-static SsStatsWatch *watches[N_SIGNALS];   /* (registry_lock) */
+static SsOpsSignal *watches[N_SIGNALS];   /* (registry_lock) */
 static int in_handler;                     /* (atomic) */
 static pid_t owner_pid;                    /* (atomic) */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
@@ -106,9 +110,11 @@ register_atfork (void)
 
 /* One write(2) per line: lines never interleave with other writers'. */
 static void
-print_line (SsServer *server)
+print_line (SsServer *server, gpointer data)
 {
   g_autofree char *line = ss_server_stats_line (server);
+
+  (void) data;
   g_autofree char *with_nl = g_strconcat (line, "\n", NULL);
   gsize len = strlen (with_nl);
   gsize off = 0;
@@ -128,7 +134,7 @@ print_line (SsServer *server)
 static void *
 watch_thread (void *data)
 {
-  SsStatsWatch *watch = data;
+  SsOpsSignal *watch = data;
 
   for (;;)
     {
@@ -150,15 +156,18 @@ watch_thread (void *data)
             return NULL;
           print = TRUE;
         }
-      /* Signals that came together get one line: it is a snapshot. */
+      /* Signals that came together get one action: a line is a snapshot,
+       * a restart is one restart. */
       if (print)
-        print_line (watch->server);
+        watch->action (watch->server, watch->data);
     }
 }
 
 static void
-watch_destroy (SsStatsWatch *watch)
+watch_destroy (SsOpsSignal *watch)
 {
+  if (watch->destroy != NULL)
+    watch->destroy (watch->data);
   if (watch->pipe_fds[0] >= 0)
     close (watch->pipe_fds[0]);
   if (watch->pipe_fds[1] >= 0)
@@ -167,7 +176,7 @@ watch_destroy (SsStatsWatch *watch)
 }
 
 static void
-send_stop (SsStatsWatch *watch)
+send_stop (SsOpsSignal *watch)
 {
   char stop = STOP_BYTE;
 
@@ -179,27 +188,30 @@ send_stop (SsStatsWatch *watch)
     }
 }
 
-SsStatsWatch *
-ss_server_print_stats_on_signal (SsServer *server, int signo, GError **error)
+SsOpsSignal *
+ss__ops_signal_new (SsServer *server, int signo, SsOpsAction action, gpointer data,
+                    GDestroyNotify destroy, GError **error)
 {
   struct sigaction sa;
-  SsStatsWatch *watch;
+  SsOpsSignal *watch;
   int rc;
-
-  g_return_val_if_fail (server != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (signo <= 0 || signo >= N_SIGNALS || signo == SIGKILL || signo == SIGSTOP
       || signo == SIGINT || signo == SIGTERM)
     {
       g_set_error (error, SS_ERROR, SS_ERROR_INVALID_ARGUMENT,
-                   "Cannot print stats on signal %d: use SIGUSR1 or SIGUSR2 (SIGINT and SIGTERM "
+                   "Cannot act on signal %d: use SIGUSR1, SIGUSR2 or SIGHUP (SIGINT and SIGTERM "
                    "belong to ss_server_shutdown_on_signals)", signo);
+      if (destroy != NULL)
+        destroy (data);
       return NULL;
     }
-  watch = g_new0 (SsStatsWatch, 1);
+  watch = g_new0 (SsOpsSignal, 1);
   watch->server = server;
   watch->signo = signo;
+  watch->action = action;
+  watch->data = data;
+  watch->destroy = destroy;
   if (pipe2 (watch->pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
     {
       ss_set_error_from_errno (error, errno, "Could not create the stats watch's pipe",
@@ -222,7 +234,7 @@ ss_server_print_stats_on_signal (SsServer *server, int signo, GError **error)
     {
       pthread_mutex_unlock (&registry_lock);
       g_set_error (error, SS_ERROR, SS_ERROR_INVALID_ARGUMENT,
-                   "Signal %d (%s) prints stats already: free that watch first", signo,
+                   "Signal %d (%s) is watched already: free that watch first", signo,
                    g_strsignal (signo));
       send_stop (watch);
       pthread_join (watch->thread, NULL);
@@ -241,8 +253,16 @@ ss_server_print_stats_on_signal (SsServer *server, int signo, GError **error)
   return watch;
 }
 
+SsOpsSignal *
+ss_server_print_stats_on_signal (SsServer *server, int signo, GError **error)
+{
+  g_return_val_if_fail (server != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  return ss__ops_signal_new (server, signo, print_line, NULL, NULL, error);
+}
+
 void
-ss_stats_watch_free (SsStatsWatch *watch)
+ss_ops_signal_free (SsOpsSignal *watch)
 {
   if (watch == NULL)
     return;
