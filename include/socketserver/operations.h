@@ -79,6 +79,7 @@ SS_API SsOpsSignal *ss_server_print_stats_on_signal (SsServer *server, int signo
 /* Stops the watch and puts the program's disposition of its signal back.
  * NULL is ignored. */
 SS_API void ss_ops_signal_free (SsOpsSignal *watch);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsOpsSignal, ss_ops_signal_free)
 
 /* ------------------------------------------------------------ activation */
 
