@@ -131,18 +131,27 @@ ss__server_drain (SsServer *server, double timeout, gboolean refuse_new)
     }
   else
     {
+      gboolean late = FALSE;
+      guint killed = 0;
+
+      threads = processes = 0;
       if (!wait_closed (&d, timeout))
         {
+          late = TRUE;
           threads = ss__server_force_running (server);
           processes = signal_workers (server, SIGTERM);
           forced = threads + processes;
-          g_message ("Drain deadline (%.1f s) passed: %u connection(s) shut down, %u worker "
-                     "process(es) sent SIGTERM", timeout, threads, processes);
-          if (!wait_closed (&d, SS_DRAIN_KILL_GRACE) && signal_workers (server, SIGKILL) > 0)
-            g_message ("Drain: worker processes still running %.1f s after SIGTERM: SIGKILL",
-                       SS_DRAIN_KILL_GRACE);
+          if (!wait_closed (&d, SS_DRAIN_KILL_GRACE))
+            killed = signal_workers (server, SIGKILL);
         }
       pthread_join (thread, NULL);
+      /* Logged once server_close is done, never beside it: two threads
+       * formatting a log line at once race inside glibc's tzset (a lock
+       * ThreadSanitizer cannot see). */
+      if (late)
+        g_message ("Drain deadline (%.1f s) passed: %u connection(s) shut down, %u worker "
+                   "process(es) sent SIGTERM%s", timeout, threads, processes,
+                   killed > 0 ? ", then SIGKILL" : "");
     }
   pthread_cond_destroy (&d.cond);
   pthread_mutex_destroy (&d.lock);
