@@ -1481,6 +1481,49 @@ START_TEST (test_datagram_truncated)
 }
 END_TEST
 
+/* refuse_truncated: the long datagram goes to handle_error as
+ * SS_ERROR_TRUNCATED, with the server's address and what to do, and is
+ * neither answered nor seen by the handler; the next one is served. */
+START_TEST (test_datagram_refuse_truncated)
+{
+  const char *transport = dgram_transports[_i % 2];
+  const char *strategy = _i < 2 ? "sync" : "threadpooling";
+  static const char *const refused_lines[] = { "was longer than max_packet_size (8192 bytes) and was refused", NULL };
+  SsServerStats stats;
+  SsServer *server;
+  Serving *serving;
+  guint8 out[10000], in[10000];
+  guint lines0;
+  ssize_t n;
+  int fd;
+
+  logs_capture ();
+  lines0 = logs_count (refused_lines);
+  server = datagram_server_new (transport, &recording_datagram_handler_class, strategy);
+  server->refuse_truncated = TRUE;
+  __atomic_store_n (&last_truncated, -1, __ATOMIC_RELEASE);
+  serving = serving_start (server);
+  fd = datagram_client (server);
+  memset (out, 'x', sizeof out);
+  ck_assert_int_eq (send (fd, out, sizeof out, 0), (ssize_t) sizeof out);
+  ck_assert_msg (logs_wait (refused_lines, lines0 + 1, 10), "%s/%s: no refusal logged in 10 s", transport, strategy);
+  ss_server_get_stats (server, &stats);
+  ck_assert_uint_eq (stats.errors, 1);
+  ck_assert_uint_eq (stats.served, 0);
+  ck_assert_int_eq (__atomic_load_n (&last_truncated, __ATOMIC_ACQUIRE), -1); /* the handler never ran */
+
+  ck_assert_int_eq (send (fd, out, 100, 0), 100);
+  do
+    n = recv (fd, in, sizeof in, 0);
+  while (n < 0 && errno == EINTR);
+  ck_assert_int_eq (n, 100); /* the first got no reply */
+  ck_assert_int_eq (__atomic_load_n (&last_truncated, __ATOMIC_ACQUIRE), 0);
+  ck_assert_int_eq (recv (fd, in, sizeof in, MSG_DONTWAIT), -1);
+  close (fd);
+  serving_stop (serving);
+}
+END_TEST
+
 #define RANDOM_SIZES 200
 #define MAX_DATAGRAM 65507
 
@@ -1736,6 +1779,7 @@ make_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_long_line);
   tcase_add_loop_test (tc, test_datagram_truncated, 0, G_N_ELEMENTS (dgram_transports));
+  tcase_add_loop_test (tc, test_datagram_refuse_truncated, 0, 2 * G_N_ELEMENTS (dgram_transports));
   tcase_add_loop_test (tc, test_datagram_random, 0, 4);
   tcase_add_test (tc, test_bad_addresses);
   tcase_add_test (tc, test_bad_address_permission);

@@ -46,7 +46,8 @@ G_BEGIN_DECLS
  * @SS_ERROR_TIMED_OUT: a socket timeout expired (ETIMEDOUT)
  * @SS_ERROR_INVALID_ARGUMENT: an option or parameter out of range
  * @SS_ERROR_HANDLER: a request handler reported a failure of its own
- * @SS_ERROR_TRUNCATED: a datagram was larger than max_packet_size
+ * @SS_ERROR_TRUNCATED: a datagram was larger than max_packet_size, on a
+ *   server with refuse_truncated set
  * @SS_ERROR_WOULD_BLOCK: non-blocking socket: nothing pending (EAGAIN);
  *   not a failure
  * @SS_ERROR_NO_RESOURCES: EMFILE, ENFILE, ENOBUFS, ENOMEM: out of fds or

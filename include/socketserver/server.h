@@ -183,6 +183,12 @@ typedef struct {
  *   SOMAXCONN. Python's request_queue_size.
  * @max_packet_size: (rw) datagram servers: 8192. Python's
  *   max_packet_size.
+ * @refuse_truncated: (rw) datagram servers: a datagram longer than
+ *   @max_packet_size goes to handle_error as %SS_ERROR_TRUNCATED (logged
+ *   with the sender, counted in errors), and the handler never sees it.
+ *   Default %FALSE: as in Python, the handler gets the first
+ *   @max_packet_size bytes, with request->truncated set. No Python
+ *   counterpart.
  * @timeout: (rw) handle_request timeout in seconds; &lt; 0 = none (Python
  *   None). Python's timeout.
  * @unix_socket_mode: (rw before bind) the Unix socket file's mode from
@@ -208,6 +214,7 @@ struct _SsServer {
   gboolean allow_reuse_port;
   int request_queue_size;
   gsize max_packet_size;
+  gboolean refuse_truncated;
   double timeout;
   guint unix_socket_mode;
 

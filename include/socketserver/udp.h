@@ -6,7 +6,9 @@
  *
  * No `listen`; each request is one datagram of at most max_packet_size
  * (8192) bytes plus the server socket to reply on. A longer datagram is
- * truncated, as Python's recvfrom does, and flagged in request->truncated.
+ * truncated, as Python's recvfrom does, and flagged in request->truncated;
+ * with the server's refuse_truncated set it is refused instead, through
+ * handle_error with %SS_ERROR_TRUNCATED.
  *
  * Python parity: a datagram's source address is whatever the sender put
  * there; UDP has no handshake to prove it. A handler that replies -- the

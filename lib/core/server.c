@@ -374,6 +374,21 @@ ss__server_force_running (SsServer *server)
   return n;
 }
 
+/* A datagram cut to max_packet_size, on a server that wants it refused
+ * rather than served: FALSE with the error handle_error gets. */
+static gboolean
+refuse_truncated (SsServer *server, const SsRequest *request, GError **error)
+{
+  g_autofree char *addr = ss_address_to_string (&server->server_address);
+
+  g_set_error (error, SS_ERROR, SS_ERROR_TRUNCATED,
+               "A datagram to %s was longer than max_packet_size (%" G_GSIZE_FORMAT
+               " bytes) and was refused, not served cut short (refuse_truncated): "
+               "raise max_packet_size to take datagrams that long",
+               addr, request->packet_len);
+  return FALSE;
+}
+
 gboolean
 ss_server_run_request (SsServer *server, SsRequest *request)
 {
@@ -391,7 +406,10 @@ ss_server_run_request (SsServer *server, SsRequest *request)
    * waits for a slow client holds up no other client. It may park the
    * request until the client's first byte arrives (the handshake still
    * owed: start runs again then), and the handler does not run yet. */
-  ok = request->io == NULL || request->io->start == NULL || request->io->start (request, &error);
+  if (G_UNLIKELY (request->truncated) && server->refuse_truncated)
+    ok = refuse_truncated (server, request, &error);
+  else
+    ok = request->io == NULL || request->io->start == NULL || request->io->start (request, &error);
   waiting = ok && request->park_asked;
   if (ok && !waiting)
     ok = ss_server_finish_request (server, request, &error);

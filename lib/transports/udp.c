@@ -7,7 +7,8 @@
  *
  * get_request receives with recvmsg() so that the kernel's MSG_TRUNC flag
  * tells us when a datagram was longer than max_packet_size: Python drops
- * the tail silently, we drop it too but say so in request->truncated.
+ * the tail silently, we drop it too but say so in request->truncated (and
+ * the core refuses such a request when server->refuse_truncated is set).
  * Several pool workers may call get_request at once, so the receive buffer
  * is per call: on the stack up to 16 KiB (the default 8192 fits; small
  * enough for threads created with a reduced stack), on the heap beyond.
