@@ -212,6 +212,41 @@ START_TEST (test_socket_flags)
 }
 END_TEST
 
+/* shutdown_request sends the FIN itself (Python's explicit shutdown), so
+ * the client sees EOF even while another copy of the connection's fd is
+ * open -- a process the handler forked, or a fork() in another thread:
+ * close() alone ends nothing while a copy lives. */
+static const char *const stream_transports[] = { "tcp", "unix" };
+
+START_TEST (test_shutdown_request_ends_a_shared_connection)
+{
+  SsServer *server = new_server (stream_transports[_i], &ss_stream_echo_handler_class);
+  struct pollfd pfd;
+  GError *error = NULL;
+  SsRequest *request;
+  int client = test_connect (server);
+  int copy;
+  char c;
+
+  wait_readable (server->socket_fd);
+  request = ss_server_get_request (server, &error);
+  ck_assert_msg (request != NULL, "%s", error ? error->message : "?");
+  copy = dup (request->fd);
+  ck_assert_int_ge (copy, 0);
+  ss_server_shutdown_request (server, request);
+  ss_request_free (request);
+
+  pfd.fd = client;
+  pfd.events = POLLIN;
+  ck_assert_msg (poll (&pfd, 1, 2000) == 1, "%s: no EOF within 2 s while a copy of the fd is open",
+                 stream_transports[_i]);
+  ck_assert_int_eq (recv (client, &c, 1, MSG_DONTWAIT), 0);
+  close (copy);
+  close (client);
+  ss_server_free (server);
+}
+END_TEST
+
 /* Out of fds, accept reports SS_ERROR_NO_RESOURCES (so the core can back
  * off) and the connection stays queued for when fds free up. */
 START_TEST (test_accept_out_of_fds)
@@ -881,6 +916,7 @@ make_suite (void)
   suite_add_tcase (s, echo);
 
   tcase_add_test (sockets, test_socket_flags);
+  tcase_add_loop_test (sockets, test_shutdown_request_ends_a_shared_connection, 0, G_N_ELEMENTS (stream_transports));
   tcase_add_test (sockets, test_udp_request_shape);
   tcase_add_test (sockets, test_accept_out_of_fds);
   suite_add_tcase (s, sockets);
