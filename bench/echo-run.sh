@@ -27,6 +27,7 @@ CONNS=${CONNS:-100}
 LINE=${LINE:-64}
 IDLE=${IDLE:-1000}
 OUT=${OUT:-$(mktemp -d /tmp/ss-echo-run.XXXXXX)}
+mkdir -p "$OUT"
 CLIENT=$BUILD/bench/echo-client
 ECHO=$BUILD/servers/ss-echo
 ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null || true
