@@ -3,6 +3,7 @@
  *   ss-http-server [-h] [-b ADDRESS] [-d DIRECTORY] [-p VERSION] [port]
  *                  [--strategy NAME] [--min-workers N] [--max-workers N]
  *                  [--min-spare-workers N] [--keepalive-timeout SECONDS] [--version]
+ *                  [--request-header-timeout SECONDS]
  *                  [--tls-cert PATH] [--tls-key PATH] [--tls-password-file PATH]
  *
  * Python's command line exactly, parsed the way argparse parses it
@@ -25,7 +26,10 @@
  *
  * Beyond Python: --strategy (default threadpooling, the pool's limits as
  * ss-echo's flags set them), --keepalive-timeout (default 5 s: a
- * connection that sends no request for that long is closed), SIGTERM
+ * connection that sends no request for that long is closed),
+ * --request-header-timeout (default 60 s: a request whose line and
+ * headers have not all come that long after its first byte is cut off,
+ * however slowly the client trickles them), SIGTERM
  * stops it as SIGINT does (status 0), --version. A DIRECTORY that is not a
  * readable folder is an error (status 1) where Python would answer 404 to
  * every request. Its command line is a contract: extend it, never break it.
@@ -79,11 +83,12 @@ typedef struct {
   long port;
   long min_workers, max_workers, min_spare_workers; /* -1: not given */
   double keepalive_timeout;
+  double header_timeout;
   const char *tls_cert, *tls_key, *tls_password_file;
 } Options;
 
 typedef enum { OPT_BIND, OPT_DIRECTORY, OPT_PROTOCOL, OPT_STRATEGY, OPT_MIN_WORKERS, OPT_MAX_WORKERS,
-               OPT_MIN_SPARE_WORKERS, OPT_KEEPALIVE, OPT_HELP, OPT_VERSION, OPT_CGI, OPT_TLS_CERT,
+               OPT_MIN_SPARE_WORKERS, OPT_KEEPALIVE, OPT_HEADER_TIMEOUT, OPT_HELP, OPT_VERSION, OPT_CGI, OPT_TLS_CERT,
                OPT_TLS_KEY, OPT_TLS_PASSWORD_FILE } OptionId;
 
 typedef struct {
@@ -109,6 +114,9 @@ static const OptionSpec specs[] = {
     "threadpooling: idle workers kept after a burst (default: 20)" },
   { "keepalive-timeout", 0, "SECONDS", OPT_KEEPALIVE,
     "close a connection that sends no request for this long (default: 5)" },
+  { "request-header-timeout", 0, "SECONDS", OPT_HEADER_TIMEOUT,
+    "cut off a request whose line and headers have not all arrived this long after its "
+    "first byte (default: 60)" },
   { "version", 0, NULL, OPT_VERSION, "show the version and exit" },
   { "tls-cert", 0, "PATH", OPT_TLS_CERT, "path to the TLS certificate chain file" },
   { "tls-key", 0, "PATH", OPT_TLS_KEY, "path to the TLS key file" },
@@ -118,8 +126,10 @@ static const OptionSpec specs[] = {
 static const char usage_line[] =
   "usage: " PROG " [-h] [-b ADDRESS] [-d DIRECTORY] [-p VERSION] [--strategy NAME]\n"
   "                      [--min-workers N] [--max-workers N] [--min-spare-workers N]\n"
-  "                      [--keepalive-timeout SECONDS] [--version] [--tls-cert PATH]\n"
-  "                      [--tls-key PATH] [--tls-password-file PATH] [port]\n";
+  "                      [--keepalive-timeout SECONDS]\n"
+  "                      [--request-header-timeout SECONDS] [--version]\n"
+  "                      [--tls-cert PATH] [--tls-key PATH]\n"
+  "                      [--tls-password-file PATH] [port]\n";
 
 static int
 usage_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
@@ -241,10 +251,15 @@ set_option (Options *o, const OptionSpec *spec, const char *value)
         break;
       }
     case OPT_KEEPALIVE:
-      o->keepalive_timeout = g_ascii_strtod (value, &end);
-      if (end == value || *end != '\0' || !(o->keepalive_timeout >= 0) || o->keepalive_timeout > 1e6)
-        return usage_error ("argument %s: invalid number of seconds: '%s'", label, value);
-      break;
+    case OPT_HEADER_TIMEOUT:
+      {
+        double *seconds = spec->id == OPT_KEEPALIVE ? &o->keepalive_timeout : &o->header_timeout;
+
+        *seconds = g_ascii_strtod (value, &end);
+        if (end == value || *end != '\0' || !(*seconds >= 0) || *seconds > 1e6)
+          return usage_error ("argument %s: invalid number of seconds: '%s'", label, value);
+        break;
+      }
     default:
       g_assert_not_reached ();
     }
@@ -507,7 +522,7 @@ main (int argc, char **argv)
 {
   Options o = { .protocol = "HTTP/1.0", .strategy = "threadpooling", .port = 8000,
                 .min_workers = -1, .max_workers = -1, .min_spare_workers = -1,
-                .keepalive_timeout = 5.0 };
+                .keepalive_timeout = 5.0, .header_timeout = 60.0 };
   static SsHTTPHandlerClass handler_class;
   g_autofree char *cwd = NULL;
   g_autoptr (GError) error = NULL;
@@ -536,6 +551,7 @@ main (int argc, char **argv)
   /* argparse's default=os.getcwd(), taken once at start. */
   handler_class.directory = o.directory != NULL ? o.directory : (cwd = g_get_current_dir ());
   handler_class.keepalive_timeout = o.keepalive_timeout;
+  handler_class.header_timeout = o.header_timeout;
 
   if (!resolve_address (&o, &address, &error))
     {

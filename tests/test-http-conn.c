@@ -7,6 +7,7 @@
 #include "http-client.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -353,6 +354,65 @@ START_TEST (test_stalled_request_times_out)
 }
 END_TEST
 
+/* header_timeout: a client that trickles its request line and headers a
+ * byte at a time, each byte well within the read timeout, is cut off once
+ * header_timeout has passed since its first byte (slowloris holds a
+ * worker no longer than that), in the thread pool that parks idle
+ * connections as in a thread per connection; one whose headers take less
+ * than that is served. */
+static const char *const trickle_strategies[] = { "threadpooling", "threading" };
+
+START_TEST (test_trickled_headers_time_out)
+{
+  static SsHTTPHandlerClass slow;
+  static const char head[] = "GET /digits HTTP/1.1\r\nHost: x\r\nX-Trickle: ";
+  g_autoptr (HttpResponse) r = NULL;
+  g_autofree char *err = NULL;
+  TestServer *server;
+  gint64 start, cut = 0;
+  int fd;
+
+  init_class (&slow, "Slow", "HTTP/1.1");
+  slow.log_message = ss_base_http_request_handler_class.log_message;
+  slow.keepalive_timeout = 0.5;  /* each read: at most 0.5 s */
+  slow.header_timeout = 1.0;
+  capture_stderr ();
+  server = http_serve (&slow, trickle_strategies[_i]);
+
+  /* Headers in three pieces, 0.2 s apart: within the deadline, served. */
+  fd = http_connect (http_port (server));
+  test_send_all (fd, head, sizeof head - 1);
+  g_usleep (200 * 1000);
+  test_send_all (fd, "a\r\n", 3);
+  g_usleep (200 * 1000);
+  test_send_all (fd, "\r\n", 2);
+  r = http_read_response (fd, FALSE);
+  ck_assert_ptr_nonnull (r);
+  ck_assert_int_eq (r->status, 200);
+  close (fd);
+
+  /* One byte each 0.1 s, never done: cut off after about 1 s. */
+  fd = http_connect (http_port (server));
+  start = g_get_monotonic_time ();
+  for (gsize i = 0; cut == 0 && g_get_monotonic_time () - start < 6 * G_USEC_PER_SEC; i++)
+    {
+      struct pollfd pfd = { .fd = fd, .events = POLLIN };
+      char c = i < sizeof head - 1 ? head[i] : 'a';
+
+      if (send (fd, &c, 1, MSG_NOSIGNAL) != 1 || poll (&pfd, 1, 100) > 0)
+        cut = g_get_monotonic_time () - start;
+    }
+  close (fd);
+  test_server_stop (server);
+  err = captured_stderr ();
+  ck_assert_msg (cut != 0, "%s: a client trickling its headers was still connected after 6 s",
+                 trickle_strategies[_i]);
+  ck_assert_msg (cut >= 900 * 1000 && cut < 4 * G_USEC_PER_SEC, "%s: cut off after %.2f s, not about 1 s",
+                 trickle_strategies[_i], cut / 1e6);
+  ck_assert_msg (strstr (err, "Request timed out") != NULL, "%s", err);
+}
+END_TEST
+
 /* Every strategy serves keep-alive connections. The last request closes
  * the connection from the server's side: a forked child holds a copy of
  * this process's client socket too, so the client closing would not end
@@ -408,6 +468,7 @@ conn_suite (void)
   tcase_add_test (tc, test_keepalive_timeout);
   tcase_add_test (tc, test_keepalive_timeout_with_class_timeout);
   tcase_add_test (tc, test_stalled_request_times_out);
+  tcase_add_loop_test (tc, test_trickled_headers_time_out, 0, G_N_ELEMENTS (trickle_strategies));
   tcase_add_loop_test (tc, test_every_strategy, 0, 4);
   suite_add_tcase (s, tc);
   return s;

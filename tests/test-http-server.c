@@ -230,6 +230,8 @@ static const UsageCase usage_cases[] = {
   { { "--strategy=quantum" }, 2, "quantum" },
   { { "--max-workers=0" }, 2, "error: argument --max-workers: invalid count: '0'" },
   { { "--keepalive-timeout=-1" }, 2, "error: argument --keepalive-timeout: invalid number of seconds: '-1'" },
+  { { "--request-header-timeout", "x" }, 2,
+    "error: argument --request-header-timeout: invalid number of seconds: 'x'" },
   { { "--help=x" }, 2, "error: argument --help: ignored explicit argument 'x'" },
   { { "-d", "/nonexistent/dir", "0" }, 1, "ss-http-server: --directory /nonexistent/dir: No such file or directory" },
   { { "-b", "no.such.host.invalid", "0" }, 1, "ss-http-server: Could not resolve --bind no.such.host.invalid" },
@@ -266,6 +268,7 @@ START_TEST (test_help_and_version)
   ck_assert (g_str_has_prefix (out->str, "usage: ss-http-server [-h] [-b ADDRESS] [-d DIRECTORY] [-p VERSION]"));
   ck_assert_ptr_nonnull (strstr (out->str, "-b ADDRESS, --bind ADDRESS"));
   ck_assert_ptr_nonnull (strstr (out->str, "--keepalive-timeout SECONDS"));
+  ck_assert_ptr_nonnull (strstr (out->str, "--request-header-timeout SECONDS"));
   g_string_truncate (out, 0);
   ck_assert_int_eq (proc_run (version, 20, out, NULL), 0);
   ck_assert_str_eq (out->str, "ss-http-server (" PACKAGE_NAME ") " PACKAGE_VERSION "\n");

@@ -375,6 +375,60 @@ START_TEST (test_read_timeout)
 }
 END_TEST
 
+/* ss_rfile_set_deadline: once the first byte has come, a client that
+ * stops (or trickles) fails the read at the deadline, long before the
+ * socket's timeout; the socket's timeout still bounds each wait when it
+ * is the shorter; -1 lifts it; a memory reader ignores it. */
+START_TEST (test_read_deadline)
+{
+  g_autoptr (GString) line = g_string_new (NULL);
+  g_autoptr (SsRFile) r = NULL;
+  g_autoptr (SsRFile) m = NULL;
+  GError *error = NULL;
+  gint64 start;
+  int sv[2];
+
+  make_pair (sv);
+  set_timeout (sv[0], SO_RCVTIMEO, 3);
+  r = ss_rfile_new_socket (sv[0], 0);
+  ss_rfile_set_deadline (r, 0.3);
+  feed (sv, "ab", FALSE);
+  start = g_get_monotonic_time ();
+  ck_assert_int_eq (ss_rfile_readline (r, line, -1, &error), -1);
+  ck_assert_msg (g_error_matches (error, SS_ERROR, SS_ERROR_TIMED_OUT), "got: %s",
+                 error ? error->message : "no error");
+  ck_assert_ptr_nonnull (strstr (error->message, "within 0.3 s of its first byte"));
+  ck_assert_int_lt (g_get_monotonic_time () - start, 2 * G_USEC_PER_SEC);
+  g_clear_error (&error);
+
+  /* Lifted: the rest of a line comes and is read. */
+  ss_rfile_set_deadline (r, -1);
+  g_string_truncate (line, 0);
+  feed (sv, "c\n", FALSE);
+  ck_assert_int_gt (ss_rfile_readline (r, line, -1, &error), 0);
+  ck_assert (g_str_has_suffix (line->str, "c\n"));
+
+  /* The socket's timeout (0.2 s) is the shorter: it ends the wait. */
+  set_timeout (sv[0], SO_RCVTIMEO, 0.2);
+  ss_rfile_set_deadline (r, 30);
+  feed (sv, "x", FALSE);
+  start = g_get_monotonic_time ();
+  ck_assert_int_eq (ss_rfile_readline (r, line, -1, &error), -1);
+  ck_assert_msg (g_error_matches (error, SS_ERROR, SS_ERROR_TIMED_OUT), "got: %s",
+                 error ? error->message : "no error");
+  ck_assert_ptr_nonnull (strstr (error->message, "after 0.2 s"));
+  ck_assert_int_lt (g_get_monotonic_time () - start, 5 * G_USEC_PER_SEC);
+  g_clear_error (&error);
+
+  m = ss_rfile_new_memory ((const guint8 *) "one\n", 4);
+  ss_rfile_set_deadline (m, 0);
+  g_string_truncate (line, 0);
+  ck_assert_int_eq (ss_rfile_readline (m, line, -1, &error), 4);
+  close (sv[0]);
+  close (sv[1]);
+}
+END_TEST
+
 /* A connected TCP pair over loopback: [0] the accepted end, [1] the client. */
 static void
 make_tcp_pair (int pair[2])
@@ -894,6 +948,7 @@ make_suite (void)
   tcase_add_test (tc, test_read_all_past_gbytearray);
   tcase_add_test (tc, test_memory_reader);
   tcase_add_test (tc, test_read_timeout);
+  tcase_add_test (tc, test_read_deadline);
   tcase_add_test (tc, test_read_reset);
   tcase_add_test (tc, test_readable_now);
   suite_add_tcase (s, tc);

@@ -273,7 +273,11 @@ one_request (SsBaseHTTPRequestHandler *self, GError **error)
   GString *raw = self->priv->raw_requestline;
   SsHTTPMethod method;
   gboolean proceed;
+  gboolean parsed;
 
+  /* The request line and headers, however trickled, within header_timeout
+   * of their first byte; the body is the method's. */
+  ss_rfile_set_deadline (self->rfile, SS__HTTP_VT (self)->header_timeout);
   if (ss_rfile_readline (self->rfile, raw, SS_HTTP_MAXLINE + 1, error) < 0)
     return FALSE;
   if (raw->len > SS_HTTP_MAXLINE)
@@ -288,7 +292,9 @@ one_request (SsBaseHTTPRequestHandler *self, GError **error)
       self->close_connection = TRUE;
       return TRUE;
     }
-  if (!ss_http_parse_request (self, &proceed, error))
+  parsed = ss_http_parse_request (self, &proceed, error);
+  ss_rfile_set_deadline (self->rfile, -1);
+  if (!parsed)
     return FALSE;
   if (!proceed)
     return TRUE; /* an error code has been sent, just exit */
@@ -304,9 +310,12 @@ gboolean
 ss__http_handle_one_request (SsBaseHTTPRequestHandler *self, GError **error)
 {
   GError *local = NULL;
+  gboolean ok;
 
   clear_request (self);
-  if (one_request (self, &local))
+  ok = one_request (self, &local);
+  ss_rfile_set_deadline (self->rfile, -1); /* whichever way it ended */
+  if (ok)
     return TRUE;
   if (g_error_matches (local, SS_ERROR, SS_ERROR_TIMED_OUT) && self->priv->idle_by_timeout
       && self->priv->raw_requestline->len == 0)

@@ -73,6 +73,7 @@ ss_http_handler_class_init (SsHTTPHandlerClass *klass, const char *name,
   klass->keepalive_timeout = SS_INHERIT;
   klass->ranges = SS_INHERIT;
   klass->park_idle = SS_INHERIT;
+  klass->header_timeout = SS_INHERIT;
 }
 
 /* The nearest value of the @size-byte attribute at @offset that is not
@@ -100,6 +101,8 @@ ss__http_class_resolve (const SsHTTPHandlerClass *klass, SsHTTPHandlerClass *out
       = ss_class_chain_find_slot (klass, PARENT_OFFSET, slot_offsets[i]);
   out->keepalive_timeout = *(const double *) find_attribute (
       klass, HTTP_SLOT (keepalive_timeout), sizeof (double), &inherit_double);
+  out->header_timeout = *(const double *) find_attribute (
+      klass, HTTP_SLOT (header_timeout), sizeof (double), &inherit_double);
   out->ranges = *(const gboolean *) find_attribute (klass, HTTP_SLOT (ranges), sizeof (gboolean),
                                                    &inherit_bool);
   out->park_idle = *(const gboolean *) find_attribute (klass, HTTP_SLOT (park_idle), sizeof (gboolean),

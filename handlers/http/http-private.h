@@ -159,7 +159,8 @@ const char *ss__simple_guess_type (SsBaseHTTPRequestHandler *self, const char *p
   .default_request_version = "HTTP/0.9", .error_message_format = SS_HTTP_DEFAULT_ERROR_MESSAGE, \
   .error_content_type = SS_HTTP_DEFAULT_ERROR_CONTENT_TYPE,                             \
   .keepalive_timeout = SS_TIMEOUT_NONE, .directory = SS_HTTP_DIRECTORY_CWD,            \
-  .extensions_map = ss__http_default_extensions_map, .ranges = TRUE
+  .extensions_map = ss__http_default_extensions_map, .ranges = TRUE,                   \
+  .header_timeout = 60
 
 /* Python's default extensions_map (SimpleHTTPRequestHandler's). */
 extern const SsHTTPExtension ss__http_default_extensions_map[];

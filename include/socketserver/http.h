@@ -404,6 +404,14 @@ typedef struct {
  *   handler instance: a class that keeps per-connection state in its
  *   instance, as a Python handler may in self, leaves this %FALSE.
  *   BaseHTTPRequestHandler: %FALSE; SimpleHTTPRequestHandler: %TRUE.
+ * @header_timeout: beyond Python: seconds from the first byte of a
+ *   request by which its request line and headers must have arrived,
+ *   however slowly the client trickles them (ss_rfile_set_deadline());
+ *   past it the request ends as a read timeout does ("Request timed out"
+ *   in the log, the connection closed), so a slow client holds a worker
+ *   for at most that long. Default 60 (nginx's client_header_timeout);
+ *   %SS_TIMEOUT_NONE: no limit, as in Python. The body is the handler's
+ *   to read, under the class's timeout.
  *
  * An HTTP handler class: a handler class with the slots of Python's
  * BaseHTTPRequestHandler (and SimpleHTTPRequestHandler) after it, and
@@ -459,6 +467,7 @@ struct _SsHTTPHandlerClass {
   const SsHTTPExtension *extensions_map;
   gboolean ranges;
   gboolean park_idle;
+  double header_timeout;
 };
 
 /**
@@ -510,7 +519,7 @@ struct _SsHTTPHandlerClass {
   .parent_class.wbufsize = SS_INHERIT, .parent_class.timeout = SS_INHERIT,             \
   .parent_class.disable_nagle_algorithm = SS_INHERIT,                                  \
   .http_magic = SS_HTTP_HANDLER_CLASS_MAGIC, .keepalive_timeout = SS_INHERIT,          \
-  .ranges = SS_INHERIT, .park_idle = SS_INHERIT
+  .ranges = SS_INHERIT, .park_idle = SS_INHERIT, .header_timeout = SS_INHERIT
 
 /**
  * SS__DEFINE_HTTP_HANDLER_CLASS:

@@ -148,6 +148,25 @@ SS_API gssize ss_rfile_read_all (SsRFile *rfile, GByteArray *out, gsize max, GEr
 SS_API gsize ss_rfile_buffered (SsRFile *rfile);
 
 /**
+ * ss_rfile_set_deadline:
+ * @rfile: a socket reader
+ * @seconds: the most time, from the first byte that arrives, that every
+ *   read may take in all; &lt; 0 for none (the default)
+ *
+ * Bounds how long a client may take to send something whole, however it
+ * trickles it: a read that would wait past the deadline fails with
+ * %SS_ERROR_TIMED_OUT. The clock starts at the first byte that arrives
+ * after this call (at once when bytes are already buffered), so the wait
+ * for a first byte stays the socket's timeout's (SO_RCVTIMEO) -- an idle
+ * keep-alive connection is not cut short by it. Each call starts over;
+ * BaseHTTPRequestHandler calls it around each request line and its
+ * headers (header_timeout). A reader that must wait checks with poll()
+ * first; one whose bytes arrive in a single read costs a clock read.
+ * A memory reader never waits: it ignores this. No Python counterpart.
+ */
+SS_API void ss_rfile_set_deadline (SsRFile *rfile, double seconds);
+
+/**
  * ss_rfile_readable_now:
  * @rfile: a reader
  *

@@ -35,6 +35,8 @@ struct _SsRFile {
   const guint8 *data;  /* buf, or the caller's memory */
   gsize pos;           /* next unread byte in data */
   gsize len;           /* end of the valid bytes in data */
+  gint64 deadline_span;  /* ss_rfile_set_deadline: microseconds, or 0 for none */
+  gint64 deadline;       /* monotonic time it ends; 0 until the first byte came */
 };
 
 SsRFile *
@@ -128,12 +130,77 @@ ss__set_recv_error (GError **error, int errsv, int fd)
                            errsv == ECONNRESET ? "the client reset the connection" : NULL);
 }
 
+/* With a deadline running, waits until the socket has input or the
+ * deadline passes (FALSE with SS_ERROR_TIMED_OUT). Before the first byte
+ * the socket's own timeout governs (the idle wait); bytes a layer (TLS)
+ * holds need no wait. */
+static gboolean
+rfile_wait_deadline (SsRFile *rfile, GError **error)
+{
+  /* The socket's timeout still bounds each wait (poll() ignores it). */
+  double socket_timeout = ss__socket_timeout (rfile->fd, SO_RCVTIMEO);
+
+  for (;;)
+    {
+      gint64 left = rfile->deadline - g_get_monotonic_time ();
+      gint64 wait = left;
+      struct pollfd pfd = { .fd = rfile->fd, .events = POLLIN };
+      int r = 0;
+
+      if (socket_timeout > 0 && socket_timeout * G_USEC_PER_SEC < (double) left)
+        wait = (gint64) (socket_timeout * G_USEC_PER_SEC);
+      if (wait > 0)
+        r = poll (&pfd, 1, (int) MIN ((wait + 999) / 1000, G_MAXINT));
+      if (r > 0)
+        return TRUE;
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        return TRUE; /* let the read itself report it */
+      if (wait < left)
+        {
+          ss__set_recv_error (error, EAGAIN, rfile->fd); /* the socket's timeout */
+          return FALSE;
+        }
+      g_set_error (error, SS_ERROR, SS_ERROR_TIMED_OUT,
+                   "Timed out reading from the client: what it had to send did not arrive within "
+                   "%.3g s of its first byte (the reader's deadline)",
+                   (double) rfile->deadline_span / G_USEC_PER_SEC);
+      return FALSE;
+    }
+}
+
 static gssize
 rfile_recv (SsRFile *rfile, void *dest, gsize n, GError **error)
 {
+  gssize got;
+
+  if (G_UNLIKELY (rfile->deadline != 0)
+      && (rfile->request == NULL || rfile->request->io->pending == NULL
+          || rfile->request->io->pending (rfile->request) == 0)
+      && !rfile_wait_deadline (rfile, error))
+    return -1;
   if (rfile->request != NULL)
-    return rfile->request->io->recv (rfile->request, dest, n, error);
-  return ss__socket_recv (rfile->fd, dest, n, error);
+    got = rfile->request->io->recv (rfile->request, dest, n, error);
+  else
+    got = ss__socket_recv (rfile->fd, dest, n, error);
+  if (G_UNLIKELY (rfile->deadline_span != 0) && rfile->deadline == 0 && got > 0)
+    rfile->deadline = g_get_monotonic_time () + rfile->deadline_span;
+  return got;
+}
+
+void
+ss_rfile_set_deadline (SsRFile *rfile, double seconds)
+{
+  g_return_if_fail (rfile != NULL);
+
+  rfile->deadline = 0;
+  rfile->deadline_span = 0;
+  if (!(seconds >= 0) || rfile->fd < 0)
+    return;
+  rfile->deadline_span = MAX ((gint64) (seconds * G_USEC_PER_SEC), 1);
+  if (rfile->len > rfile->pos)
+    rfile->deadline = g_get_monotonic_time () + rfile->deadline_span; /* the first byte is here */
 }
 
 gssize
