@@ -11,12 +11,14 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Echoes lines until EOF; a read error (a forced shutdown) ends it too. */
+/* Echoes lines until EOF; a read error (a forced shutdown) ends it too;
+ * "exit" ends the handler's thread (pthread_exit). */
 static gboolean
 echo_handle (SsRequestHandler *handler, GError **error)
 {
@@ -31,6 +33,8 @@ echo_handle (SsRequestHandler *handler, GError **error)
       got = ss_rfile_readline (self->rfile, line, 1024, error);
       if (got <= 0)
         return got == 0;
+      if (g_str_equal (line->str, "exit\n"))
+        pthread_exit (NULL);
       if (!ss_wfile_write (self->wfile, line->str, line->len, error)
           || !ss_wfile_flush (self->wfile, error))
         return FALSE;
@@ -203,6 +207,53 @@ START_TEST (test_drain_forces_at_deadline)
 }
 END_TEST
 
+/* Handlers that ended their threads (pthread_exit) leave nothing behind
+ * in the list a forcing drain walks: it forces the one held connection,
+ * and only it. (Before, each left its stack node linked: the drain read
+ * dead threads' stacks, counted them, or looped where a new thread's node
+ * sat at the same address.) */
+static const char *const thread_strategies[] = { "threading", "threadpooling" };
+
+START_TEST (test_drain_after_handlers_exit_their_threads)
+{
+  const char *name = thread_strategies[_i];
+  SsServer *server = new_server (name);
+  TestServer *ts = test_server_start (server);
+  g_autoptr (GString) rest = NULL;
+  GThread *thread;
+  DrainRun run;
+  int held;
+
+  for (int i = 0; i < 3; i++)
+    {
+      int quitter = test_connect (server);
+      GString *gone;
+
+      test_send_all (quitter, "exit\n", 5);
+      gone = test_recv_all (quitter, 64);
+      ck_assert_uint_eq (gone->len, 0);
+      g_string_free (gone, TRUE);
+      close (quitter);
+    }
+  held = test_connect (server);
+  exchange (held, "after the exits\n");
+  ss_server_shutdown (server);
+  g_thread_join (ts->thread);
+  ck_assert (ts->ok);
+  g_free (ts);
+
+  run = (DrainRun) { .server = server, .timeout = 0.3 };
+  thread = g_thread_new ("drain", drain_thread, &run);
+  ck_assert_msg (test_wait_until (drain_done, &run, 10), "%s: drain did not end in 10 s", name);
+  g_thread_join (thread);
+  ck_assert_uint_eq (run.forced, 1);
+  rest = test_recv_all (held, 64);
+  ck_assert_uint_eq (rest->len, 0);
+  close (held);
+  ss_server_free (server);
+}
+END_TEST
+
 /* Nothing held: the drain returns at once, closes the socket. */
 START_TEST (test_drain_idle)
 {
@@ -294,6 +345,7 @@ make_suite (void)
   tcase_add_loop_test (tc, test_drain_serves_held, 0, G_N_ELEMENTS (drain_strategies));
   tcase_add_loop_test (tc, test_drain_forces_at_deadline, 0, G_N_ELEMENTS (drain_strategies));
   tcase_add_test (tc, test_drain_idle);
+  tcase_add_loop_test (tc, test_drain_after_handlers_exit_their_threads, 0, G_N_ELEMENTS (thread_strategies));
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("/stats");

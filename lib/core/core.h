@@ -36,8 +36,12 @@ void ss__socket_hold_release (SsSocketHold *hold);
 /* A stream request inside ss_server_run_request: a node on that call's
  * stack, linked in SsServerPrivate.running while the handler runs, so a
  * drain that reaches its deadline can shut the connection down under the
- * handler (ss__server_force_running; ops/drain.c). No allocation. */
+ * handler (ss__server_force_running; ops/drain.c). No allocation; a
+ * pthread_cleanup handler unlinks it should the handler end its thread
+ * (pthread_exit), which would otherwise leave the list pointing into a
+ * dead thread's stack. */
 typedef struct SsRunningRequest {
+  SsServer *server;
   int fd;
   struct SsRunningRequest *prev;
   struct SsRunningRequest *next;

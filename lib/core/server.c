@@ -328,6 +328,7 @@ running_add (SsServer *server, SsRunningRequest *node, const SsRequest *request)
 
   if (request->is_datagram || request->fd < 0)
     return;
+  node->server = server;
   node->fd = request->fd;
   pthread_mutex_lock (&priv->running_lock);
   node->prev = NULL;
@@ -357,6 +358,17 @@ running_remove (SsServer *server, SsRunningRequest *node)
     node->next->prev = node->prev;
   pthread_mutex_unlock (&priv->running_lock);
   node->fd = -1;
+}
+
+/* pthread_cleanup handler around the handler's run: unlinks the node on
+ * any way out, pthread_exit included. */
+static void
+running_unwound (void *data)
+{
+  SsRunningRequest *node = data;
+
+  if (node->fd >= 0)
+    running_remove (node->server, node);
 }
 
 guint
@@ -401,6 +413,7 @@ ss_server_run_request (SsServer *server, SsRequest *request)
   running_request_of = server;
   request->park_asked = FALSE;
   running_add (server, &node, request);
+  pthread_cleanup_push (running_unwound, &node);
   /* A layer over the connection (TLS) starts here, in the thread that
    * runs the request, never in the one that accepts: a handshake that
    * waits for a slow client holds up no other client. It may park the
@@ -425,7 +438,7 @@ ss_server_run_request (SsServer *server, SsRequest *request)
       ss_server_handle_error (server, request, error);
       g_error_free (error);
     }
-  running_remove (server, &node);
+  pthread_cleanup_pop (1); /* running_remove */
   /* A handler that parked its connection hands it to the strategy, which
    * runs this again when the client speaks; a failed run is not parked. */
   if (ok && request->park_asked)
