@@ -25,6 +25,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Waits stretch under valgrind (SS_VALGRIND), where the ss-echo this
+ * spawns runs under valgrind too and takes seconds to start. */
+static double
+scale (void)
+{
+  return g_getenv ("SS_VALGRIND") != NULL ? 10.0 : 1.0;
+}
+
 static gboolean
 echo_handle (SsRequestHandler *handler, GError **error)
 {
@@ -110,7 +118,8 @@ run_activated (int fd, const char *listen_fds, void (*body) (int out, gpointer d
       char buf[512];
       ssize_t n;
 
-      ck_assert_msg (poll (&pfd, 1, 20000) == 1, "the activated child said nothing in 20 s");
+      ck_assert_msg (poll (&pfd, 1, (int) (20000 * scale ())) == 1,
+                     "the activated child said nothing in %g s", 20 * scale ());
       n = read (pipe_fds[0], buf, sizeof buf);
       if (n < 0 && errno == EINTR)
         continue;
@@ -344,7 +353,7 @@ notify_socket (gboolean abstract, char **name)
   g_autofree char *path = test_tmp_path ("notify");
   socklen_t len;
   int fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  struct timeval tv = { .tv_sec = 10 };
+  struct timeval tv = { .tv_sec = (time_t) (10 * scale ()) };
 
   ck_assert_int_ge (fd, 0);
   if (abstract)
@@ -371,7 +380,7 @@ recv_notice (int fd)
   char buf[256];
   ssize_t n = recv (fd, buf, sizeof buf - 1, 0);
 
-  ck_assert_msg (n > 0, "no notification within 10 s: %s", g_strerror (errno));
+  ck_assert_msg (n > 0, "no notification within %g s: %s", 10 * scale (), g_strerror (errno));
   buf[n] = '\0';
   return g_strdup (buf);
 }
@@ -457,7 +466,8 @@ read_line_fd (int fd)
     {
       struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
-      ck_assert_msg (poll (&pfd, 1, 10000) == 1, "no line within 10 s (so far: \"%s\")", s->str);
+      ck_assert_msg (poll (&pfd, 1, (int) (10000 * scale ())) == 1, "no line within %g s (so far: \"%s\")",
+                     10 * scale (), s->str);
       if (read (fd, &c, 1) != 1 || c == '\n')
         break;
       g_string_append_c (s, c);
@@ -546,7 +556,7 @@ load_thread (gpointer data)
   Load *load = data;
   struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (load->port),
                              .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-  struct timeval tv = { .tv_sec = 10 };
+  struct timeval tv = { .tv_sec = (time_t) (10 * scale ()) };
 
   for (int i = 0; !g_atomic_int_get (&load->stop); i++)
     {
@@ -682,13 +692,13 @@ START_TEST (test_restart_under_load)
   load.port = banner_port (banner);
   for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
     threads[i] = g_thread_new ("load", load_thread, &load);
-  g_usleep (500 * 1000);
+  g_usleep ((gulong) (500 * 1000 * scale ()));
   ck_assert_int_gt (g_atomic_int_get (&load.ok), 0);
 
   ck_assert_int_eq (kill (old, SIGHUP), 0);
   second = read_line_fd (out);   /* the new process's banner, same stdout */
   ck_assert_uint_eq (banner_port (second), load.port);
-  read_until (err_fd, err, "drains its connections", 30);
+  read_until (err_fd, err, "drains its connections", 30 * scale ());
   said = strstr (err->str, "Restart: process ");
   ck_assert_msg (said != NULL, "old ss-echo's stderr: %s", err->str);
   restarted_pid = (pid_t) g_ascii_strtoll (said + strlen ("Restart: process "), NULL, 10);
@@ -698,7 +708,7 @@ START_TEST (test_restart_under_load)
   ck_assert_int_eq (waitpid (old, &status, 0), old);
   ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "old ss-echo: status 0x%x", status);
   g_atomic_int_set (&load.late, 1);
-  g_usleep (500 * 1000);
+  g_usleep ((gulong) (500 * 1000 * scale ()));
   g_atomic_int_set (&load.stop, 1);
   for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
     g_thread_join (threads[i]);
