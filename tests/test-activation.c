@@ -88,7 +88,7 @@ static char *
 run_activated (int fd, const char *listen_fds, void (*body) (int out, gpointer data), gpointer data)
 {
   int pipe_fds[2];
-  GString *report = g_string_new (NULL);
+  GString *report;
   pid_t pid;
   int status;
 
@@ -112,6 +112,7 @@ run_activated (int fd, const char *listen_fds, void (*body) (int out, gpointer d
     }
   close (pipe_fds[1]);
   close (fd);
+  report = g_string_new (NULL); /* after the fork: the child, which _exits, holds none */
   for (;;)
     {
       struct pollfd pfd = { .fd = pipe_fds[0], .events = POLLIN };

@@ -34,7 +34,10 @@ echo_handle (SsRequestHandler *handler, GError **error)
       if (got <= 0)
         return got == 0;
       if (g_str_equal (line->str, "exit\n"))
-        pthread_exit (NULL);
+        {
+          g_string_free (g_steal_pointer (&line), TRUE); /* no g_autoptr cleanup on the way out */
+          pthread_exit (NULL);
+        }
       if (!ss_wfile_write (self->wfile, line->str, line->len, error)
           || !ss_wfile_flush (self->wfile, error))
         return FALSE;
