@@ -27,7 +27,7 @@
  * Beyond Python: --strategy (default threadpooling, the pool's limits as
  * ss-echo's flags set them), --keepalive-timeout (default 5 s: a
  * connection that sends no request for that long is closed),
- * --request-header-timeout (default 60 s: a request whose line and
+ * --request-header-timeout (default 20 s: a request whose line and
  * headers have not all come that long after its first byte is cut off,
  * however slowly the client trickles them), SIGTERM
  * stops it as SIGINT does (status 0), --version. A DIRECTORY that is not a
@@ -116,7 +116,7 @@ static const OptionSpec specs[] = {
     "close a connection that sends no request for this long (default: 5)" },
   { "request-header-timeout", 0, "SECONDS", OPT_HEADER_TIMEOUT,
     "cut off a request whose line and headers have not all arrived this long after its "
-    "first byte (default: 60)" },
+    "first byte (default: 20)" },
   { "version", 0, NULL, OPT_VERSION, "show the version and exit" },
   { "tls-cert", 0, "PATH", OPT_TLS_CERT, "path to the TLS certificate chain file" },
   { "tls-key", 0, "PATH", OPT_TLS_KEY, "path to the TLS key file" },
@@ -522,7 +522,7 @@ main (int argc, char **argv)
 {
   Options o = { .protocol = "HTTP/1.0", .strategy = "threadpooling", .port = 8000,
                 .min_workers = -1, .max_workers = -1, .min_spare_workers = -1,
-                .keepalive_timeout = 5.0, .header_timeout = 60.0 };
+                .keepalive_timeout = 5.0, .header_timeout = 20.0 };
   static SsHTTPHandlerClass handler_class;
   g_autofree char *cwd = NULL;
   g_autoptr (GError) error = NULL;

@@ -160,7 +160,7 @@ const char *ss__simple_guess_type (SsBaseHTTPRequestHandler *self, const char *p
   .error_content_type = SS_HTTP_DEFAULT_ERROR_CONTENT_TYPE,                             \
   .keepalive_timeout = SS_TIMEOUT_NONE, .directory = SS_HTTP_DIRECTORY_CWD,            \
   .extensions_map = ss__http_default_extensions_map, .ranges = TRUE,                   \
-  .header_timeout = 60
+  .header_timeout = 20
 
 /* Python's default extensions_map (SimpleHTTPRequestHandler's). */
 extern const SsHTTPExtension ss__http_default_extensions_map[];

@@ -409,7 +409,9 @@ typedef struct {
  *   however slowly the client trickles them (ss_rfile_set_deadline());
  *   past it the request ends as a read timeout does ("Request timed out"
  *   in the log, the connection closed), so a slow client holds a worker
- *   for at most that long. Default 60 (nginx's client_header_timeout);
+ *   for at most that long. Default 20 (Apache's RequestReadTimeout header=20:
+ *   a slow client holds a worker here, as in Apache's threads, not an
+ *   event loop's few bytes as in nginx, whose client_header_timeout is 60);
  *   %SS_TIMEOUT_NONE: no limit, as in Python. The body is the handler's
  *   to read, under the class's timeout.
  *
