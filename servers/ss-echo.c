@@ -265,7 +265,7 @@ check_strategy_flags (const Options *o, GError **error)
                    "--tls-cert needs a stream transport (--transport=tcp or unix)");
       return FALSE;
     }
-  if (o->drain_timeout < 0 && o->drain_timeout != -1)
+  if (!(o->drain_timeout >= 0) && o->drain_timeout != -1)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "--drain-timeout=%g: must be 0 or more seconds, or -1 for no limit",

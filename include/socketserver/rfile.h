@@ -151,7 +151,7 @@ SS_API gsize ss_rfile_buffered (SsRFile *rfile);
  * ss_rfile_set_deadline:
  * @rfile: a socket reader
  * @seconds: the most time, from the first byte that arrives, that every
- *   read may take in all; &lt; 0 for none (the default)
+ *   read may take in all; &lt; 0 (or 1e9 and more) for none (the default)
  *
  * Bounds how long a client may take to send something whole, however it
  * trickles it: a read that would wait past the deadline fails with
@@ -162,6 +162,11 @@ SS_API gsize ss_rfile_buffered (SsRFile *rfile);
  * BaseHTTPRequestHandler calls it around each request line and its
  * headers (header_timeout). A reader that must wait checks with poll()
  * first; one whose bytes arrive in a single read costs a clock read.
+ * Through a layer (TLS) the deadline is checked before each read of the
+ * layer; a read that has begun a record waits for the rest of it under
+ * the socket's timeout alone, so a client trickling the bytes of one
+ * record (at most 16 KiB) holds that read past the deadline until the
+ * record is complete.
  * A memory reader never waits: it ignores this. No Python counterpart.
  */
 SS_API void ss_rfile_set_deadline (SsRFile *rfile, double seconds);

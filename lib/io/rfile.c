@@ -196,7 +196,9 @@ ss_rfile_set_deadline (SsRFile *rfile, double seconds)
 
   rfile->deadline = 0;
   rfile->deadline_span = 0;
-  if (!(seconds >= 0) || rfile->fd < 0)
+  /* NaN, < 0 and beyond 1e9 s (where the microseconds would overflow):
+   * no deadline. */
+  if (!(seconds >= 0 && seconds < 1e9) || rfile->fd < 0)
     return;
   rfile->deadline_span = MAX ((gint64) (seconds * G_USEC_PER_SEC), 1);
   if (rfile->len > rfile->pos)

@@ -38,13 +38,16 @@ close_thread (void *data)
   return NULL;
 }
 
-/* Waits until server_close returned or @seconds passed (< 0: no limit). */
+/* Waits until server_close returned or @seconds passed (< 0, NaN or 1e9
+ * and more, where the time_t would overflow: no limit). */
 static gboolean
 wait_closed (Drain *d, double seconds)
 {
   struct timespec end;
   gboolean closed;
 
+  if (!(seconds >= 0 && seconds < 1e9))
+    seconds = -1;
   clock_gettime (CLOCK_MONOTONIC, &end);
   if (seconds >= 0)
     {

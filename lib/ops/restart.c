@@ -102,6 +102,26 @@ open_notify_socket (char **name, GError **error)
   return fd;
 }
 
+/* Waits for the new process told to stop (SIGTERM) so that it leaves no
+ * zombie: at most 2 s, then SIGKILL. */
+static void
+reap (pid_t pid)
+{
+  gint64 end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+  int status;
+
+  while (waitpid (pid, &status, WNOHANG) == 0)
+    {
+      if (g_get_monotonic_time () > end)
+        {
+          kill (pid, SIGKILL);
+          (void) waitpid (pid, &status, 0);
+          return;
+        }
+      g_usleep (10 * 1000);
+    }
+}
+
 /* Waits for READY=1 from @pid on @fd; FALSE with @error when it exits or
  * @timeout passes first. */
 static gboolean
@@ -138,6 +158,7 @@ wait_ready (int fd, pid_t pid, double timeout, GError **error)
       if (g_get_monotonic_time () > end)
         {
           kill (pid, SIGTERM);
+          reap (pid);
           g_set_error (error, SS_ERROR, SS_ERROR_HANDLER,
                        "Restart: the new process %d was not ready (READY=1) within %.0f s and was "
                        "sent SIGTERM; this process goes on serving", (int) pid, timeout);
@@ -193,6 +214,10 @@ ss_server_restart (SsServer *server, const char *const *argv, double ready_timeo
       exe = g_file_read_link ("/proc/self/exe", error);
       if (exe == NULL)
         return FALSE;
+      /* A binary replaced on disk (an upgrade) reads "PATH (deleted)": the
+       * new binary is at PATH, and that is what a restart runs. */
+      if (g_str_has_suffix (exe, " (deleted)"))
+        exe[strlen (exe) - strlen (" (deleted)")] = '\0';
     }
   else
     exe = g_strdup (args[0]);
