@@ -349,6 +349,10 @@ ss__prefork_child_main (SsPreforkingStrategy *self, guint slot, int control_fd)
   guint64 taken = 0;
   Waiter w;
 
+  /* First, to keep short the window in which a Ctrl-C to the process
+   * group ends a child that is still starting (the parent takes that end
+   * quietly: preforking.c, describe_exit). */
+  catch_sigint ();
   /* Our copy of the strategy: from here on it describes this child. */
   self->in_child = TRUE;
   self->my_slot = slot;
@@ -356,7 +360,6 @@ ss__prefork_child_main (SsPreforkingStrategy *self, guint slot, int control_fd)
    * parent's loop through the eventfd we share with it. */
   ss__server_in_forked_child (server);
   close_parent_fds (self);
-  catch_sigint ();
   if (self->child_init != NULL)
     self->child_init (server, self->hook_data);
 

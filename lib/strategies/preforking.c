@@ -251,6 +251,12 @@ describe_exit (SsPreforkingStrategy *self, guint slot, pid_t pid, int status)
 
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
     return NULL;
+  /* Ctrl-C reaches the whole process group: a child still starting (it
+   * catches SIGINT once it is set up, preforking-child.c) ended with no
+   * request of its own. Nothing went wrong. */
+  if (WIFSIGNALED (status) && WTERMSIG (status) == SIGINT
+      && __atomic_load_n (&entry->state, __ATOMIC_ACQUIRE) == SS_PREFORK_SLOT_STARTING)
+    return NULL;
   if (WIFSIGNALED (status))
     how = g_strdup_printf ("was killed by signal %d (%s)%s", WTERMSIG (status),
                            strsignal (WTERMSIG (status)), WCOREDUMP (status) ? ", core dumped" : "");
