@@ -70,6 +70,21 @@ connect_client (void)
       if (connect (fd, (const struct sockaddr *) &server->server_address.storage,
                    server->server_address.len) == 0)
         return fd;
+      if (errno == EINTR)
+        {
+          /* libFuzzer's timer (SIGALRM, -timeout) interrupted it: the
+           * connection goes on in the kernel; wait for it, read its end. */
+          struct pollfd out = { .fd = fd, .events = POLLOUT };
+          int soerr = 0;
+          socklen_t len = sizeof soerr;
+
+          while (poll (&out, 1, 10000) < 0)
+            CHECK_ERRNO (errno == EINTR, "poll for the connection");
+          CHECK_ERRNO (getsockopt (fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0, "SO_ERROR");
+          errno = soerr;
+          CHECK_ERRNO (soerr == 0, "connect to the TLS server (after EINTR)");
+          return fd;
+        }
       CHECK_ERRNO (errno == EADDRNOTAVAIL && attempt < 1000, "connect to the TLS server");
       g_usleep (10000);
     }
