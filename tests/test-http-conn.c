@@ -172,6 +172,23 @@ START_TEST (test_range_off)
 }
 END_TEST
 
+/* An HTTP/0.9 answer has no status line to say 206: a Range is ignored
+ * and the whole file sent, not a part the client cannot tell from it
+ * (found by fuzz-http). */
+START_TEST (test_range_http09)
+{
+  const char *request = "GET /digits HTTP/0.9\r\nRange: bytes=2-5\r\n\r\n";
+  int fd = http_connect (port);
+  GString *got;
+
+  test_send_all (fd, request, strlen (request));
+  got = test_recv_all (fd, 1 << 16);
+  ck_assert_str_eq (got->str, digits->str);
+  g_string_free (got, TRUE);
+  close (fd);
+}
+END_TEST
+
 /* A large range out of a large file: sendfile from an offset. */
 START_TEST (test_range_large)
 {
@@ -458,6 +475,7 @@ conn_suite (void)
   tcase_add_test (tc, test_range_head);
   tcase_add_test (tc, test_range_if_range);
   tcase_add_test (tc, test_range_off);
+  tcase_add_test (tc, test_range_http09);
   tcase_add_test (tc, test_range_large);
   suite_add_tcase (s, tc);
 

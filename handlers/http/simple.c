@@ -15,7 +15,8 @@
  * Content-Range, or 416 (its Content-Range "bytes *" and "/SIZE") when it starts past
  * the end; a range that does not parse, or several ranges, get the whole
  * file as RFC 9110 allows; If-Range with a date other than Last-Modified
- * (or an entity tag: there are none) gets the whole file too. The body
+ * (or an entity tag: there are none) gets the whole file too, and so does
+ * an HTTP/0.9 request, whose answer has no status line to say 206. The body
  * goes out with sendfile(2) behind the held headers (wfile.h).
  *
  * Also beyond Python, where Python would fail with a traceback and drop
@@ -258,7 +259,9 @@ send_file_head (SsBaseHTTPRequestHandler *self, const char *path, int fd, const 
     }
   ss_http_date_time_string ((gint64) st->st_mtim.tv_sec + (st->st_mtim.tv_nsec >= 999999500 ? 1 : 0),
                             last_modified);
-  if (ranges && self->headers != NULL && ss_http_headers_contains (self->headers, "Range"))
+  /* An HTTP/0.9 answer has no status line to say 206: the whole file. */
+  if (ranges && self->headers != NULL && ss_http_headers_contains (self->headers, "Range")
+      && strcmp (self->request_version, "HTTP/0.9") != 0)
     {
       const char *if_range = ss_http_headers_get (self->headers, "If-Range");
 
