@@ -85,6 +85,7 @@ typedef struct {
   int max_queue;
   char *overload;
   double drain_timeout;
+  gboolean reuse_port;
 } Options;
 
 static void
@@ -161,6 +162,10 @@ parse_options (int *argc, char ***argv, Options *o, GError **error)
     { "drain-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->drain_timeout,
       "on SIGINT/SIGTERM, serve the open connections for at most S seconds more, then cut "
       "them off (default 10; -1 = as long as they take)", "S" },
+    { "reuse-port", 0, 0, G_OPTION_ARG_NONE, &o->reuse_port,
+      "tcp, udp: SO_REUSEPORT, so that several ss-echo processes serve one port, the kernel "
+      "spreading connections over them (default off: a second one gets \"address in use\")",
+      NULL },
     { "max-children", 0, 0, G_OPTION_ARG_INT, &o->max_children,
       "forking: most child processes at once (default 40)", "N" },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_cert,
@@ -246,6 +251,14 @@ check_strategy_flags (const Options *o, GError **error)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "--overload=%s: must be block or reject", o->overload);
+      return FALSE;
+    }
+  if (o->reuse_port && o->transport != NULL && !g_str_equal (o->transport, "tcp")
+      && !g_str_equal (o->transport, "udp"))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--reuse-port needs --transport=tcp or --transport=udp (a Unix socket's "
+                   "path cannot be shared)");
       return FALSE;
     }
   if (!forking && o->max_children != -1)
@@ -406,6 +419,7 @@ make_server (const Options *o, int *status, GError **error)
     }
   if (ss_address_family (&server->server_address) != AF_UNIX)
     server->allow_reuse_address = TRUE;
+  server->allow_reuse_port = o->reuse_port;
   if (o->tls_cert != NULL && !use_tls (server, o, error))
     {
       *status = EXIT_RUNTIME;

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 #include "helpers.h"
+#include "ops-helpers.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,13 +26,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Waits stretch under valgrind (SS_VALGRIND), where the ss-echo this
- * spawns runs under valgrind too and takes seconds to start. */
-static double
-scale (void)
-{
-  return g_getenv ("SS_VALGRIND") != NULL ? 10.0 : 1.0;
-}
 
 static gboolean
 echo_handle (SsRequestHandler *handler, GError **error)
@@ -48,39 +42,6 @@ echo_handle (SsRequestHandler *handler, GError **error)
 
 SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, echo_handler_class,
                          ss_stream_request_handler_class, .handle = echo_handle);
-
-/* A listening TCP socket on 127.0.0.1, port 0; its port in *@port. */
-static int
-listening_tcp (guint16 *port)
-{
-  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-  socklen_t len = sizeof sin;
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-  ck_assert_int_ge (fd, 0);
-  ck_assert_int_eq (bind (fd, (struct sockaddr *) &sin, sizeof sin), 0);
-  ck_assert_int_eq (listen (fd, 16), 0);
-  ck_assert_int_eq (getsockname (fd, (struct sockaddr *) &sin, &len), 0);
-  *port = ntohs (sin.sin_port);
-  return fd;
-}
-
-/* In a child: @fd becomes fd 3, the environment names this process. */
-static void
-become_activated (int fd, const char *listen_fds)
-{
-  char pid[32];
-
-  if (fd != SS_LISTEN_FDS_START)
-    {
-      dup2 (fd, SS_LISTEN_FDS_START);
-      close (fd);
-    }
-  g_snprintf (pid, sizeof pid, "%d", (int) getpid ());
-  g_setenv ("LISTEN_PID", pid, TRUE);
-  g_setenv ("LISTEN_FDS", listen_fds, TRUE);
-  g_setenv ("LISTEN_FDNAMES", "ss-echo.socket", TRUE);
-}
 
 /* Forks; the child runs @body with the socket at fd 3 and writes its
  * report (one line) to the pipe; returns what the child reported. */
@@ -106,7 +67,7 @@ run_activated (int fd, const char *listen_fds, void (*body) (int out, gpointer d
           close (pipe_fds[1]);
           pipe_fds[1] = moved;
         }
-      become_activated (fd, listen_fds);
+      ops_become_activated (fd, listen_fds);
       body (pipe_fds[1], data);
       _exit (0);
     }
@@ -119,8 +80,8 @@ run_activated (int fd, const char *listen_fds, void (*body) (int out, gpointer d
       char buf[512];
       ssize_t n;
 
-      ck_assert_msg (poll (&pfd, 1, (int) (20000 * scale ())) == 1,
-                     "the activated child said nothing in %g s", 20 * scale ());
+      ck_assert_msg (poll (&pfd, 1, (int) (20000 * ops_scale ())) == 1,
+                     "the activated child said nothing in %g s", 20 * ops_scale ());
       n = read (pipe_fds[0], buf, sizeof buf);
       if (n < 0 && errno == EINTR)
         continue;
@@ -193,7 +154,7 @@ adopt_and_serve (int out, gpointer data)
 START_TEST (test_adopt_tcp)
 {
   guint16 port;
-  int fd = listening_tcp (&port);
+  int fd = ops_listening_tcp (&port);
   g_autofree char *got = NULL;
   g_autofree char *want = NULL;
   int pipe_fds[2];
@@ -332,70 +293,31 @@ START_TEST (test_listen_fds_environment)
   g_autofree char *mine = NULL;
   g_autofree char *two = NULL;
 
-  other = run_activated (listening_tcp (&port), "1", count_fds, (gpointer) "1");
+  other = run_activated (ops_listening_tcp (&port), "1", count_fds, (gpointer) "1");
   ck_assert_str_eq (other, "n=0 \n");
-  bad = run_activated (listening_tcp (&port), "one", count_fds, NULL);
+  bad = run_activated (ops_listening_tcp (&port), "one", count_fds, NULL);
   ck_assert_msg (g_str_has_prefix (bad, "n=-1 Socket activation: LISTEN_FDS=\"one\""), "%s", bad);
-  mine = run_activated (listening_tcp (&port), "1", count_fds, NULL);
+  mine = run_activated (ops_listening_tcp (&port), "1", count_fds, NULL);
   ck_assert_str_eq (mine, "n=1 \n");
   /* Two promised, one there. */
-  two = run_activated (listening_tcp (&port), "2", count_fds, (gpointer) "no fd 4");
+  two = run_activated (ops_listening_tcp (&port), "2", count_fds, (gpointer) "no fd 4");
   ck_assert_msg (strstr (two, "n=-1 ") == two && strstr (two, "fd 4 is not open") != NULL, "%s", two);
 }
 END_TEST
 
 /* ------------------------------------------------------------ sd_notify */
 
-/* A datagram socket standing in for systemd's; @name as NOTIFY_SOCKET. */
-static int
-notify_socket (gboolean abstract, char **name)
-{
-  struct sockaddr_un sun = { .sun_family = AF_UNIX };
-  g_autofree char *path = test_tmp_path ("notify");
-  socklen_t len;
-  int fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  struct timeval tv = { .tv_sec = (time_t) (10 * scale ()) };
-
-  ck_assert_int_ge (fd, 0);
-  if (abstract)
-    {
-      *name = g_strdup_printf ("@ss-test-notify-%d-%d", (int) getpid (), g_random_int ());
-      memcpy (sun.sun_path, *name, strlen (*name));
-      sun.sun_path[0] = '\0';
-      len = (socklen_t) (offsetof (struct sockaddr_un, sun_path) + strlen (*name));
-    }
-  else
-    {
-      *name = g_strdup (path);
-      g_strlcpy (sun.sun_path, path, sizeof sun.sun_path);
-      len = sizeof sun;
-    }
-  ck_assert_int_eq (bind (fd, (struct sockaddr *) &sun, len), 0);
-  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
-}
-
-static char *
-recv_notice (int fd)
-{
-  char buf[256];
-  ssize_t n = recv (fd, buf, sizeof buf - 1, 0);
-
-  ck_assert_msg (n > 0, "no notification within %g s: %s", 10 * scale (), g_strerror (errno));
-  buf[n] = '\0';
-  return g_strdup (buf);
-}
 
 START_TEST (test_notify)
 {
   g_autofree char *name = NULL;
   g_autofree char *got = NULL;
   g_autoptr (GError) error = NULL;
-  int fd = notify_socket (_i == 1, &name);
+  int fd = ops_notify_socket (_i == 1, &name);
 
   g_setenv ("NOTIFY_SOCKET", name, TRUE);
   ck_assert_msg (ss_notify ("READY=1\nSTATUS=serving", &error), "%s", error ? error->message : "");
-  got = recv_notice (fd);
+  got = ops_recv_notice (fd);
   ck_assert_str_eq (got, "READY=1\nSTATUS=serving");
   g_unsetenv ("NOTIFY_SOCKET");
   ck_assert (ss_notify ("READY=1", &error));   /* no manager: nothing to do */
@@ -431,57 +353,22 @@ END_TEST
 static pid_t
 spawn_activated_echo (int fd, const char *notify, const char *transport, int *out_fd)
 {
-  const char *builddir = g_getenv ("SS_BUILDDIR");
-  g_autofree char *path = g_build_filename (builddir != NULL ? builddir : ".", "servers", "ss-echo", NULL);
+  g_autofree char *path = ops_ss_echo_path ();
   g_autofree char *t = g_strdup_printf ("--transport=%s", transport);
-  int pipe_fds[2];
-  pid_t pid;
+  const char *const argv[] = { path, t, "--strategy=threading", "--address=127.0.0.1:1", NULL };
+  pid_t pid = ops_spawn (argv, fd, notify, out_fd, NULL);
 
-  ck_assert_int_eq (pipe2 (pipe_fds, O_CLOEXEC), 0);
-  pid = fork ();
-  ck_assert_int_ge (pid, 0);
-  if (pid == 0)
-    {
-      prctl (PR_SET_PDEATHSIG, SIGKILL);
-      signal (SIGTERM, SIG_DFL);
-      dup2 (pipe_fds[1], STDOUT_FILENO);
-      become_activated (fd, "1");
-      fcntl (SS_LISTEN_FDS_START, F_SETFD, 0);   /* inherited across exec */
-      g_setenv ("NOTIFY_SOCKET", notify, TRUE);
-      execl (path, "ss-echo", t, "--strategy=threading", "--address=127.0.0.1:1", (char *) NULL);
-      _exit (127);
-    }
-  close (pipe_fds[1]);
   close (fd);
-  *out_fd = pipe_fds[0];
   return pid;
 }
 
-static char *
-read_line_fd (int fd)
-{
-  GString *s = g_string_new (NULL);
-  char c;
-
-  for (;;)
-    {
-      struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-      ck_assert_msg (poll (&pfd, 1, (int) (10000 * scale ())) == 1, "no line within %g s (so far: \"%s\")",
-                     10 * scale (), s->str);
-      if (read (fd, &c, 1) != 1 || c == '\n')
-        break;
-      g_string_append_c (s, c);
-    }
-  return g_string_free (s, FALSE);
-}
 
 START_TEST (test_echo_activated)
 {
   guint16 port;
-  int fd = listening_tcp (&port);
+  int fd = ops_listening_tcp (&port);
   g_autofree char *name = NULL;
-  int notify = notify_socket (FALSE, &name);
+  int notify = ops_notify_socket (FALSE, &name);
   g_autofree char *banner = NULL;
   g_autofree char *want = NULL;
   g_autofree char *ready = NULL;
@@ -493,10 +380,10 @@ START_TEST (test_echo_activated)
   pid_t pid;
 
   pid = spawn_activated_echo (fd, name, "tcp", &out);
-  banner = read_line_fd (out);
+  banner = ops_read_line_fd (out);
   want = g_strdup_printf ("Serving on 127.0.0.1 port %u ...", port);
   ck_assert_str_eq (banner, want);
-  ready = recv_notice (notify);
+  ready = ops_recv_notice (notify);
   ck_assert_str_eq (ready, "READY=1");
 
   c = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -507,7 +394,7 @@ START_TEST (test_echo_activated)
   close (c);
 
   ck_assert_int_eq (kill (pid, SIGTERM), 0);
-  stopping = recv_notice (notify);
+  stopping = ops_recv_notice (notify);
   ck_assert_str_eq (stopping, "STOPPING=1");
   ck_assert_int_eq (waitpid (pid, &status, 0), pid);
   ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "status 0x%x", status);
@@ -522,7 +409,7 @@ START_TEST (test_echo_activated_wrong)
   struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
   int fd = socket (AF_INET, SOCK_DGRAM, 0);
   g_autofree char *name = NULL;
-  int notify = notify_socket (FALSE, &name);
+  int notify = ops_notify_socket (FALSE, &name);
   int out, status;
   pid_t pid;
 
@@ -540,131 +427,19 @@ END_TEST
 
 static pid_t restarted_pid;   /* the new ss-echo, for teardown */
 
-typedef struct {
-  guint16 port;
-  gint stop;          /* (atomic) */
-  gint ok;            /* (atomic) exchanges that got their echo */
-  gint ok_late;       /* (atomic) of those, after the old process exited */
-  gint late;          /* (atomic) set once the old process is gone */
-  gint failed;        /* (atomic) */
-  char first_failure[160];
-} Load;
-
-/* connect, one line, its echo, close -- until told to stop. */
-static gpointer
-load_thread (gpointer data)
-{
-  Load *load = data;
-  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (load->port),
-                             .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-  struct timeval tv = { .tv_sec = (time_t) (10 * scale ()) };
-
-  for (int i = 0; !g_atomic_int_get (&load->stop); i++)
-    {
-      char msg[32], buf[32];
-      gsize len = (gsize) g_snprintf (msg, sizeof msg, "line %d\n", i);
-      gsize got = 0;
-      const char *what = NULL;
-      int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      gboolean late = g_atomic_int_get (&load->late);
-
-      setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-      if (connect (fd, (struct sockaddr *) &sin, sizeof sin) < 0)
-        what = "connect";
-      else if (send (fd, msg, len, MSG_NOSIGNAL) != (ssize_t) len)
-        what = "send";
-      else
-        while (got < len)
-          {
-            ssize_t n = recv (fd, buf + got, sizeof buf - got, 0);
-
-            if (n <= 0)
-              {
-                what = n == 0 ? "recv (EOF before the echo)" : "recv";
-                break;
-              }
-            got += (gsize) n;
-          }
-      if (what == NULL && memcmp (buf, msg, len) != 0)
-        what = "echo differs";
-      if (what == NULL)
-        {
-          g_atomic_int_inc (&load->ok);
-          if (late)
-            g_atomic_int_inc (&load->ok_late);
-        }
-      else if (g_atomic_int_add (&load->failed, 1) == 0)
-        g_snprintf (load->first_failure, sizeof load->first_failure, "%s: %s", what,
-                    g_strerror (errno));
-      close (fd);
-    }
-  return NULL;
-}
 
 static pid_t
 spawn_echo (const char *strategy, int *out_fd, int *err_fd)
 {
-  const char *builddir = g_getenv ("SS_BUILDDIR");
-  g_autofree char *path = g_build_filename (builddir != NULL ? builddir : ".", "servers", "ss-echo", NULL);
+  g_autofree char *path = ops_ss_echo_path ();
   g_autofree char *s = g_strdup_printf ("--strategy=%s", strategy);
-  int out[2], err[2];
-  pid_t pid;
+  const char *const threading[] = { path, s, "--address=127.0.0.1:0", NULL };
+  const char *const pool[] = { path, s, "--address=127.0.0.1:0", "--min-workers=2", "--max-workers=8",
+                               "--min-spare-workers=2", NULL };
 
-  ck_assert_int_eq (pipe2 (out, O_CLOEXEC), 0);
-  ck_assert_int_eq (pipe2 (err, O_CLOEXEC), 0);
-  pid = fork ();
-  ck_assert_int_ge (pid, 0);
-  if (pid == 0)
-    {
-      prctl (PR_SET_PDEATHSIG, SIGKILL);
-      signal (SIGTERM, SIG_DFL);
-      dup2 (out[1], STDOUT_FILENO);
-      dup2 (err[1], STDERR_FILENO);
-      if (g_str_equal (strategy, "threading"))
-        execl (path, "ss-echo", s, "--address=127.0.0.1:0", (char *) NULL);
-      else
-        execl (path, "ss-echo", s, "--address=127.0.0.1:0", "--min-workers=2", "--max-workers=8",
-               "--min-spare-workers=2", (char *) NULL);
-      _exit (127);
-    }
-  close (out[1]);
-  close (err[1]);
-  *out_fd = out[0];
-  *err_fd = err[0];
-  return pid;
+  return ops_spawn (g_str_equal (strategy, "threading") ? threading : pool, -1, NULL, out_fd, err_fd);
 }
 
-static guint16
-banner_port (const char *banner)
-{
-  const char *p = strstr (banner, " port ");
-
-  ck_assert_msg (g_str_has_prefix (banner, "Serving on 127.0.0.1 port ") && p != NULL,
-                 "banner: \"%s\"", banner);
-  return (guint16) g_ascii_strtoull (p + strlen (" port "), NULL, 10);
-}
-
-/* Everything on @fd so far, waiting up to @timeout_s for @needle. */
-static void
-read_until (int fd, GString *into, const char *needle, double timeout_s)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
-
-  while (strstr (into->str, needle) == NULL && g_get_monotonic_time () < end)
-    {
-      struct pollfd pfd = { .fd = fd, .events = POLLIN };
-      char buf[1024];
-      ssize_t n;
-
-      if (poll (&pfd, 1, 100) <= 0)
-        continue;
-      n = read (fd, buf, sizeof buf);
-      if (n <= 0)
-        break;
-      g_string_append_len (into, buf, n);
-    }
-}
 
 /* SIGHUP under continuous load: a new ss-echo takes the socket over, the
  * old one drains and exits 0, and no client sees a refused, reset or
@@ -678,7 +453,7 @@ START_TEST (test_restart_under_load)
   g_autofree char *banner = NULL;
   g_autofree char *second = NULL;
   GThread *threads[4];
-  Load load = { 0 };
+  OpsLoad load = { 0 };
   const char *said;
   int out, err_fd, status;
   pid_t old;
@@ -689,17 +464,17 @@ START_TEST (test_restart_under_load)
    * orphaned, so the test can wait for it. */
   ck_assert_int_eq (prctl (PR_SET_CHILD_SUBREAPER, 1), 0);
   old = spawn_echo (strategy, &out, &err_fd);
-  banner = read_line_fd (out);
-  load.port = banner_port (banner);
+  banner = ops_read_line_fd (out);
+  load.port = ops_banner_port (banner);
   for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
-    threads[i] = g_thread_new ("load", load_thread, &load);
-  g_usleep ((gulong) (500 * 1000 * scale ()));
+    threads[i] = g_thread_new ("load", ops_load_thread, &load);
+  g_usleep ((gulong) (500 * 1000 * ops_scale ()));
   ck_assert_int_gt (g_atomic_int_get (&load.ok), 0);
 
   ck_assert_int_eq (kill (old, SIGHUP), 0);
-  second = read_line_fd (out);   /* the new process's banner, same stdout */
-  ck_assert_uint_eq (banner_port (second), load.port);
-  read_until (err_fd, err, "drains its connections", 30 * scale ());
+  second = ops_read_line_fd (out);   /* the new process's banner, same stdout */
+  ck_assert_uint_eq (ops_banner_port (second), load.port);
+  ops_read_until (err_fd, err, "drains its connections", 30 * ops_scale ());
   said = strstr (err->str, "Restart: process ");
   ck_assert_msg (said != NULL, "old ss-echo's stderr: %s", err->str);
   restarted_pid = (pid_t) g_ascii_strtoll (said + strlen ("Restart: process "), NULL, 10);
@@ -709,7 +484,7 @@ START_TEST (test_restart_under_load)
   ck_assert_int_eq (waitpid (old, &status, 0), old);
   ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "old ss-echo: status 0x%x", status);
   g_atomic_int_set (&load.late, 1);
-  g_usleep ((gulong) (500 * 1000 * scale ()));
+  g_usleep ((gulong) (500 * 1000 * ops_scale ()));
   g_atomic_int_set (&load.stop, 1);
   for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
     g_thread_join (threads[i]);
@@ -772,15 +547,6 @@ restart_teardown (void)
   restarted_pid = 0;
 }
 
-static void
-setup (void)
-{
-  signal (SIGTERM, SIG_DFL);
-  g_unsetenv ("LISTEN_PID");
-  g_unsetenv ("LISTEN_FDS");
-  g_unsetenv ("NOTIFY_SOCKET");
-}
-
 static Suite *
 make_suite (void)
 {
@@ -789,7 +555,7 @@ make_suite (void)
 
   signal (SIGPIPE, SIG_IGN);
   tc = tcase_create ("/activation");
-  tcase_add_checked_fixture (tc, setup, NULL);
+  tcase_add_checked_fixture (tc, ops_setup, NULL);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_adopt_tcp);
   tcase_add_loop_test (tc, test_adopt_wrong_kind, 0, 4);
@@ -801,7 +567,7 @@ make_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("/restart");
-  tcase_add_checked_fixture (tc, setup, restart_teardown);
+  tcase_add_checked_fixture (tc, ops_setup, restart_teardown);
   tcase_set_timeout (tc, 90);
   tcase_add_loop_test (tc, test_restart_under_load, 0, 3);
   tcase_add_test (tc, test_restart_fails_safely);

@@ -57,7 +57,9 @@ G_BEGIN_DECLS
  *   1. serve_forever is asked to stop (ss_server_shutdown) and the
  *      listening socket is closed at once: new connections are refused
  *      (for a socket another process still holds -- a restart -- they go
- *      to that process);
+ *      to that process; an inherited one, ss_server_adopt_socket, is left
+ *      listening for systemd, which holds it too, so they wait in its
+ *      backlog for the next instance);
  *   2. the requests already accepted (queued ones included) run until they
  *      end, for at most @timeout seconds (< 0: no deadline, as
  *      server_close itself);
@@ -202,7 +204,10 @@ SS_API gboolean ss_server_bind_or_adopt (SsServer *server, gboolean *adopted, GE
  *
  * systemd's `sd_notify`: sends @state to the service manager's
  * NOTIFY_SOCKET (a path or an abstract name, written with a leading
- * "@"). Thread-safe.
+ * "@"). Thread-safe. In a process that ss_server_restart started, the
+ * first READY=1 goes to its predecessor and later states to the service
+ * manager; after a restart has handed this process's service on, nothing
+ * is sent (and %TRUE returned).
  *
  * Returns: %TRUE, also when NOTIFY_SOCKET is not set (nothing is sent);
  *   %FALSE with @error when it is malformed or the send fails
@@ -231,7 +236,11 @@ SS_API gboolean ss_notify (const char *state, GError **error);
  * process accepted but leaves the socket listening, so the new process
  * goes on taking connections from the same backlog: none is refused or
  * lost. *@new_pid (may be NULL) gets the new process's pid, which is not
- * reaped here (it outlives this process).
+ * reaped here (it outlives this process). Under a service manager
+ * (NOTIFY_SOCKET set, systemd's Type=notify) the manager is told
+ * MAINPID=<new pid>, the new process reaches the manager once ready, and
+ * this process's later ss_notify calls send nothing: the service's
+ * notices are its successor's from then on.
  * TCP and UDP servers, every strategy.
  *
  * Returns: %TRUE once the new process is ready; %FALSE with @error, and

@@ -69,6 +69,8 @@ struct SsServerPrivate {
   gboolean forcing;                /* (running_lock) a drain's deadline passed: shut new ones down too */
   gboolean handed_over;            /* (atomic) a restart gave the listening socket to a new
                                     * process (ops/restart.c): a drain must leave it listening */
+  gboolean adopted;                /* the listening socket was inherited (ops/activation.c):
+                                    * its other holders (systemd) keep it listening after us */
 
   /* Counters: atomics, read by ss_server_get_stats. `counters` points at
    * own_counters unless a strategy shares them (ss__server_share_counters). */

@@ -185,6 +185,7 @@ ss_server_adopt_socket (SsServer *server, int fd, GError **error)
   fcntl (fd, F_SETFD, fcntl (fd, F_GETFD) | FD_CLOEXEC);
   server->server_address = real;
   server->socket_fd = fd;
+  server->priv->adopted = TRUE;
   return TRUE;
 }
 

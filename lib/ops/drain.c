@@ -92,13 +92,18 @@ signal_workers (SsServer *server, int sig)
  * of them is busy the socket would go on listening and queue connections
  * that nobody takes. shutdown() of a listening socket ends listening for
  * every holder: new connections are refused. The children were told to
- * stop before (stop_serving), so none tries to accept on it again. */
+ * stop before (stop_serving), so none tries to accept on it again.
+ * An inherited socket (socket activation) is left listening: systemd holds
+ * it too and starts the next instance on the connections that queue in
+ * its backlog meanwhile; shut down, it would refuse them for systemd too.
+ * This process only closes its own fd when the drain ends. */
 static void
 stop_listening (SsServer *server)
 {
   int fd = ss_server_fileno (server);
 
-  if (fd >= 0 && ss__server_resolved_class (server)->socket_type == SOCK_STREAM)
+  if (fd >= 0 && !server->priv->adopted
+      && ss__server_resolved_class (server)->socket_type == SOCK_STREAM)
     (void) shutdown (fd, SHUT_RD);
 }
 

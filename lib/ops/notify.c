@@ -10,6 +10,17 @@
  * libsystemd would be a dependency of every build (and a second code path
  * that the CI could not test both ways) for it; the file-descriptor
  * passing and credentials that libsystemd adds are not used here.
+ *
+ * Across a restart the service manager must follow the service from one
+ * process to the next (systemd's NotifyAccess=main listens to the main
+ * process only, and a main process that exits or says STOPPING=1 ends the
+ * service). So a process started by ss_server_restart gets two sockets:
+ * NOTIFY_SOCKET, its predecessor's private one, for its READY=1 (the
+ * handshake), and SS_MANAGER_NOTIFY_SOCKET, the manager's (empty when
+ * there is none), for everything it says after that. The predecessor,
+ * once its successor is ready, tells the manager MAINPID=<successor> and
+ * from then on says nothing (ss__notify_hand_over): its STOPPING=1 as it
+ * drains would be about a process the manager no longer watches.
  */
 #include "ops/ops-private.h"
 
@@ -19,10 +30,49 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+static gint said_ready;   /* (atomic) a READY=1 has gone out */
+static gint handed_over;  /* (atomic) the successor speaks for the service */
+
+const char *
+ss__notify_manager_socket (void)
+{
+  const char *manager = g_getenv (SS_MANAGER_NOTIFY_SOCKET);
+
+  return manager != NULL ? manager : g_getenv ("NOTIFY_SOCKET");
+}
+
+void
+ss__notify_hand_over (void)
+{
+  g_atomic_int_set (&handed_over, 1);
+}
+
+/* Where @state goes now; NULL: nowhere. */
+static const char *
+target (void)
+{
+  if (g_atomic_int_get (&handed_over))
+    return NULL;
+  if (g_getenv (SS_MANAGER_NOTIFY_SOCKET) != NULL && g_atomic_int_get (&said_ready))
+    return ss__notify_manager_socket ();
+  return g_getenv ("NOTIFY_SOCKET");
+}
+
+static gboolean
+says_ready (const char *state)
+{
+  g_auto (GStrv) lines = g_strsplit (state, "\n", -1);
+
+  for (char **l = lines; *l != NULL; l++)
+    if (g_str_equal (*l, "READY=1"))
+      return TRUE;
+  return FALSE;
+}
+
 gboolean
 ss_notify (const char *state, GError **error)
 {
-  const char *path = g_getenv ("NOTIFY_SOCKET");
+  const char *path;
   struct sockaddr_un sun = { .sun_family = AF_UNIX };
   socklen_t len;
   gsize path_len;
@@ -32,6 +82,9 @@ ss_notify (const char *state, GError **error)
   g_return_val_if_fail (state != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  path = target ();
+  if (says_ready (state))
+    g_atomic_int_set (&said_ready, 1);
   if (path == NULL || path[0] == '\0')
     return TRUE;
   path_len = strlen (path);

@@ -24,3 +24,13 @@ typedef void (*SsOpsAction) (SsServer *server, gpointer data);
  * @data with the watch (also when this fails). */
 SsOpsSignal *ss__ops_signal_new (SsServer *server, int signo, SsOpsAction action, gpointer data,
                                  GDestroyNotify destroy, GError **error);
+
+/* notify.c: the service manager's NOTIFY_SOCKET as a restart hands it on
+ * (SS_MANAGER_NOTIFY_SOCKET in a restarted process, else NOTIFY_SOCKET;
+ * NULL or "" when there is none). */
+#define SS_MANAGER_NOTIFY_SOCKET "SS_MANAGER_NOTIFY_SOCKET"
+const char *ss__notify_manager_socket (void);
+
+/* From now on ss_notify sends nothing: the successor a restart started
+ * speaks for the service. */
+void ss__notify_hand_over (void);

@@ -14,6 +14,10 @@
  * happened: a restart with a broken binary or configuration costs no
  * downtime.
  *
+ * A service manager (systemd, Type=notify) is told MAINPID=<new pid>
+ * once the new process is ready, and this process says nothing more to it
+ * (notify.c): the service goes on under the new process.
+ *
  * The child is forked from a multi-threaded process, so between fork and
  * exec it makes only async-signal-safe calls: the argument vector and the
  * environment are built before the fork (LISTEN_PID's digits are written
@@ -39,19 +43,23 @@
 extern char **environ;
 
 /* The environment for the new process: ours without socket activation's
- * and the notify variables, then our own. @pid_slot gets the buffer whose
- * digits the child fills in. */
+ * and the notify variables, then our own: the private NOTIFY_SOCKET for
+ * its READY=1, and the service manager's socket for what it says after
+ * (notify.c). @pid_slot gets the buffer whose digits the child fills in. */
 static GPtrArray *
 child_environment (const char *notify_name, char **pid_slot)
 {
   GPtrArray *env = g_ptr_array_new_with_free_func (g_free);
+  const char *manager = ss__notify_manager_socket ();
 
   for (char **e = environ; e != NULL && *e != NULL; e++)
     if (!g_str_has_prefix (*e, "LISTEN_PID=") && !g_str_has_prefix (*e, "LISTEN_FDS=")
-        && !g_str_has_prefix (*e, "LISTEN_FDNAMES=") && !g_str_has_prefix (*e, "NOTIFY_SOCKET="))
+        && !g_str_has_prefix (*e, "LISTEN_FDNAMES=") && !g_str_has_prefix (*e, "NOTIFY_SOCKET=")
+        && !g_str_has_prefix (*e, SS_MANAGER_NOTIFY_SOCKET "="))
       g_ptr_array_add (env, g_strdup (*e));
   g_ptr_array_add (env, g_strdup ("LISTEN_FDS=1"));
   g_ptr_array_add (env, g_strdup_printf ("NOTIFY_SOCKET=%s", notify_name));
+  g_ptr_array_add (env, g_strdup_printf (SS_MANAGER_NOTIFY_SOCKET "=%s", manager != NULL ? manager : ""));
   *pid_slot = g_malloc0 (strlen ("LISTEN_PID=") + LISTEN_PID_DIGITS);
   memcpy (*pid_slot, "LISTEN_PID=", strlen ("LISTEN_PID="));
   g_ptr_array_add (env, *pid_slot);
@@ -256,6 +264,17 @@ ss_server_restart (SsServer *server, const char *const *argv, double ready_timeo
   close (notify_fd);
   if (new_pid != NULL)
     *new_pid = (int) pid;
+  /* The service manager follows the service to the new process; this one
+   * says nothing more (notify.c). */
+  {
+    g_autofree char *mainpid = g_strdup_printf ("MAINPID=%d", (int) pid);
+    g_autoptr (GError) notify_error = NULL;
+
+    if (!ss_notify (mainpid, &notify_error))
+      g_warning ("Restart: %s; the service manager may take the new process %d for a stray one",
+                 notify_error->message, (int) pid);
+    ss__notify_hand_over ();
+  }
   /* The socket is the new process's too now: stop taking from it, drain
    * what was taken, never shut it down (drain.c). */
   __atomic_store_n (&server->priv->handed_over, TRUE, __ATOMIC_RELEASE);
