@@ -1,7 +1,7 @@
 /* test-preforking.c: the process pool (preforking.h).
  *
  * /preforking/policy tests Apache's maintenance rules on numbers alone
- * (preforking-policy.c is built into this test). The other cases run real
+ * (preforking/policy.c is built into this test). The other cases run real
  * pools: echo over every transport; the pool growing under 30 held
  * connections and shrinking back; the spawn rate doubling pass after pass;
  * max_workers reached and logged once; children recycled after
@@ -17,7 +17,7 @@
 #include "config.h"
 #include "helpers.h"
 
-#include "strategies/preforking-private.h"
+#include "strategies/preforking/prefork.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -1,4 +1,4 @@
-/* preforking-child.c: a child of the process pool, from fork to _exit.
+/* child.c: a child of the process pool, from fork to _exit.
  *
  * The child waits in its own epoll set holding the shared listening socket
  * with EPOLLEXCLUSIVE and its control socket without: the kernel wakes one
@@ -17,7 +17,7 @@
  * or when the parent is gone, and always through _exit: the parent's atexit handlers and
  * stdio buffers are not the child's to run or flush.
  */
-#include "strategies/preforking-private.h"
+#include "strategies/preforking/prefork.h"
 
 #include <errno.h>
 #include <poll.h>

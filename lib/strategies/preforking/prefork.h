@@ -1,10 +1,11 @@
-/* preforking-private.h: what the files of the preforking strategy share.
+/* prefork.h: what the files of the preforking strategy (preforking/)
+ * share.
  *
- *   preforking.c         the strategy object, its ops and public calls,
- *                        spawning and reaping children
- *   preforking-manager.c the parent's maintenance thread
- *   preforking-child.c   a child's life: accept, run, leave
- *   preforking-policy.c  Apache's idle-server maintenance as a pure function
+ *   preforking.c  the strategy object, its ops and public calls,
+ *                 spawning and reaping children
+ *   manager.c     the parent's maintenance thread
+ *   child.c       a child's life: accept, run, leave
+ *   policy.c      Apache's idle-server maintenance as a pure function
  *
  * Parent and children share two MAP_SHARED mappings: the server's counters
  * (ss__server_share_counters) and the scoreboard, one slot per possible
@@ -67,7 +68,7 @@ typedef enum {
 } SsPreforkLeft;
 
 /* Shared by every process of the pool, mapped once (see
- * preforking-child.c for the accept cap). */
+ * child.c for the accept cap). */
 typedef struct {
   SsServerCounters counters;   /* the server's (ss__server_share_counters) */
   gint on_socket;              /* (atomic) children waiting on the listening socket */
@@ -142,7 +143,7 @@ typedef struct {
   guint64 recycled;
   gboolean max_reached;
 
-  /* The maintenance thread (preforking-manager.c); serving is (lock). */
+  /* The maintenance thread (manager.c); serving is (lock). */
   gboolean serving;
   gboolean have_manager;
   pthread_t manager;
@@ -170,11 +171,11 @@ void ss__prefork_tell_unlocked (SsPreforkingStrategy *self, guint slot, char why
 /* Adds @tokens to the doorbell: wakes as many standby children. */
 void ss__prefork_ring (int doorbell, guint64 tokens);
 
-/* preforking-manager.c */
+/* manager.c */
 gboolean ss__prefork_manager_start (SsPreforkingStrategy *self, GError **error);
 void ss__prefork_manager_stop (SsPreforkingStrategy *self);
 
-/* preforking-child.c: runs a freshly forked child; never returns. */
+/* child.c: runs a freshly forked child; never returns. */
 G_GNUC_NORETURN void ss__prefork_child_main (SsPreforkingStrategy *self, guint slot, int control_fd);
 /* The child's part of process_request. */
 void ss__prefork_child_run (SsPreforkingStrategy *self, SsServer *server, SsRequest *request);

@@ -1,5 +1,5 @@
 /* preforking.c: the preforking strategy -- its object, ops and public calls,
- * and the forking and reaping of children (preforking-private.h has the map
+ * and the forking and reaping of children (prefork.h has the map
  * of the other files).
  *
  * Each child gets a scoreboard slot and a control socket (a socketpair):
@@ -17,7 +17,7 @@
  * and a GLib child re-faulting its pages) is paid per child, not per
  * request; max_requests bounds how long a child lives.
  */
-#include "strategies/preforking-private.h"
+#include "strategies/preforking/prefork.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -252,7 +252,7 @@ describe_exit (SsPreforkingStrategy *self, guint slot, pid_t pid, int status)
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
     return NULL;
   /* Ctrl-C reaches the whole process group: a child still starting (it
-   * catches SIGINT once it is set up, preforking-child.c) ended with no
+   * catches SIGINT once it is set up, child.c) ended with no
    * request of its own. Nothing went wrong. */
   if (WIFSIGNALED (status) && WTERMSIG (status) == SIGINT
       && __atomic_load_n (&entry->state, __ATOMIC_ACQUIRE) == SS_PREFORK_SLOT_STARTING)
@@ -452,7 +452,7 @@ preforking_server_close (SsStrategy *strategy, SsServer *server)
 }
 
 /* A drain's deadline: every child still alive gets @sig (SIGTERM keeps
- * its default in a child, preforking-child.c). A slot keeps its pid until
+ * its default in a child, child.c). A slot keeps its pid until
  * the child is reaped, so the number is never a stranger's. */
 static guint
 preforking_signal_workers (SsStrategy *strategy, SsServer *server, int sig)

@@ -1,4 +1,4 @@
-/* preforking-manager.c: the parent's maintenance thread.
+/* manager.c: the parent's maintenance thread.
  *
  * It runs from start_serving to stop_serving and sleeps in epoll_wait on
  * the stop fd and every child's control socket. A pass runs once every
@@ -12,7 +12,7 @@
  * chooses. Keeping the pool in its own thread makes the pool's timing the
  * strategy's alone, and forks happen here, where no lock of ours is held.
  */
-#include "strategies/preforking-private.h"
+#include "strategies/preforking/prefork.h"
 
 #include <errno.h>
 #include <sys/epoll.h>
@@ -89,7 +89,7 @@ log_decision (SsPreforkingStrategy *self, const SsPreforkDecision *d, guint work
             "%u idle of %u", where, d->spawn, idle, workers);
 }
 
-/* One pass of the maintenance (preforking-policy.c decides). */
+/* One pass of the maintenance (policy.c decides). */
 static void
 maintain (SsPreforkingStrategy *self)
 {

@@ -1,4 +1,4 @@
-/* preforking-policy.c: Apache's idle-server maintenance, as a pure function.
+/* policy.c: Apache's idle-server maintenance, as a pure function.
  *
  * One pass looks at how many children there are and how many of them wait
  * for a connection, and decides what to fork and whether to retire one; it
@@ -15,7 +15,7 @@
  * from Net::Server::PreFork: the pool never falls below min_workers (forked
  * at once, whatever the rate), and never retires below it.
  */
-#include "strategies/preforking-private.h"
+#include "strategies/preforking/prefork.h"
 
 void
 ss__prefork_decide (const SsPreforkLimits *limits, guint workers, guint idle, guint alive,
