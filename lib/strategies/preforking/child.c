@@ -351,7 +351,7 @@ ss__prefork_child_main (SsPreforkingStrategy *self, guint slot, int control_fd)
 
   /* First, to keep short the window in which a Ctrl-C to the process
    * group ends a child that is still starting (the parent takes that end
-   * quietly: preforking.c, describe_exit). */
+   * quietly: spawn.c, describe_exit). */
   catch_sigint ();
   /* Our copy of the strategy: from here on it describes this child. */
   self->in_child = TRUE;

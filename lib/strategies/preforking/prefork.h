@@ -1,11 +1,19 @@
 /* prefork.h: what the files of the preforking strategy (preforking/)
  * share.
  *
- *   preforking.c  the strategy object, its ops and public calls,
- *                 spawning and reaping children
+ *   api.c         the strategy object's construction, its settings and
+ *                 the public calls (include/socketserver/preforking.h)
+ *   ops.c         the strategy ops: start and stop serving, close, stats
+ *   scoreboard.c  the memory shared with the children, and the parent's
+ *                 table of them
+ *   spawn.c       a child from the parent's side: fork, tell, reap, report
  *   manager.c     the parent's maintenance thread
  *   child.c       a child's life: accept, run, leave
  *   policy.c      Apache's idle-server maintenance as a pure function
+ *
+ * Children are forked ahead of time, so fork()'s cost (about 820 us here,
+ * and a GLib child re-faulting its pages) is paid per child, not per
+ * request; max_requests bounds how long a child lives.
  *
  * Parent and children share two MAP_SHARED mappings: the server's counters
  * (ss__server_share_counters) and the scoreboard, one slot per possible
@@ -156,8 +164,23 @@ typedef struct {
   guint my_slot;
 } SsPreforkingStrategy;
 
-/* preforking.c */
+/* ops.c: the strategy's ops table (ss_is_preforking_strategy compares). */
+extern const SsStrategyOps ss__prefork_ops;
+
+/* api.c: the settings as the policy's limits, the rules applied. (lock) */
 SsPreforkLimits ss__prefork_limits_unlocked (SsPreforkingStrategy *self);
+
+/* scoreboard.c */
+/* Maps @size bytes shared with every child forked afterwards. */
+gpointer ss__prefork_map_shared (gsize size, GError **error);
+/* Sizes the scoreboard and the parent's table for @n_slots children. Only
+ * while no child is alive. (lock) */
+gboolean ss__prefork_resize_board_unlocked (SsPreforkingStrategy *self, guint n_slots,
+                                            GError **error);
+/* Unmaps the scoreboard and the shared counters (the strategy's free). */
+void ss__prefork_unmap (SsPreforkingStrategy *self);
+
+/* spawn.c */
 /* Forks one child. Returns FALSE with @error when no slot, socket or
  * process could be had. */
 gboolean ss__prefork_spawn (SsPreforkingStrategy *self, GError **error);
