@@ -63,7 +63,7 @@ struct SsServerPrivate {
   gpointer stream_wrap_data;
   GDestroyNotify stream_wrap_destroy;
 
-  /* Stream requests running now (server.c); running_lock guards both. */
+  /* Stream requests running now (running.c); running_lock guards both. */
   pthread_mutex_t running_lock;
   SsRunningRequest *running;       /* (running_lock) */
   gboolean forcing;                /* (running_lock) a drain's deadline passed: shut new ones down too */
@@ -97,6 +97,10 @@ void ss__server_wake_reset (SsServer *server);
  * the nearest ancestor that sets it; FALSE when the chain does not reach
  * ss_base_server_class (some slot stays NULL). */
 gboolean ss__server_class_resolve (const SsServerClass *klass, SsServerClass *out);
+
+/* TRUE when this thread is running one of @server's requests (inside
+ * ss_server_run_request): ss_server_free must then refuse (running.c). */
+gboolean ss__server_running_here (SsServer *server);
 
 /* Shuts down (SHUT_RDWR) the connection of every stream request running
  * in this process now, and of every one that starts running from now on,
