@@ -24,7 +24,10 @@ PACKAGES=(build-essential autoconf automake libtool pkg-config libglib2.0-dev ch
           # s_client), libssl-dev (the OpenSSL side of bench/tls-libs.sh)
           libgnutls28-dev openssl libssl-dev
           # the http tests' real clients, and the http benchmark's load and reference
-          curl chromium wrk nginx)
+          curl chromium wrk nginx
+          # tests/test-haproxy.sh: the load balancer in front of two ss-echo processes
+          # (the test runs a haproxy of its own with its own configuration, not the service)
+          haproxy)
 
 say () { printf '\n==> %s\n' "$*"; }
 die () { printf 'quickstart: %s\n' "$*" >&2; exit 1; }
