@@ -276,10 +276,10 @@ t1=$(now_ms)
 backend b2 "$PB"
 PIDB2=$PID
 within 30 "HAProxy to mark B UP again" checked b
+within 30 "HAProxy's first session to the new B" stot_above b "$stot_b_down"
+first_poll=$(($(stot b) - stot_b_down))
 logged_at "$log_kill" 'Server echo_servers/b is UP'
 up_ms=$((AT - t1))
-within 30 "HAProxy's first session to the new B" stot_above b "$stot_b_down"
-routed_ms=$(($(now_ms) - t1))
 within 30 "100 HAProxy sessions to the new B" stot_above b $((stot_b_down + 100))
 sessions_b2=$(($(stot b) - stot_b_down))
 # ss-echo counts them too (with the health checks): served= on SIGUSR1.
@@ -301,7 +301,7 @@ late_failures=$(failures_from "$mark")
   || fail "SIGKILL of B: $TOTAL_FAILED exchanges failed, more than the $CLIENTS in flight: $(reasons)"
 [ "$outage_ok" -gt 0 ] || fail "SIGKILL of B: no exchange during the outage"
 echo "ok: SIGKILL of B: $TOTAL_FAILED of $((TOTAL_OK + TOTAL_FAILED)) exchanges failed (bound: $CLIENTS in flight$([ "$TOTAL_FAILED" -eq 0 ] || echo "; $(reasons)")), 0 of those begun after it died; DOWN in HAProxy after $down_ms ms; $outage_ok exchanges through A during the outage; $redispatched connections refused by the dead B and redispatched to A; slowest exchange $MAX_MS ms"
-echo "ok: B started again on port $PB: UP in HAProxy $up_ms ms after its start, sessions to it again within $routed_ms ms (polled), $sessions_b2 by now (its own served=$served_b2, checks included); $stot_b_before to B before the kill"
+echo "ok: B started again on port $PB: UP in HAProxy $up_ms ms after its start, $first_poll sessions to it at the next poll, $sessions_b2 by now (its own served=$served_b2, checks included); $stot_b_before to B before the kill"
 
 # ---------------------------------------------------------------- the end
 kill -TERM "$PIDB2" "$NEWA"
@@ -309,6 +309,9 @@ within 30 "the new B to drain and exit" gone "$PIDB2"
 wait "$PIDB2"; status=$?
 [ $status -eq 0 ] || fail "the new B after SIGTERM: status $status"
 within 30 "the new A to drain and exit" gone "$NEWA"
+# In a sanitizer build a report ends a backend with another status; the
+# new A is not our child, so its status is read from its stderr.
+! grep -l 'Sanitizer' "$DIR"/a.err "$DIR"/b.err "$DIR"/b2.err > /dev/null || fail "a sanitizer report"
 kill -TERM "$HPID"
 within 30 "haproxy to exit" gone "$HPID"
 echo "ok: the backends drained and exited on SIGTERM"
