@@ -11,14 +11,52 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* "close and stay": the handler closes its own connection, puts a socket
+ * of its own at that fd number (dup2, so the number is surely reused),
+ * and stays until released; then it notes whether that socket was shut
+ * down under it. */
+static struct {
+  gint closed;      /* (atomic) the handler closed its connection */
+  gint release;     /* (atomic) */
+  gint victim_hit;  /* (atomic) its socket at the old number was shut down */
+} stay;
+
+static void
+close_and_stay (SsRequestHandler *handler)
+{
+  int number = handler->request->fd;
+  int pair[2];
+  struct pollfd pfd;
+
+  ss_server_shutdown_request (handler->server, handler->request);
+  ck_assert_int_eq (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+  ck_assert_int_eq (dup2 (pair[0], number), number);
+  g_atomic_int_set (&stay.closed, 1);
+  for (int i = 0; i < 1000 && !g_atomic_int_get (&stay.release); i++)
+    g_usleep (10 * 1000);
+  pfd = (struct pollfd) { .fd = pair[1], .events = POLLIN };
+  g_atomic_int_set (&stay.victim_hit, poll (&pfd, 1, 0) > 0);
+  close (number);
+  close (pair[0]);
+  close (pair[1]);
+}
+
+static gboolean
+stay_closed (gpointer data)
+{
+  return g_atomic_int_get (&stay.closed);
+}
+
 /* Echoes lines until EOF; a read error (a forced shutdown) ends it too;
- * "exit" ends the handler's thread (pthread_exit). */
+ * "exit" ends the handler's thread (pthread_exit); "close and stay" as
+ * above. */
 static gboolean
 echo_handle (SsRequestHandler *handler, GError **error)
 {
@@ -37,6 +75,11 @@ echo_handle (SsRequestHandler *handler, GError **error)
         {
           g_string_free (g_steal_pointer (&line), TRUE); /* no g_autoptr cleanup on the way out */
           pthread_exit (NULL);
+        }
+      if (g_str_equal (line->str, "close and stay\n"))
+        {
+          close_and_stay (handler);
+          return TRUE;
         }
       if (!ss_wfile_write (self->wfile, line->str, line->len, error)
           || !ss_wfile_flush (self->wfile, error))
@@ -257,6 +300,49 @@ START_TEST (test_drain_after_handlers_exit_their_threads)
 }
 END_TEST
 
+/* A handler that closed its connection itself and still runs: the fd
+ * number it had may belong to anything by the deadline, and a forcing
+ * drain must not shut that down (it did, from the stale list entry). */
+START_TEST (test_drain_spares_a_connection_its_handler_closed)
+{
+  const char *name = thread_strategies[_i];
+  SsServer *server = new_server (name);
+  TestServer *ts = test_server_start (server);
+  g_autoptr (GString) gone = NULL;
+  GThread *thread;
+  DrainRun run;
+  gint64 started;
+  int c;
+
+  stay.closed = stay.release = stay.victim_hit = 0;
+  c = test_connect (server);
+  test_send_all (c, "close and stay\n", 15);
+  gone = test_recv_all (c, 64);
+  ck_assert_uint_eq (gone->len, 0);
+  ck_assert (test_wait_until (stay_closed, NULL, 10));
+  ss_server_shutdown (server);
+  g_thread_join (ts->thread);
+  ck_assert (ts->ok);
+  g_free (ts);
+
+  run = (DrainRun) { .server = server, .timeout = 0.2 };
+  started = g_get_monotonic_time ();
+  thread = g_thread_new ("drain", drain_thread, &run);
+  /* Past the deadline (and the force it starts), then let the handler go. */
+  while (g_get_monotonic_time () - started < 700 * 1000)
+    g_usleep (10 * 1000);
+  g_atomic_int_set (&stay.release, 1);
+  ck_assert_msg (test_wait_until (drain_done, &run, 10), "%s: drain did not end in 10 s", name);
+  g_thread_join (thread);
+  ck_assert_msg (!g_atomic_int_get (&stay.victim_hit),
+                 "%s: the drain shut down the socket that took the closed connection's fd number",
+                 name);
+  ck_assert_uint_eq (run.forced, 0);
+  close (c);
+  ss_server_free (server);
+}
+END_TEST
+
 /* Nothing held: the drain returns at once, closes the socket. */
 START_TEST (test_drain_idle)
 {
@@ -349,6 +435,8 @@ make_suite (void)
   tcase_add_loop_test (tc, test_drain_forces_at_deadline, 0, G_N_ELEMENTS (drain_strategies));
   tcase_add_test (tc, test_drain_idle);
   tcase_add_loop_test (tc, test_drain_after_handlers_exit_their_threads, 0, G_N_ELEMENTS (thread_strategies));
+  tcase_add_loop_test (tc, test_drain_spares_a_connection_its_handler_closed, 0,
+                       G_N_ELEMENTS (thread_strategies));
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("/stats");

@@ -106,7 +106,6 @@ gboolean ss__server_running_here (SsServer *server);
  * in this process now, and of every one that starts running from now on,
  * so their handlers see EOF and return. Returns how many were running. */
 guint ss__server_force_running (SsServer *server);
-
 /* The class's get_request: NULL without @error when nothing is pending. */
 SsRequest *ss__server_get_request_or_none (SsServer *server, GError **error);
 

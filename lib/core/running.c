@@ -22,6 +22,10 @@
  * the handler's thread would go on using the freed server (and, in the
  * pool or threading, the freed strategy) as soon as the handler returns. */
 static __thread SsServer *running_request_of;
+/* The node of the stream request this thread's handler runs, so that a
+ * handler closing its own connection (shutdown_request, close_request)
+ * unlinks it before the fd number can go to another connection. */
+static __thread SsRunningRequest *running_node;
 
 gboolean
 ss__server_running_here (SsServer *server)
@@ -83,6 +87,15 @@ running_unwound (void *data)
     running_remove (node->server, node);
 }
 
+void
+ss__server_running_closes (SsServer *server, int fd)
+{
+  SsRunningRequest *node = running_node;
+
+  if (node != NULL && node->server == server && node->fd == fd && fd >= 0)
+    running_remove (server, node);
+}
+
 guint
 ss__server_force_running (SsServer *server)
 {
@@ -119,6 +132,7 @@ gboolean
 ss_server_run_request (SsServer *server, SsRequest *request)
 {
   SsServer *outer = running_request_of;
+  SsRunningRequest *outer_node = running_node;
   SsRunningRequest node = { .fd = -1 };
   GError *error = NULL;
   gboolean waiting;
@@ -127,6 +141,7 @@ ss_server_run_request (SsServer *server, SsRequest *request)
   running_request_of = server;
   request->park_asked = FALSE;
   running_add (server, &node, request);
+  running_node = &node;
   pthread_cleanup_push (running_unwound, &node);
   /* A layer over the connection (TLS) starts here, in the thread that
    * runs the request, never in the one that accepts: a handshake that
@@ -152,7 +167,8 @@ ss_server_run_request (SsServer *server, SsRequest *request)
       ss_server_handle_error (server, request, error);
       g_error_free (error);
     }
-  pthread_cleanup_pop (1); /* running_remove */
+  pthread_cleanup_pop (1); /* running_unwound: running_remove */
+  running_node = outer_node;
   /* A handler that parked its connection hands it to the strategy, which
    * runs this again when the client speaks; a failed run is not parked. */
   if (ok && request->park_asked)

@@ -217,9 +217,9 @@ ss__tcp_server_shutdown_request (SsServer *self, SsRequest *request)
 void
 ss__tcp_server_close_request (SsServer *self, SsRequest *request)
 {
-  (void) self;
   if (request->fd >= 0)
     {
+      ss__server_running_closes (self, request->fd);
       close (request->fd);
       request->fd = -1;
     }

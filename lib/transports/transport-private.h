@@ -36,6 +36,11 @@ void ss__server_set_stream_wrap (SsServer *server, SsStreamWrapFunc wrap, gpoint
 SsStreamWrapFunc ss__server_stream_wrap (SsServer *server);
 gpointer ss__server_stream_wrap_data (SsServer *server);
 
+/* A stream connection's @fd is about to be closed (close_request): the
+ * core stops counting it among the running requests a drain forces
+ * (running.c), before the number can go to another connection. */
+void ss__server_running_closes (SsServer *server, int fd);
+
 /* Closes the server socket (socket_fd becomes -1); while datagram requests
  * still hold it, the fd itself stays open until the last is freed. */
 void ss__server_close_socket (SsServer *server);
