@@ -5,7 +5,8 @@
 # kernel schedules by autogroup, one group per session, so a server in the
 # load generator's session would take CPU from the client), loads it with
 # ss-bench --connect (100 clients, the post's 16 KiB workload) from this
-# session, and counts the server process's task-clock and context switches
+# session, and counts the task-clock and context switches of the server's
+# processes (every process of its session: a process pool's workers too)
 # with `perf stat -p` over the middle of the run. The servers take turns,
 # ROUNDS rounds, so background load hits each about equally; the table has
 # the medians and each server's ratio to the first one named.
@@ -68,14 +69,19 @@ stop () {
 }
 
 measure () {
-  local round=$1 name=$2 cmd=$3 window summary rate clock cs
+  local round=$1 name=$2 cmd=$3 window summary rate clock cs pids
   window=$(awk "BEGIN { print $DURATION - 1 }")
   start "$name" "$cmd"
   "$SSB" --connect="127.0.0.1:$PORT" --n-clients="$CLIENTS" --duration="$DURATION" \
          > "$OUT/client.txt" 2>&1 &
   local cpid=$!
   sleep 0.5
-  perf stat -x, -e task-clock,context-switches -p "$SPID" -o "$OUT/perf.txt" -- sleep "$window" 2>/dev/null
+  # Every process of the server's session, not only its leader: the worker
+  # processes of a process pool (preforking) are where its replies are made.
+  # (One forked during the window is not counted: forking's per-connection
+  # children are not measured here.)
+  pids=$(ps -o pid= -s "$SPID" | awk 'NF { printf "%s%s", sep, $1; sep = "," }')
+  perf stat -x, -e task-clock,context-switches -p "${pids:-$SPID}" -o "$OUT/perf.txt" -- sleep "$window" 2>/dev/null
   wait "$cpid"
   stop
   summary=$(grep '^summary:' "$OUT/client.txt")
