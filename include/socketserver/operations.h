@@ -238,9 +238,9 @@ SS_API gboolean ss_notify (const char *state, GError **error);
  * lost. *@new_pid (may be NULL) gets the new process's pid, which is not
  * reaped here (it outlives this process). Under a service manager
  * (NOTIFY_SOCKET set, systemd's Type=notify) the manager is told
- * MAINPID=<new pid>, the new process reaches the manager once ready, and
- * this process's later ss_notify calls send nothing: the service's
- * notices are its successor's from then on.
+ * MAINPID= with the new process's pid, the new process reaches the
+ * manager once ready, and this process's later ss_notify calls send
+ * nothing: the service's notices are its successor's from then on.
  * TCP and UDP servers, every strategy.
  *
  * Returns: %TRUE once the new process is ready; %FALSE with @error, and
