@@ -1091,6 +1091,88 @@ START_TEST (test_child_crashes)
 }
 END_TEST
 
+/* Many threads' error lines at once, through GLib's default writer (its
+ * timestamps come from localtime(), shared by the process): every line
+ * comes out whole, once. In a ThreadSanitizer build this is where two
+ * threads logging at once were reported (tzset_internal,
+ * g_log_writer_format_fields) before the library's lines were serialized
+ * (lib/core/log.c). In a child, so that no handler of this process
+ * replaces the default writer and stderr can go to a file. */
+#define LOG_THREADS 4
+#define LOG_LINES 200
+
+typedef struct {
+  SsServer *server;
+  guint me;
+} LogThread;
+
+static gpointer
+log_errors (gpointer data)
+{
+  SsServer *server = ((LogThread *) data)->server;
+  guint me = ((LogThread *) data)->me;
+
+  for (int i = 0; i < LOG_LINES; i++)
+    {
+      GError *error = g_error_new (SS_ERROR, SS_ERROR_HANDLER, "line %04u-%03d", me, i);
+
+      ss_server_handle_error (server, NULL, error);
+      g_error_free (error);
+    }
+  return NULL;
+}
+
+START_TEST (test_error_lines_from_threads)
+{
+  g_autofree char *path = test_tmp_path ("log-lines");
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  guint whole = 0;
+  int status;
+  pid_t child = fork ();
+
+  ck_assert_int_ge (child, 0);
+  if (child == 0)
+    {
+      int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      SsServer *server = ss_server_new (&ss_tcp_server_class, "127.0.0.1:0", &ss_stream_echo_handler_class,
+                                        NULL, FALSE, NULL);
+      GThread *threads[LOG_THREADS];
+      LogThread args[LOG_THREADS];
+
+      if (fd < 0 || server == NULL || dup2 (fd, STDERR_FILENO) < 0)
+        _exit (3);
+      for (guint i = 0; i < LOG_THREADS; i++)
+        {
+          args[i] = (LogThread) { server, i };
+          threads[i] = g_thread_new ("log", log_errors, &args[i]);
+        }
+      for (guint i = 0; i < LOG_THREADS; i++)
+        g_thread_join (threads[i]);
+      ss_server_free (server);
+      _exit (0);
+    }
+  ck_assert_int_eq (waitpid (child, &status, 0), child);
+  ck_assert (g_file_get_contents (path, &text, NULL, NULL));
+  ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "child status 0x%x; its stderr ends: %s",
+                 status, strlen (text) > 3000 ? text + strlen (text) - 3000 : text);
+  lines = g_strsplit (text, "\n", -1);
+  for (char **l = lines; *l != NULL; l++)
+    {
+      const char *at = strstr (*l, "Error on server 127.0.0.1:0: line ");
+
+      if (**l == '\0')
+        continue;
+      ck_assert_msg (at != NULL && strlen (at) == strlen ("Error on server 127.0.0.1:0: line 0000-000"),
+                     "a broken line: \"%s\"", *l);
+      ck_assert_msg (g_hash_table_add (seen, (gpointer) at), "a line twice: \"%s\"", *l);
+      whole++;
+    }
+  ck_assert_uint_eq (whole, LOG_THREADS * LOG_LINES);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ /faults/slowloris */
 
 #define SILENT_CLIENTS 200
@@ -1763,6 +1845,7 @@ make_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_loop_test (tc, test_handler_fails, 0, G_N_ELEMENTS (all_strategies));
   tcase_add_loop_test (tc, test_child_crashes, 0, G_N_ELEMENTS (crashes));
+  tcase_add_test (tc, test_error_lines_from_threads);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("slowloris");

@@ -92,10 +92,10 @@ ss__base_server_handle_error (SsServer *self, SsRequest *request, const GError *
                                          : ss_address_to_string (&self->server_address);
 
   if (request != NULL)
-    g_message ("Exception occurred during processing of request from %s: %s",
-               who, error != NULL ? error->message : "unknown error");
+    SS_MESSAGE ("Exception occurred during processing of request from %s: %s",
+                who, error != NULL ? error->message : "unknown error");
   else
-    g_message ("Error on server %s: %s", who, error != NULL ? error->message : "unknown error");
+    SS_MESSAGE ("Error on server %s: %s", who, error != NULL ? error->message : "unknown error");
 }
 
 void

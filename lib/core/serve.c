@@ -115,10 +115,10 @@ out_of_fds (SsServer *server, const GError *error)
       guint64 skipped = __atomic_exchange_n (&priv->emfile_suppressed, 0, __ATOMIC_RELAXED);
       g_autofree char *where = ss_address_to_string (&server->server_address);
 
-      g_message ("Server %s cannot accept: %s (pausing accept for %d ms%s; "
-                 "raise the open-file limit or lower the load)",
-                 where, error->message, SS_EMFILE_PAUSE_US / 1000,
-                 skipped > 0 ? ", repeated failures since the last message" : "");
+      SS_MESSAGE ("Server %s cannot accept: %s (pausing accept for %d ms%s; "
+                  "raise the open-file limit or lower the load)",
+                  where, error->message, SS_EMFILE_PAUSE_US / 1000,
+                  skipped > 0 ? ", repeated failures since the last message" : "");
     }
   else
     __atomic_fetch_add (&priv->emfile_suppressed, 1, __ATOMIC_RELAXED);

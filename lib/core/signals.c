@@ -281,8 +281,8 @@ take_signal (SsSignalWatch *watch, int sig)
       ss__server_request_shutdown (watch->server);
       return;
     }
-  g_message ("Received %s a second time while shutting down: exiting at once with "
-             "status 1, without waiting for the requests still open", signal_name (sig));
+  SS_MESSAGE ("Received %s a second time while shutting down: exiting at once with "
+              "status 1, without waiting for the requests still open", signal_name (sig));
   /* _exit(1) itself, as the raw syscall: the threads left running are left
    * on purpose, and a sanitizer's _exit hook would report them as leaks. */
   syscall (SYS_exit_group, 1);

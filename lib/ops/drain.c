@@ -132,8 +132,8 @@ ss__server_drain (SsServer *server, double timeout, gboolean refuse_new)
   if (rc != 0)
     {
       /* No thread to spare: force at once, then close here. */
-      g_warning ("ss_server_drain: could not start a thread (%s): forcing the open "
-                 "requests at once instead of after %.1f s", g_strerror (rc), timeout);
+      SS_WARNING ("ss_server_drain: could not start a thread (%s): forcing the open "
+                  "requests at once instead of after %.1f s", g_strerror (rc), timeout);
       forced = ss__server_force_running (server) + signal_workers (server, SIGTERM);
       ss_server_server_close (server);
     }
@@ -157,9 +157,9 @@ ss__server_drain (SsServer *server, double timeout, gboolean refuse_new)
        * formatting a log line at once race inside glibc's tzset (a lock
        * ThreadSanitizer cannot see). */
       if (late)
-        g_message ("Drain deadline (%.1f s) passed: %u connection(s) shut down, %u worker "
-                   "process(es) sent SIGTERM%s", timeout, threads, processes,
-                   killed > 0 ? ", then SIGKILL" : "");
+        SS_MESSAGE ("Drain deadline (%.1f s) passed: %u connection(s) shut down, %u worker "
+                    "process(es) sent SIGTERM%s", timeout, threads, processes,
+                    killed > 0 ? ", then SIGKILL" : "");
     }
   pthread_cond_destroy (&d.cond);
   pthread_mutex_destroy (&d.lock);

@@ -271,8 +271,8 @@ ss_server_restart (SsServer *server, const char *const *argv, double ready_timeo
     g_autoptr (GError) notify_error = NULL;
 
     if (!ss_notify (mainpid, &notify_error))
-      g_warning ("Restart: %s; the service manager may take the new process %d for a stray one",
-                 notify_error->message, (int) pid);
+      SS_WARNING ("Restart: %s; the service manager may take the new process %d for a stray one",
+                  notify_error->message, (int) pid);
     ss__notify_hand_over ();
   }
   /* The socket is the new process's too now: stop taking from it, drain
@@ -308,10 +308,10 @@ restart_action (SsServer *server, gpointer data)
   if (__atomic_load_n (&server->priv->handed_over, __ATOMIC_ACQUIRE))
     return;   /* one restart per process: the new one takes the next */
   if (ss_server_restart (server, (const char *const *) r->argv, r->ready_timeout, &pid, &error))
-    g_message ("Restart: process %d serves now; this process (%d) drains its connections and "
-               "exits", pid, (int) getpid ());
+    SS_MESSAGE ("Restart: process %d serves now; this process (%d) drains its connections and "
+                "exits", pid, (int) getpid ());
   else
-    g_warning ("%s", error->message);
+    SS_WARNING ("%s", error->message);
 }
 
 SsOpsSignal *

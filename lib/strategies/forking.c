@@ -115,10 +115,10 @@ record_exit (SsServer *server, pid_t pid, int status)
     {
       g_autofree char *where = server != NULL ? ss_server_address_string (server) : NULL;
 
-      g_message ("Forked child %d of server %s was killed by signal %d (%s)%s",
-                 (int) pid, where != NULL ? where : "?", WTERMSIG (status),
-                 strsignal (WTERMSIG (status)),
-                 WCOREDUMP (status) ? ", core dumped" : "");
+      SS_MESSAGE ("Forked child %d of server %s was killed by signal %d (%s)%s",
+                  (int) pid, where != NULL ? where : "?", WTERMSIG (status),
+                  strsignal (WTERMSIG (status)),
+                  WCOREDUMP (status) ? ", core dumped" : "");
     }
 }
 

@@ -208,7 +208,7 @@ remove_socket_file (SsServer *self)
       && st.st_dev == state->dev && st.st_ino == state->ino)
     {
       if (unlink (unix_path (self)) < 0 && errno != ENOENT)
-        g_warning ("Could not remove the socket file %s: %s", unix_path (self), g_strerror (errno));
+        SS_WARNING ("Could not remove the socket file %s: %s", unix_path (self), g_strerror (errno));
     }
 }
 

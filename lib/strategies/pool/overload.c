@@ -77,11 +77,11 @@ ss__pool_reject (SsThreadPool *pool, SsServer *server, SsRequest *request)
     {
       g_autofree char *where = ss_server_address_string (server);
 
-      g_message ("Server %s is overloaded: rejected a request (all workers busy, max_queue %u "
-                 "waiting; overload policy reject)%s; raise max_workers or max_queue, or "
-                 "lower the load",
-                 where, max_queue,
-                 unlogged > 0 ? ", with more rejected since the last line" : "");
+      SS_MESSAGE ("Server %s is overloaded: rejected a request (all workers busy, max_queue %u "
+                  "waiting; overload policy reject)%s; raise max_workers or max_queue, or "
+                  "lower the load",
+                  where, max_queue,
+                  unlogged > 0 ? ", with more rejected since the last line" : "");
     }
 }
 

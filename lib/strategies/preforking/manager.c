@@ -81,9 +81,9 @@ log_decision (SsPreforkingStrategy *self, const SsPreforkDecision *d, guint work
     return;
   where = ss_server_address_string (self->server);
   if (d->log_max)
-    g_message ("Server %s reached max_workers (%u processes, %u of them busy or leaving): no "
-               "more are started while fewer than min_spare_workers are idle; raise max_workers "
-               "if clients wait", where, alive, alive - MIN (idle, alive));
+    SS_MESSAGE ("Server %s reached max_workers (%u processes, %u of them busy or leaving): no "
+                "more are started while fewer than min_spare_workers are idle; raise max_workers "
+                "if clients wait", where, alive, alive - MIN (idle, alive));
   if (d->log_busy)
     g_info ("Server %s seems busy (raise min_spare_workers?): forking %u children, "
             "%u idle of %u", where, d->spawn, idle, workers);
