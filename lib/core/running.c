@@ -85,6 +85,10 @@ running_unwound (void *data)
 
   if (node->fd >= 0)
     running_remove (node->server, node);
+  /* On pthread_exit the frame that holds @node is gone next: nothing may
+   * find it through the thread-local (a strategy's own cleanup closes the
+   * connection after this, ss__server_running_closes). */
+  running_node = NULL;
 }
 
 void
