@@ -1,8 +1,9 @@
 /* common.h: the first include of every source file of the library.
  *
  * The build configuration, the log domain every log line of the library
- * carries (SS_MESSAGE, SS_WARNING), and the public API. Each layer adds its own small private
- * header on top of this one (lib/README.md has the include rules).
+ * carries (SS_MESSAGE, SS_WARNING), and the public API. Each layer adds
+ * its own small private header on top of this one (lib/README.md has the
+ * include rules).
  */
 #pragma once
 
@@ -15,10 +16,7 @@
 
 /* The library's log lines (lib/core/log.c): g_logv in the library's
  * domain under one process-wide lock, so that two threads' lines never
- * race inside GLib's writer. ss__log_lock/unlock hold the same lock for
- * a line written another way (http.server's log_message). */
+ * race inside GLib's writer. */
 void ss__log (GLogLevelFlags level, const char *format, ...) G_GNUC_PRINTF (2, 3);
-void ss__log_lock (void);
-void ss__log_unlock (void);
 #define SS_MESSAGE(...) ss__log (G_LOG_LEVEL_MESSAGE, __VA_ARGS__)
 #define SS_WARNING(...) ss__log (G_LOG_LEVEL_WARNING, __VA_ARGS__)

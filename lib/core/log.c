@@ -41,15 +41,15 @@ install_fork_handlers (void)
   pthread_atfork (lock_for_fork, unlock_after_fork, unlock_after_fork);
 }
 
-void
-ss__log_lock (void)
+static void
+log_lock_take (void)
 {
   pthread_once (&log_once, install_fork_handlers);
   pthread_mutex_lock (&log_lock);
 }
 
-void
-ss__log_unlock (void)
+static void
+log_lock_give (void)
 {
   pthread_mutex_unlock (&log_lock);
 }
@@ -60,8 +60,8 @@ ss__log (GLogLevelFlags level, const char *format, ...)
   va_list args;
 
   va_start (args, format);
-  ss__log_lock ();
+  log_lock_take ();
   g_logv (G_LOG_DOMAIN, level, format, args);
-  ss__log_unlock ();
+  log_lock_give ();
   va_end (args);
 }
