@@ -7,8 +7,8 @@
 #   Phase 1: A restarts on SIGHUP; no exchange fails, the old A exits 0 and
 #     the new one takes HAProxy's sessions.
 #   Phase 2: B is killed (SIGKILL to its process group); only exchanges
-#     already begun when it died may fail (at most one per client), none
-#     begun after; exchanges go on through A meanwhile; HAProxy marks B
+#     already begun when it died may fail (at most two per client, below),
+#     none begun after; exchanges go on through A meanwhile; HAProxy marks B
 #     DOWN; B is started again on the same port and HAProxy sends it
 #     sessions again.
 # The counts are printed on the ok: lines. Exit 77 (skip) without haproxy
@@ -297,10 +297,18 @@ redispatched=$(log_since "$log_kill" | grep -c ' echo echo_servers/a [0-9/]* [0-
 late_failures=$(failures_from "$mark")
 [ "$late_failures" -eq 0 ] \
   || fail "SIGKILL of B: $late_failures exchanges begun after B died failed: $(reasons)"
-[ "$TOTAL_FAILED" -le $CLIENTS ] \
-  || fail "SIGKILL of B: $TOTAL_FAILED exchanges failed, more than the $CLIENTS in flight: $(reasons)"
+# A killed process is not gone at once: the kernel frees its memory before
+# it closes its fds, and until then B's listener still completes
+# connections into its backlog, to be reset with it (measured with a
+# client connecting in a loop after SIGKILL: 2-7 ms in the plain build,
+# 9-14 ms under ASan, which maps far more). So a client may lose the
+# exchange it had in flight and one it began in that window (5 failures
+# from 4 clients in an ASan run); nothing begun after B died (checked
+# above).
+[ "$TOTAL_FAILED" -le $((2 * CLIENTS)) ] \
+  || fail "SIGKILL of B: $TOTAL_FAILED exchanges failed, more than two for each of the $CLIENTS clients: $(reasons)"
 [ "$outage_ok" -gt 0 ] || fail "SIGKILL of B: no exchange during the outage"
-echo "ok: SIGKILL of B: $TOTAL_FAILED of $((TOTAL_OK + TOTAL_FAILED)) exchanges failed (bound: $CLIENTS in flight$([ "$TOTAL_FAILED" -eq 0 ] || echo "; $(reasons)")), 0 of those begun after it died; DOWN in HAProxy after $down_ms ms; $outage_ok exchanges through A during the outage; $redispatched connections refused by the dead B and redispatched to A; slowest exchange $MAX_MS ms"
+echo "ok: SIGKILL of B: $TOTAL_FAILED of $((TOTAL_OK + TOTAL_FAILED)) exchanges failed (bound: two for each of $CLIENTS clients$([ "$TOTAL_FAILED" -eq 0 ] || echo "; $(reasons)")), 0 of those begun after it died; DOWN in HAProxy after $down_ms ms; $outage_ok exchanges through A during the outage; $redispatched connections refused by the dead B and redispatched to A; slowest exchange $MAX_MS ms"
 echo "ok: B started again on port $PB: UP in HAProxy $up_ms ms after its start, $first_poll sessions to it at the next poll, $sessions_b2 by now (its own served=$served_b2, checks included); $stot_b_before to B before the kill"
 
 # ---------------------------------------------------------------- the end
