@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -23,6 +24,33 @@ double
 ss__now (void)
 {
   return (double) g_get_monotonic_time () / G_USEC_PER_SEC;
+}
+
+gboolean
+ss__task_asleep (pid_t pid, pid_t tid)
+{
+  char path[64], buf[512];
+  const char *state;
+  ssize_t n;
+  int fd;
+
+  if (tid > 0)
+    g_snprintf (path, sizeof path, "/proc/self/task/%d/stat", (int) tid);
+  else
+    g_snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return TRUE;
+  n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0)
+    return TRUE;
+  buf[n] = '\0';
+  /* "pid (comm) S ...": the state follows the last ')'. */
+  state = strrchr (buf, ')');
+  if (state == NULL || state[1] != ' ')
+    return TRUE;
+  return state[2] != 'R';
 }
 
 gboolean

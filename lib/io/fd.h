@@ -17,6 +17,13 @@ double ss__socket_timeout (int fd, int option);
 /* Monotonic seconds as a double. */
 double ss__now (void);
 
+/* Whether a task sleeps in the kernel (state S or D: blocked on I/O, a
+ * lock, a sleep), from /proc: thread @tid of this process when @tid > 0,
+ * else process @pid (its main thread). Where /proc cannot tell, it is
+ * taken as asleep. The thread and process pools' sentinels ask it of the
+ * workers holding an accept place. */
+gboolean ss__task_asleep (pid_t pid, pid_t tid);
+
 /* A level-triggered flag another thread can poll: readable from the first
  * ss__wake_fd_set until ss__wake_fd_clear. An eventfd (both ends the same
  * fd) where the system has one, else a pipe. Non-blocking, close-on-exec. */

@@ -307,33 +307,6 @@ connection_waits (SsThreadPool *pool, int listen_fd, gboolean block)
          && !((pfd[2].revents | pfd[3].revents) & POLLIN);
 }
 
-/* Whether thread @tid of this process sleeps in the kernel (state S or
- * D: blocked on I/O, a lock, a sleep), from /proc. Where /proc cannot
- * tell, it is taken as asleep, which was the rule before this check. */
-static gboolean
-thread_asleep (pid_t tid)
-{
-  char path[64], buf[512];
-  const char *state;
-  ssize_t n;
-  int fd;
-
-  g_snprintf (path, sizeof path, "/proc/self/task/%d/stat", (int) tid);
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return TRUE;
-  n = read (fd, buf, sizeof buf - 1);
-  close (fd);
-  if (n <= 0)
-    return TRUE;
-  buf[n] = '\0';
-  /* "tid (comm) S ...": the state follows the last ')'. */
-  state = strrchr (buf, ')');
-  if (state == NULL || state[1] != ' ')
-    return TRUE;
-  return state[2] != 'R';
-}
-
 /* Whether every worker holding an acceptor's place sleeps in the kernel.
  * Called with the lock held; drops it while reading /proc. */
 static gboolean
@@ -352,7 +325,7 @@ acceptors_asleep (SsThreadPool *pool)
     }
   pthread_mutex_unlock (&pool->lock);
   for (i = 0; asleep && i < n; i++)
-    asleep = thread_asleep (tids[i]);
+    asleep = ss__task_asleep (0, tids[i]);
   pthread_mutex_lock (&pool->lock);
   return asleep;
 }
