@@ -145,8 +145,11 @@ typedef struct {
   gboolean failed;
 } PoolHandler;
 
+#define SPIN_S 2.0
+
 /* Echoes lines; "fail" fails handle(), "crash" dies of SIGSEGV, "sleep"
- * sleeps 500 ms first, "pid" answers with the child's pid. */
+ * sleeps 500 ms first, "spin" runs the CPU for SPIN_S first, "pid"
+ * answers with the child's pid. */
 static gboolean
 pool_handle (SsRequestHandler *handler, GError **error)
 {
@@ -177,6 +180,16 @@ pool_handle (SsRequestHandler *handler, GError **error)
         }
       if (g_str_equal (line->str, "sleep\n"))
         g_usleep (500 * 1000);
+      if (g_str_equal (line->str, "spin\n"))
+        {
+          /* CPU-bound for SPIN_S: running, never asleep in the kernel.
+           * Under valgrind 4 x, not 10 x: the client's receive timeout
+           * (10 s, helpers.c) must outlast it. */
+          gint64 end = g_get_monotonic_time () + (gint64) (SPIN_S * MIN (scale (), 4.0) * G_USEC_PER_SEC);
+
+          while (g_get_monotonic_time () < end)
+            ;
+        }
       if (g_str_equal (line->str, "pid\n"))
         g_string_printf (line, "%d\n", (int) getpid ());
       if (!ss_wfile_write (self->wfile, line->str, line->len, error) ||
@@ -411,6 +424,53 @@ START_TEST (test_grow_and_shrink)
   ck_assert_uint_ge (st.retired, st.spawned - 4);
   ss_preforking_strategy_get_info (server->strategy, &info);
   ck_assert_uint_eq (info.crashed, 0);
+  test_server_stop (ts);
+}
+END_TEST
+
+/* While requests are short only one child per two CPUs holds a place on
+ * the socket, and keeps it while it serves (child.c). Children that hold
+ * one and run a CPU-bound request (never asleep in the kernel) must not
+ * make the backlog wait for them: the parent's sentinel lends their places
+ * to standby children (sentinel.c), so a client that comes while they
+ * spin is served before any of them is done. The held connections of
+ * test_grow_and_shrink are the blocked (asleep) case. */
+START_TEST (test_spinning_holders_lend_places)
+{
+  SKIP_POOL_UNDER_SANITIZER ();
+  SsServer *server = new_pool_server (NULL, "tcp", &pool_handler_class, 4, 12, 4, 8);
+  TestServer *ts = test_server_start (server);
+  guint holders = (guint) MAX (1L, sysconf (_SC_NPROCESSORS_ONLN) / 2);
+  Want ready = { server, 4 };
+  int spinners[8], fd;
+  g_autofree char *line = NULL;
+  guint n = MIN (holders, G_N_ELEMENTS (spinners));
+
+  ck_assert (test_wait_until (workers_at_least, &ready, 10 * scale ()));
+  /* Short requests first, so that the cap holds. */
+  for (int i = 0; i < 20; i++)
+    test_echo_once (server, "short\n");
+  for (guint i = 0; i < n; i++)
+    {
+      spinners[i] = test_connect (server);
+      test_send_all (spinners[i], "spin\n", 5);
+    }
+  fd = connect_and_echo (server, "while they spin\n");
+  /* Served while every spinner still runs: none has answered yet. */
+  for (guint i = 0; i < n; i++)
+    {
+      struct pollfd pfd = { .fd = spinners[i], .events = POLLIN };
+
+      ck_assert_int_eq (poll (&pfd, 1, 0), 0);
+    }
+  end_connection (fd);
+  for (guint i = 0; i < n; i++)
+    {
+      line = test_recv_line (spinners[i]);
+      ck_assert_str_eq (line, "spin\n");
+      g_clear_pointer (&line, g_free);
+      end_connection (spinners[i]);
+    }
   test_server_stop (ts);
 }
 END_TEST
@@ -849,6 +909,7 @@ make_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_loop_test (tc, test_echo_every_transport, 0, 4);
   tcase_add_test (tc, test_grow_and_shrink);
+  tcase_add_test (tc, test_spinning_holders_lend_places);
   tcase_add_test (tc, test_spawn_rate_doubles);
   tcase_add_test (tc, test_max_workers_logged_once);
   suite_add_tcase (s, tc);

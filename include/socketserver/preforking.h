@@ -35,10 +35,13 @@
  * max_requests connections (0 = never) and is replaced by the maintenance.
  *
  * Children wait on the listening socket with EPOLLEXCLUSIVE; while
- * requests are short (under 0.5 ms on average) only one per CPU does, the
- * other idle ones stand by (a process switch costs several times a thread
- * switch; the thread pool caps its accepting workers the same way), and a
- * child takes up to 16 pending connections per wake-up.
+ * requests are short (under 0.5 ms on average) only one per two CPUs holds
+ * a place there, keeping it while it serves and taking the next pending
+ * connection before it sleeps, and the other idle ones stand by (a process
+ * switch costs several times a thread switch; the thread pool caps its
+ * accepting workers the same way). When the place holders block in a
+ * request, the parent lends their places to standby children within a few
+ * milliseconds, so the backlog never waits behind a slow request.
  *
  * A child killed by a signal is reaped and reported through handle_error
  * (request NULL) with the signal and, when it died inside a request, the

@@ -96,7 +96,7 @@ ss_preforking_strategy_new (guint min_workers, guint max_workers, guint min_spar
       ss__prefork_ops.free (&self->parent);
       return NULL;
     }
-  self->shared->accept_cap = (gint) MAX (1L, sysconf (_SC_NPROCESSORS_ONLN));
+  self->shared->accept_cap = (gint) MAX (1L, sysconf (_SC_NPROCESSORS_ONLN) / 2);
   return &self->parent;
 }
 

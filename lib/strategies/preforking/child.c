@@ -5,8 +5,9 @@
  * waiting child per connection (no thundering herd, no accept lock, no
  * hand-off through the parent), while a word from the parent or its death
  * (the control socket reads EOF) wakes this child alone. While requests
- * are short only one child per CPU waits there (the accept cap, below). It then takes the
- * connection through ss_server_handle_pending, so get_request,
+ * are short only one child per two CPUs holds a place there, and keeps it while
+ * it serves (the accept cap, below). It takes each connection through
+ * ss_server_handle_pending, so get_request,
  * verify_request, process_request and finish_request all run here with the
  * server class's hooks, exactly as in a forking strategy's child, and marks
  * itself idle or busy in its scoreboard slot with one atomic store each:
@@ -29,9 +30,6 @@
 enum { EV_LISTEN = 1, EV_CONTROL = 2, EV_BELL = 4, EV_INTERRUPTED = 8 };
 
 #define ACCEPT_BATCH 16
-/* Requests shorter than this on average (the thread pool's figure) cap the
- * children waiting on the socket; longer ones let every idle child wait. */
-#define SHORT_REQUEST_US 500
 
 typedef struct {
   int sock_ep;       /* the listening socket (exclusive) and the control socket */
@@ -154,9 +152,9 @@ wait_poll (Waiter *w)
   return pfd[1].revents ? EV_CONTROL : pfd[0].revents ? EV_LISTEN : 0;
 }
 
-/* A child's place while idle, kept in its slot (so the parent can mend
- * the shared counts when a child dies in either place) and counted in
- * on_socket / standby. */
+/* A child's place, kept in its slot (so the parent can mend the shared
+ * counts when a child dies in either place) and counted in on_socket /
+ * standby. */
 static void
 take_place (SsPreforkingStrategy *self, SsPreforkSlot *entry, gint *count, gint role)
 {
@@ -173,14 +171,22 @@ leave_place (SsPreforkingStrategy *self, SsPreforkSlot *entry, gint *count)
   return left;
 }
 
-/* Rings a standby child to the socket when no child waits there any more:
- * called whenever this child stops waiting on the socket (for a request,
+/* Rings a standby child to the socket when no child holds a place there
+ * any more: called whenever this child gives its place up (to stand by,
  * or for good). */
 static void
 pass_on (SsPreforkingStrategy *self, gint on_socket_left)
 {
   if (on_socket_left == 0 && __atomic_load_n (&self->shared->standby, __ATOMIC_SEQ_CST) > 0)
     ss__prefork_ring (self->doorbell, 1);
+}
+
+/* Gives up the place on the socket, if this child holds one. */
+static void
+leave_socket (SsPreforkingStrategy *self, SsPreforkSlot *entry)
+{
+  if (__atomic_load_n (&entry->role, __ATOMIC_SEQ_CST) == SS_PREFORK_ROLE_SOCKET)
+    pass_on (self, leave_place (self, entry, &self->shared->on_socket));
 }
 
 static gboolean
@@ -191,21 +197,37 @@ listen_ready_now (int listen_fd)
   return poll (&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
 }
 
-/* The accept cap. While requests are short, at most accept_cap idle
- * children (one per CPU) wait on the listening socket; the others wait on
- * the doorbell. A burst of connections then wakes at most accept_cap
+/* Places on the socket allowed now: the cap, plus what the sentinel lent. */
+static gint
+places (const SsPreforkShared *sh)
+{
+  return sh->accept_cap + __atomic_load_n (&sh->lent, __ATOMIC_SEQ_CST);
+}
+
+/* The accept cap. While requests are short, at most accept_cap children
+ * (one per two CPUs) hold a place on the listening socket; the other idle ones
+ * wait on the doorbell. A child keeps its place while it runs what it
+ * took and looks at the socket again before it sleeps, as a sync server
+ * or an epoll server does: a burst of connections wakes at most accept_cap
  * processes, each taking what the backlog holds, instead of one sleeping
  * process per connection while a busy one would be free microseconds later
- * (a process switch costs several times a thread switch here).
+ * (a process switch costs several times a thread switch here). When the
+ * place holders block (a slow client, a handler waiting for a database),
+ * the parent's sentinel lends their places to standby children
+ * (sentinel.c), so the backlog does not wait behind them; when requests
+ * turn long on average, every idle child waits on the socket.
  *
  * EPOLLEXCLUSIVE wakes one waiter per connection and only once: a child
- * that was woken must take the connection or see that another does. So
- * the child that leaves the socket last rings the doorbell (pass_on), so
- * some child waits there whenever one is idle, and a child coming from the
- * doorbell looks at the socket before it sleeps on it. The checks are
- * ordered (sequentially consistent) so that either the leaving child sees
- * the standby one or the standby one sees the free place. Returns
- * EV_LISTEN, EV_CONTROL or EV_INTERRUPTED (SIGINT, see catch_sigint). */
+ * that was woken must take the connection or see that another does. So a
+ * child that gives its place up leaving none rings the doorbell (pass_on),
+ * so some child waits there whenever one is idle, and a child coming from
+ * the doorbell looks at the socket before it sleeps on it. (A place holder
+ * back from a request needs no look: its level-triggered set reports the
+ * socket again while it stays readable.) The checks are ordered
+ * (sequentially consistent) so that either the leaving child sees the
+ * standby one or the standby one sees the free place. Returns EV_LISTEN
+ * (with the place held), EV_CONTROL or EV_INTERRUPTED (SIGINT, see
+ * catch_sigint; both without it). */
 static int
 wait_for_connection (SsPreforkingStrategy *self, SsPreforkSlot *entry, Waiter *w)
 {
@@ -218,32 +240,38 @@ wait_for_connection (SsPreforkingStrategy *self, SsPreforkSlot *entry, Waiter *w
       int turn;
 
       if (interrupted)
-        return EV_INTERRUPTED;
+        {
+          leave_socket (self, entry);
+          return EV_INTERRUPTED;
+        }
       if (w->sock_ep < 0)
         {
           if ((turn = wait_poll (w)) != 0)
             return turn;
           continue;
         }
-      capped = w->bell_ep >= 0
-          && __atomic_load_n (&sh->request_us_avg, __ATOMIC_RELAXED) < SHORT_REQUEST_US;
+      capped = w->bell_ep >= 0 && ss__prefork_capped (sh);
 
-      take_place (self, entry, &sh->on_socket, SS_PREFORK_ROLE_SOCKET);
-      if (!capped || __atomic_load_n (&sh->on_socket, __ATOMIC_SEQ_CST) <= sh->accept_cap)
+      if (__atomic_load_n (&entry->role, __ATOMIC_SEQ_CST) != SS_PREFORK_ROLE_SOCKET)
+        take_place (self, entry, &sh->on_socket, SS_PREFORK_ROLE_SOCKET);
+      if (!capped || __atomic_load_n (&sh->on_socket, __ATOMIC_SEQ_CST) <= places (sh))
         {
-          turn = from_standby && listen_ready_now (w->listen_fd)
-                     ? EV_LISTEN : wait_on (w->sock_ep, EV_LISTEN);
+          if (from_standby && listen_ready_now (w->listen_fd))
+            turn = EV_LISTEN;
+          else
+            turn = wait_on (w->sock_ep, EV_LISTEN);
           from_standby = FALSE;
-          pass_on (self, leave_place (self, entry, &sh->on_socket));
+          if (turn == EV_CONTROL)
+            leave_socket (self, entry);
           if (turn != 0)
             return turn;
           continue;
         }
 
-      /* Stand by. */
-      leave_place (self, entry, &sh->on_socket);
+      /* One place too many: stand by. */
+      pass_on (self, leave_place (self, entry, &sh->on_socket));
       take_place (self, entry, &sh->standby, SS_PREFORK_ROLE_STANDBY);
-      if (__atomic_load_n (&sh->on_socket, __ATOMIC_SEQ_CST) < sh->accept_cap)
+      if (__atomic_load_n (&sh->on_socket, __ATOMIC_SEQ_CST) < places (sh))
         turn = EV_BELL;   /* a place came free meanwhile: take it */
       else
         turn = wait_on (w->bell_ep, EV_BELL);
@@ -272,7 +300,7 @@ note_duration (SsPreforkingStrategy *self, gint64 us)
   gint standby;
 
   __atomic_store_n (&sh->request_us_avg, next, __ATOMIC_RELAXED);
-  if (avg < SHORT_REQUEST_US && next >= SHORT_REQUEST_US
+  if (avg < SS_PREFORK_SHORT_REQUEST_US && next >= SS_PREFORK_SHORT_REQUEST_US
       && (standby = __atomic_load_n (&sh->standby, __ATOMIC_SEQ_CST)) > 0)
     ss__prefork_ring (self->doorbell, (guint64) standby);
 }
@@ -313,28 +341,28 @@ batch_for (SsPreforkingStrategy *self, guint64 taken)
   return (guint) MIN ((guint64) ACCEPT_BATCH, self->max_requests - taken);
 }
 
-/* A word from the parent waits on the control socket (not read here). */
+/* The parent asked this child to leave (it says so on the board before it
+ * writes on the control socket, which is read later), or SIGINT came. */
 static gboolean
-told_to_leave (int control_fd)
+told_to_leave (const SsPreforkSlot *entry)
 {
-  struct pollfd pfd = { .fd = control_fd, .events = POLLIN };
-
-  return interrupted || (poll (&pfd, 1, 0) == 1 && pfd.revents != 0);
+  return interrupted || __atomic_load_n (&entry->told, __ATOMIC_ACQUIRE) != 0;
 }
 
-/* Up to @max connections, one at a time, looking at the control socket
- * after each: a child told to stop while it served one takes no other (a
- * drain shuts the listening socket down then, and an accept on it would
- * fail). One poll(0) per request, next to an accept and a handler. */
+/* Up to @max connections, one at a time, looking at the board after each:
+ * a child told to stop while it served one takes no other (a drain shuts
+ * the listening socket down then, and an accept on it would fail). */
 static guint
-take_batch (SsServer *server, int control_fd, guint max)
+take_batch (SsServer *server, SsPreforkSlot *entry, guint max)
 {
   guint n = 0;
 
   while (n < max && ss_server_handle_pending (server, 1) == 1)
     {
       n++;
-      if (told_to_leave (control_fd))
+      /* Only this child writes it; the sentinel reads it. */
+      __atomic_store_n (&entry->taken, entry->taken + 1, __ATOMIC_RELAXED);
+      if (told_to_leave (entry))
         break;
     }
   return n;
@@ -391,7 +419,7 @@ ss__prefork_child_main (SsPreforkingStrategy *self, guint slot, int control_fd)
 
       set_state (entry, SS_PREFORK_SLOT_BUSY);
       start = g_get_monotonic_time ();
-      n = take_batch (server, control_fd, batch_for (self, taken));
+      n = take_batch (server, entry, batch_for (self, taken));
       if (n > 0)
         note_duration (self, (g_get_monotonic_time () - start) / n);
       else
@@ -408,7 +436,10 @@ ss__prefork_child_main (SsPreforkingStrategy *self, guint slot, int control_fd)
   set_state (entry, SS_PREFORK_SLOT_EXITING);
   /* We wait on the socket no more: a connection queued for us alone (see
    * wait_for_connection) must reach a standby child. */
-  pass_on (self, __atomic_load_n (&self->shared->on_socket, __ATOMIC_SEQ_CST));
+  if (__atomic_load_n (&entry->role, __ATOMIC_SEQ_CST) == SS_PREFORK_ROLE_SOCKET)
+    leave_socket (self, entry);
+  else
+    pass_on (self, __atomic_load_n (&self->shared->on_socket, __ATOMIC_SEQ_CST));
   if (self->child_exit != NULL)
     self->child_exit (server, self->hook_data);
   _exit (0);

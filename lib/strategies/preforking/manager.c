@@ -5,7 +5,10 @@
  * maintenance interval and at once when a child's socket hangs up (it
  * exited, or is exiting: the pass first reaps whatever has exited, so a
  * child that crashed, was recycled or was retired is replaced at the speed
- * Apache's rules allow, not a second later).
+ * Apache's rules allow, not a second later). Between passes it is the
+ * sentinel's thread too (sentinel.c): woken by the first connection to a
+ * quiet pool, it looks at the place holders every few milliseconds while
+ * they serve.
  *
  * The serving thread cannot do this itself: serve_forever's loop watches
  * only its wake fd and wakes every poll_interval, which the program
@@ -25,6 +28,70 @@
  * lives on; the pass, which tries every pid, finds it when it does exit. */
 #define REAP_RETRY_MS 5
 #define REAP_RETRY_WINDOW_US (200 * 1000)
+
+/* The sentinel (sentinel.c) looks this soon after a connection comes to
+ * a quiet pool, doubling the wait up to SENTINEL_MAX_GRACE_MS while
+ * requests are being taken (the thread pool's figures), and after
+ * SENTINEL_IDLE_LOOKS looks in a row that found no place holder busy
+ * (about a second) it sleeps until the next connection: the listening
+ * socket is in the manager's set with EPOLLONESHOT, armed only then. */
+#define SENTINEL_GRACE_MS 1
+#define SENTINEL_MAX_GRACE_MS 8
+#define SENTINEL_IDLE_LOOKS 125
+#define SENTINEL_TAG G_MAXUINT64
+
+typedef struct {
+  gboolean looking;    /* FALSE: armed on the socket, waiting for a connection */
+  gboolean can_park;   /* the socket is in the set */
+  gint64 next_look;
+  int grace_ms;
+  guint idle_looks;
+} Sentinel;
+
+static void
+sentinel_wake (Sentinel *s, gint64 now)
+{
+  s->looking = TRUE;
+  s->grace_ms = SENTINEL_GRACE_MS;
+  s->idle_looks = 0;
+  s->next_look = now + SENTINEL_GRACE_MS * 1000;
+}
+
+/* Arms the socket for the next connection (EPOLLONESHOT disarmed it). */
+static void
+sentinel_park (SsPreforkingStrategy *self, Sentinel *s)
+{
+  struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = SENTINEL_TAG };
+
+  if (s->can_park
+      && epoll_ctl (self->epfd, EPOLL_CTL_MOD, ss_server_fileno (self->server), &ev) == 0)
+    s->looking = FALSE;
+}
+
+static void
+sentinel_turn (SsPreforkingStrategy *self, Sentinel *s)
+{
+  switch (ss__prefork_sentinel_look (self))
+    {
+    case SS_PREFORK_LOOK_STALLED:
+      s->grace_ms = SENTINEL_GRACE_MS;
+      s->idle_looks = 0;
+      break;
+    case SS_PREFORK_LOOK_PROGRESS:
+      s->grace_ms = MIN (s->grace_ms * 2, SENTINEL_MAX_GRACE_MS);
+      s->idle_looks = 0;
+      break;
+    case SS_PREFORK_LOOK_BUSY:
+      s->idle_looks = 0;
+      break;
+    case SS_PREFORK_LOOK_IDLE:
+      s->grace_ms = SENTINEL_MAX_GRACE_MS;
+      if (++s->idle_looks >= SENTINEL_IDLE_LOOKS)
+        sentinel_park (self, s);
+      break;
+    }
+  s->next_look = g_get_monotonic_time () + (gint64) s->grace_ms * 1000;
+}
 
 /* Asks one idle child to leave: the highest slot, so the pool stays packed
  * at the low end of the scoreboard. (lock) */
@@ -181,12 +248,19 @@ static void *
 manager_main (void *data)
 {
   SsPreforkingStrategy *self = data;
+  Sentinel sentinel = { 0 };
   gint64 next_pass;
   gint64 retry_until = 0;
+  struct epoll_event lev = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = SENTINEL_TAG };
 
   pthread_mutex_lock (&self->lock);
   next_pass = g_get_monotonic_time () + (gint64) (self->interval * G_USEC_PER_SEC);
   pthread_mutex_unlock (&self->lock);
+  /* Without the socket in the set the sentinel never parks: it looks
+   * every SENTINEL_MAX_GRACE_MS at most, whatever comes. */
+  sentinel.can_park = epoll_ctl (self->epfd, EPOLL_CTL_ADD, ss_server_fileno (self->server), &lev) == 0;
+  sentinel.looking = !sentinel.can_park;
+  sentinel.grace_ms = SENTINEL_MAX_GRACE_MS;
 
   for (;;)
     {
@@ -199,9 +273,15 @@ manager_main (void *data)
 
       if (now < retry_until)
         timeout_ms = MIN (timeout_ms, REAP_RETRY_MS);
+      if (sentinel.looking)
+        timeout_ms = MIN (timeout_ms, sentinel.next_look > now
+                                          ? (int) ((sentinel.next_look - now + 999) / 1000) : 0);
       n = epoll_wait (self->epfd, ev, G_N_ELEMENTS (ev), timeout_ms);
       if (n < 0 && errno != EINTR)
         g_usleep (REAP_RETRY_MS * 1000);   /* not expected with a valid epfd */
+      for (int i = 0; i < n; i++)
+        if (ev[i].data.u64 == SENTINEL_TAG)
+          sentinel_wake (&sentinel, g_get_monotonic_time ());
 
       pthread_mutex_lock (&self->lock);
       serving = self->serving;
@@ -224,6 +304,8 @@ manager_main (void *data)
           if (!pending)
             retry_until = 0;
         }
+      if (sentinel.looking && g_get_monotonic_time () >= sentinel.next_look)
+        sentinel_turn (self, &sentinel);
       if (g_get_monotonic_time () >= next_pass)
         {
           ss__prefork_reap (self, FALSE);

@@ -58,6 +58,7 @@ preforking_start_serving (SsStrategy *strategy, SsServer *server, GError **error
       self->shared->standby = 0;
     }
   self->max_reached = FALSE;
+  self->shared->lent = 0;
   limits = ss__prefork_limits_unlocked (self);
   n = MIN (MAX (limits.min_workers, limits.min_spare), limits.max_workers);
   /* Children of an earlier serve_forever still leaving hold their slots. */

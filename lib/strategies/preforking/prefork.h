@@ -8,6 +8,7 @@
  *                 table of them
  *   spawn.c       a child from the parent's side: fork, tell, reap, report
  *   manager.c     the parent's maintenance thread
+ *   sentinel.c    the parent's watch over the places on the socket
  *   child.c       a child's life: accept, run, leave
  *   policy.c      Apache's idle-server maintenance as a pure function
  *
@@ -79,11 +80,26 @@ typedef enum {
  * child.c for the accept cap). */
 typedef struct {
   SsServerCounters counters;   /* the server's (ss__server_share_counters) */
-  gint on_socket;              /* (atomic) children waiting on the listening socket */
+  gint on_socket;              /* (atomic) children holding a place on the listening socket,
+                                * waiting there or running what they took from it */
   gint standby;                /* (atomic) idle children waiting on the doorbell */
-  gint accept_cap;             /* children on the socket while requests are short: one per CPU */
+  gint accept_cap;             /* places on the socket while requests are short: one per two
+                                * CPUs, as the thread pool's (BENCHMARKS.md) */
+  gint lent;                   /* (atomic) places lent beyond the cap by the parent's
+                                * sentinel, one per place holder it found blocked (sentinel.c) */
   gint64 request_us_avg;       /* (atomic) moving average of a request's duration */
 } SsPreforkShared;
+
+/* Requests shorter than this on average (the thread pool's figure) cap the
+ * places on the socket; longer ones let every idle child wait there. */
+#define SS_PREFORK_SHORT_REQUEST_US 500
+
+/* Whether the accept cap holds now (child.c). */
+static inline gboolean
+ss__prefork_capped (const SsPreforkShared *sh)
+{
+  return __atomic_load_n (&sh->request_us_avg, __ATOMIC_RELAXED) < SS_PREFORK_SHORT_REQUEST_US;
+}
 
 typedef enum {
   SS_PREFORK_ROLE_NONE = 0,
@@ -95,12 +111,16 @@ typedef enum {
 #define SS_PREFORK_RETIRE 'r'   /* the maintenance: take what is pending, then leave */
 #define SS_PREFORK_STOP   'q'   /* stop serving: leave after the request in hand */
 
-/* One child's slot in shared memory; the child writes state, role, left
- * and client, the parent resets it before each fork. */
+/* One child's slot in shared memory; the child writes state, role, left,
+ * taken and client, the parent told; the parent resets it before each
+ * fork. */
 typedef struct {
   gint state;            /* (atomic) SsPreforkSlotState */
   gint role;             /* (atomic) SsPreforkRole */
   gint left;             /* (atomic) SsPreforkLeft, valid once EXITING */
+  guint64 taken;         /* (atomic) requests taken so far: the sentinel sees progress */
+  gint told;             /* (atomic) written by the parent: what it said on the control
+                          * socket (SS_PREFORK_RETIRE, SS_PREFORK_STOP), 0 before */
   SsAddress client;      /* the request being run while BUSY (the crash report) */
 } SsPreforkSlot;
 
@@ -112,6 +132,8 @@ typedef struct {
   int fd;                /* our end of the child's control socket, -1 once closed */
   gboolean told;         /* asked to leave: no longer counted by the maintenance */
   gboolean hung_up;      /* its control socket hung up: it exited or is exiting */
+  guint64 seen_taken;    /* the sentinel's last reading of its slot's taken */
+  gint64 seen_at;        /* and when that reading changed (monotonic us) */
 } SsPreforkChild;
 
 typedef struct {
@@ -193,6 +215,19 @@ guint ss__prefork_reap (SsPreforkingStrategy *self, gboolean blocking);
 void ss__prefork_tell_unlocked (SsPreforkingStrategy *self, guint slot, char why);
 /* Adds @tokens to the doorbell: wakes as many standby children. */
 void ss__prefork_ring (int doorbell, guint64 tokens);
+
+/* sentinel.c: while the places on the socket are capped, lends a place
+ * to a standby child for each place holder found blocked while a
+ * connection waits. Called from the maintenance thread without the lock;
+ * what it found sets when it looks next (manager.c). */
+typedef enum {
+  SS_PREFORK_LOOK_IDLE,       /* no place holder runs a request */
+  SS_PREFORK_LOOK_BUSY,       /* some run one, none took another since the last look */
+  SS_PREFORK_LOOK_PROGRESS,   /* some run one and requests are being taken */
+  SS_PREFORK_LOOK_STALLED,    /* some are blocked: places are lent */
+} SsPreforkLook;
+
+SsPreforkLook ss__prefork_sentinel_look (SsPreforkingStrategy *self);
 
 /* manager.c */
 gboolean ss__prefork_manager_start (SsPreforkingStrategy *self, GError **error);

@@ -54,6 +54,8 @@ ss__prefork_spawn (SsPreforkingStrategy *self, GError **error)
   entry = &self->board[slot];
   entry->left = SS_PREFORK_LEFT_TOLD;
   entry->role = SS_PREFORK_ROLE_NONE;
+  entry->taken = 0;
+  entry->told = 0;
   __atomic_store_n (&entry->state, SS_PREFORK_SLOT_STARTING, __ATOMIC_RELEASE);
   pthread_mutex_unlock (&self->lock);
 
@@ -108,6 +110,9 @@ ss__prefork_tell_unlocked (SsPreforkingStrategy *self, guint slot, char why)
   if (child->pid <= 0 || child->told)
     return;
   child->told = TRUE;
+  /* The board first: a child between requests looks there, without a
+   * syscall (child.c, told_to_leave); the byte wakes one that waits. */
+  __atomic_store_n (&self->board[slot].told, why, __ATOMIC_RELEASE);
   /* One byte into an empty socket buffer cannot block; a child that is
    * already gone makes it fail with EPIPE, which the reap will notice. */
   (void) send (child->fd, &why, 1, MSG_NOSIGNAL | MSG_DONTWAIT);

@@ -1,0 +1,117 @@
+/* sentinel.c: the parent's watch over the places on the listening socket.
+ *
+ * While requests are short, only accept_cap children hold a place on the
+ * socket, and they keep it while they serve (child.c). That is what makes
+ * the pool cheap, and it would let the backlog wait behind a request that
+ * blocks: a slow client, a handler waiting for a database. So the
+ * maintenance thread (manager.c) looks at the place holders while any of
+ * them runs a request: one that sleeps in the kernel (state S or D in
+ * /proc), or has taken no request for 20 ms (a CPU-bound handler), is
+ * blocked, and each blocked holder's place is
+ * lent to a standby child (shared->lent), which the doorbell brings to
+ * the socket when a connection waits and no holder waits in epoll_wait.
+ * Once the holders run again, the next look takes the loan back and the
+ * first child to finish its batch above the cap stands by again.
+ *
+ * This is the thread pool's sentinel (pool/accept.c) for processes: its
+ * rule, its figures, and the same /proc reading (ss__task_asleep), but in
+ * the parent, which reads the scoreboard instead of the pool's counts.
+ * The children pay nothing for it but a counter store per request.
+ */
+#include "strategies/preforking/prefork.h"
+
+#include <poll.h>
+
+/* As the thread pool's SS_POOL_STALL_RUNNING_US. */
+#define STALL_RUNNING_US (20 * 1000)
+/* Holders looked at per pass (the board may be larger; the cap is one per
+ * CPU, and lent places are few). */
+#define MAX_HOLDERS 64
+
+typedef struct {
+  pid_t pid;
+  gint64 stuck_us;   /* since the sentinel last saw it idle or progressing */
+} Holder;
+
+/* The place holders running a request, and whether any made progress
+ * since the last look; @waiting counts the ones waiting for a connection
+ * (idle on the socket: from the board, so a child killed there is not
+ * counted on). (lock) */
+static guint
+busy_holders_unlocked (SsPreforkingStrategy *self, gint64 now, Holder *out, gboolean *progress,
+                       guint *waiting)
+{
+  guint n = 0;
+
+  for (guint slot = 0; slot < self->n_slots; slot++)
+    {
+      SsPreforkChild *child = &self->children[slot];
+      SsPreforkSlot *entry = &self->board[slot];
+      guint64 taken;
+      gboolean busy, on_socket;
+      gint state;
+
+      if (child->pid <= 0)
+        continue;
+      taken = __atomic_load_n (&entry->taken, __ATOMIC_RELAXED);
+      state = __atomic_load_n (&entry->state, __ATOMIC_ACQUIRE);
+      on_socket = __atomic_load_n (&entry->role, __ATOMIC_SEQ_CST) == SS_PREFORK_ROLE_SOCKET;
+      busy = on_socket && state == SS_PREFORK_SLOT_BUSY;
+      if (on_socket && state == SS_PREFORK_SLOT_IDLE)
+        (*waiting)++;
+      if (!busy || taken != child->seen_taken || child->seen_at == 0)
+        {
+          if (busy && taken != child->seen_taken)
+            *progress = TRUE;
+          child->seen_taken = taken;
+          child->seen_at = now;
+        }
+      if (busy && n < MAX_HOLDERS)
+        out[n++] = (Holder) { .pid = child->pid, .stuck_us = now - child->seen_at };
+    }
+  return n;
+}
+
+static gboolean
+connection_waits (int listen_fd)
+{
+  struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+
+  return poll (&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
+SsPreforkLook
+ss__prefork_sentinel_look (SsPreforkingStrategy *self)
+{
+  SsPreforkShared *sh = self->shared;
+  Holder holders[MAX_HOLDERS];
+  gboolean progress = FALSE;
+  gint blocked = 0, want, on_socket, standby;
+  guint n, waiting = 0;
+
+  pthread_mutex_lock (&self->lock);
+  n = busy_holders_unlocked (self, g_get_monotonic_time (), holders, &progress, &waiting);
+  pthread_mutex_unlock (&self->lock);
+
+  /* Uncapped (long requests), every idle child waits on the socket already. */
+  if (!ss__prefork_capped (sh))
+    n = 0;
+  /* Only a connection that nobody waits for makes a blocked holder matter;
+   * the loan stays while its holder is blocked. */
+  if (n > 0 && (__atomic_load_n (&sh->lent, __ATOMIC_SEQ_CST) > 0
+                || (waiting == 0 && connection_waits (ss_server_fileno (self->server)))))
+    for (guint i = 0; i < n; i++)
+      if (holders[i].stuck_us >= STALL_RUNNING_US || ss__task_asleep (holders[i].pid, 0))
+        blocked++;
+  __atomic_store_n (&sh->lent, blocked, __ATOMIC_SEQ_CST);
+  if (blocked == 0)
+    return n > 0 ? (progress ? SS_PREFORK_LOOK_PROGRESS : SS_PREFORK_LOOK_BUSY)
+                 : SS_PREFORK_LOOK_IDLE;
+
+  on_socket = __atomic_load_n (&sh->on_socket, __ATOMIC_SEQ_CST);
+  standby = __atomic_load_n (&sh->standby, __ATOMIC_SEQ_CST);
+  want = MIN (sh->accept_cap + blocked - on_socket, standby);
+  if (want > 0)
+    ss__prefork_ring (self->doorbell, (guint64) want);
+  return SS_PREFORK_LOOK_STALLED;
+}
