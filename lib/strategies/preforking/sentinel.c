@@ -7,11 +7,11 @@
  * maintenance thread (manager.c) looks at the place holders while any of
  * them runs a request: one that sleeps in the kernel (state S or D in
  * /proc), or has taken no request for 20 ms (a CPU-bound handler), is
- * blocked, and each blocked holder's place is
- * lent to a standby child (shared->lent), which the doorbell brings to
- * the socket when a connection waits and no holder waits in epoll_wait.
- * Once the holders run again, the next look takes the loan back and the
- * first child to finish its batch above the cap stands by again.
+ * blocked. While a connection waits, no holder waits in epoll_wait and
+ * some are blocked, places are lent beyond the cap (shared->lent), and
+ * the doorbell brings standby children to them; the loan is taken back a
+ * place per look once a holder waits idle or none is blocked, and the
+ * first child to finish its batch above the places stands by again.
  *
  * This is the thread pool's sentinel (pool/accept.c) for processes: its
  * rule, its figures, and the same /proc reading (ss__task_asleep), but in
@@ -85,8 +85,9 @@ ss__prefork_sentinel_look (SsPreforkingStrategy *self)
 {
   SsPreforkShared *sh = self->shared;
   Holder holders[MAX_HOLDERS];
-  gboolean progress = FALSE;
-  gint blocked = 0, want, on_socket, standby;
+  gboolean progress = FALSE, stalled = FALSE;
+  gint lent = __atomic_load_n (&sh->lent, __ATOMIC_SEQ_CST);
+  gint blocked = 0, next, want, on_socket, standby;
   guint n, waiting = 0;
 
   pthread_mutex_lock (&self->lock);
@@ -95,22 +96,38 @@ ss__prefork_sentinel_look (SsPreforkingStrategy *self)
 
   /* Uncapped (long requests), every idle child waits on the socket already. */
   if (!ss__prefork_capped (sh))
-    n = 0;
-  /* Only a connection that nobody waits for makes a blocked holder matter;
-   * the loan stays while its holder is blocked. */
-  if (n > 0 && (__atomic_load_n (&sh->lent, __ATOMIC_SEQ_CST) > 0
-                || (waiting == 0 && connection_waits (ss_server_fileno (self->server)))))
+    {
+      __atomic_store_n (&sh->lent, 0, __ATOMIC_SEQ_CST);
+      return SS_PREFORK_LOOK_IDLE;
+    }
+  /* A connection waits and no holder waits for it: are the holders
+   * blocked? While places are lent, whether they still are. */
+  stalled = n > 0 && waiting == 0 && connection_waits (ss_server_fileno (self->server));
+  if (stalled || lent > 0)
     for (guint i = 0; i < n; i++)
       if (holders[i].stuck_us >= STALL_RUNNING_US || ss__task_asleep (holders[i].pid, 0))
         blocked++;
-  __atomic_store_n (&sh->lent, blocked, __ATOMIC_SEQ_CST);
-  if (blocked == 0)
+
+  /* Lend one place more per look while the backlog stalls behind blocked
+   * holders (at once as many as are blocked), and take one back per look
+   * once a holder waits idle or none is blocked. Short blocking requests
+   * (a handler that waits 50 us) so settle on the number of processes
+   * that keeps the backlog moving, give or take one, instead of the loan
+   * following each look's snapshot of who happens to sleep. */
+  if (stalled && blocked > 0)
+    next = MAX (lent + 1, blocked);
+  else if (waiting > 0 || blocked == 0)
+    next = MAX (lent - 1, 0);
+  else
+    next = lent;
+  __atomic_store_n (&sh->lent, next, __ATOMIC_SEQ_CST);
+  if (next <= lent)
     return n > 0 ? (progress ? SS_PREFORK_LOOK_PROGRESS : SS_PREFORK_LOOK_BUSY)
                  : SS_PREFORK_LOOK_IDLE;
 
   on_socket = __atomic_load_n (&sh->on_socket, __ATOMIC_SEQ_CST);
   standby = __atomic_load_n (&sh->standby, __ATOMIC_SEQ_CST);
-  want = MIN (sh->accept_cap + blocked - on_socket, standby);
+  want = MIN (sh->accept_cap + next - on_socket, standby);
   if (want > 0)
     ss__prefork_ring (self->doorbell, (guint64) want);
   return SS_PREFORK_LOOK_STALLED;
