@@ -446,10 +446,21 @@ START_TEST (test_spinning_holders_lend_places)
   g_autofree char *line = NULL;
   guint n = MIN (holders, G_N_ELEMENTS (spinners));
 
+  SsPreforkingStrategy *pool = (SsPreforkingStrategy *) server->strategy;
+  Want twenty = { server, 20 };
+  gboolean capped;
+  guint64 loans;
+
   ck_assert (test_wait_until (workers_at_least, &ready, 10 * scale ()));
   /* Short requests first, so that the cap holds. */
   for (int i = 0; i < 20; i++)
     test_echo_once (server, "short\n");
+  ck_assert (test_wait_until (served_at_least, &twenty, 10 * scale ()));
+  /* Where requests are slow (valgrind: each takes more than the 0.5 ms
+   * that lifts the cap) every idle child waits on the socket and no
+   * place needs lending; the client must be served all the same. */
+  capped = ss__prefork_capped (pool->shared)
+           && __atomic_load_n (&pool->shared->on_socket, __ATOMIC_SEQ_CST) <= pool->shared->accept_cap;
   for (guint i = 0; i < n; i++)
     {
       spinners[i] = test_connect (server);
@@ -463,6 +474,12 @@ START_TEST (test_spinning_holders_lend_places)
 
       ck_assert_int_eq (poll (&pfd, 1, 0), 0);
     }
+  /* And, with the cap holding, it was the sentinel's loan that served it. */
+  pthread_mutex_lock (&pool->lock);
+  loans = pool->loans;
+  pthread_mutex_unlock (&pool->lock);
+  if (capped)
+    ck_assert_uint_ge (loans, 1);
   end_connection (fd);
   for (guint i = 0; i < n; i++)
     {
@@ -471,6 +488,46 @@ START_TEST (test_spinning_holders_lend_places)
       g_clear_pointer (&line, g_free);
       end_connection (spinners[i]);
     }
+  test_server_stop (ts);
+}
+END_TEST
+
+/* Requests that turn long lift the cap: every idle child then belongs on
+ * the socket, and the standby ones are rung there, each of them (a
+ * doorbell write wakes one waiter: a single write of three tokens left
+ * two children asleep beside their tokens, and the backlog waited behind
+ * busy children while they slept). */
+static gboolean
+none_standing_by (gpointer data)
+{
+  SsServer *server = data;
+  SsPreforkingStrategy *pool = (SsPreforkingStrategy *) server->strategy;
+
+  return !ss__prefork_capped (pool->shared)
+         && __atomic_load_n (&pool->shared->standby, __ATOMIC_SEQ_CST) == 0
+         && __atomic_load_n (&pool->shared->on_socket, __ATOMIC_SEQ_CST) == 4;
+}
+
+START_TEST (test_long_requests_ring_every_standby_child)
+{
+  SKIP_POOL_UNDER_SANITIZER ();
+  SsServer *server = new_pool_server (NULL, "tcp", &pool_handler_class, 4, 4, 1, 4);
+  TestServer *ts = test_server_start (server);
+  Want ready = { server, 4 };
+  Want served = { server, 21 };
+  int fd;
+
+  ck_assert (test_wait_until (workers_at_least, &ready, 10 * scale ()));
+  for (int i = 0; i < 20; i++)
+    test_echo_once (server, "short\n");
+  /* One request of 500 ms: the average crosses 0.5 ms. */
+  fd = connect_and_echo (server, "sleep\n");
+  end_connection (fd);
+  ck_assert (test_wait_until (served_at_least, &served, 10 * scale ()));
+  ck_assert_msg (test_wait_until (none_standing_by, server, 5 * scale ()),
+                 "children still stand by with the cap lifted: %d standing by, %d on the socket",
+                 ((SsPreforkingStrategy *) server->strategy)->shared->standby,
+                 ((SsPreforkingStrategy *) server->strategy)->shared->on_socket);
   test_server_stop (ts);
 }
 END_TEST
@@ -910,6 +967,7 @@ make_suite (void)
   tcase_add_loop_test (tc, test_echo_every_transport, 0, 4);
   tcase_add_test (tc, test_grow_and_shrink);
   tcase_add_test (tc, test_spinning_holders_lend_places);
+  tcase_add_test (tc, test_long_requests_ring_every_standby_child);
   tcase_add_test (tc, test_spawn_rate_doubles);
   tcase_add_test (tc, test_max_workers_logged_once);
   suite_add_tcase (s, tc);

@@ -172,6 +172,8 @@ typedef struct {
   guint64 crashed;
   guint64 recycled;
   gboolean max_reached;
+  gint64 sentinel_last_look;        /* (lock) sentinel.c */
+  guint64 loans;                    /* (lock) looks that lent a place more */
 
   /* The maintenance thread (manager.c); serving is (lock). */
   gboolean serving;

@@ -24,6 +24,9 @@
 
 /* As the thread pool's SS_POOL_STALL_RUNNING_US. */
 #define STALL_RUNNING_US (20 * 1000)
+/* Looks further apart than this (the longest grace is 8 ms) mean the
+ * sentinel slept in between. */
+#define STALE_LOOK_US (50 * 1000)
 /* Holders looked at per pass (the board may be larger; the cap is one per
  * CPU, and lent places are few). */
 #define MAX_HOLDERS 64
@@ -41,7 +44,13 @@ static guint
 busy_holders_unlocked (SsPreforkingStrategy *self, gint64 now, Holder *out, gboolean *progress,
                        guint *waiting)
 {
+  /* After the sentinel slept (parked until a connection came), what it
+   * saw last is old: a holder's first request would look stuck for the
+   * whole quiet time. */
+  gboolean stale = now - self->sentinel_last_look > STALE_LOOK_US;
   guint n = 0;
+
+  self->sentinel_last_look = now;
 
   for (guint slot = 0; slot < self->n_slots; slot++)
     {
@@ -59,7 +68,7 @@ busy_holders_unlocked (SsPreforkingStrategy *self, gint64 now, Holder *out, gboo
       busy = on_socket && state == SS_PREFORK_SLOT_BUSY;
       if (on_socket && state == SS_PREFORK_SLOT_IDLE)
         (*waiting)++;
-      if (!busy || taken != child->seen_taken || child->seen_at == 0)
+      if (!busy || taken != child->seen_taken || child->seen_at == 0 || stale)
         {
           if (busy && taken != child->seen_taken)
             *progress = TRUE;
@@ -94,10 +103,15 @@ ss__prefork_sentinel_look (SsPreforkingStrategy *self)
   n = busy_holders_unlocked (self, g_get_monotonic_time (), holders, &progress, &waiting);
   pthread_mutex_unlock (&self->lock);
 
-  /* Uncapped (long requests), every idle child waits on the socket already. */
+  standby = __atomic_load_n (&sh->standby, __ATOMIC_SEQ_CST);
+  /* Uncapped (long requests), every idle child belongs on the socket: the
+   * children rung when requests turned long (child.c, note_duration) are
+   * on their way; one still standing by is rung again. */
   if (!ss__prefork_capped (sh))
     {
       __atomic_store_n (&sh->lent, 0, __ATOMIC_SEQ_CST);
+      if (standby > 0)
+        ss__prefork_ring (self->doorbell, (guint64) standby);
       return SS_PREFORK_LOOK_IDLE;
     }
   /* A connection waits and no holder waits for it: are the holders
@@ -114,19 +128,24 @@ ss__prefork_sentinel_look (SsPreforkingStrategy *self)
    * (a handler that waits 50 us) so settle on the number of processes
    * that keeps the backlog moving, give or take one, instead of the loan
    * following each look's snapshot of who happens to sleep. */
+  on_socket = __atomic_load_n (&sh->on_socket, __ATOMIC_SEQ_CST);
   if (stalled && blocked > 0)
     next = MAX (lent + 1, blocked);
   else if (waiting > 0 || blocked == 0)
     next = MAX (lent - 1, 0);
   else
     next = lent;
+  /* Never more than the children there are to take the places (at
+   * max_workers with every child busy, none). */
+  next = MIN (next, MAX (lent, on_socket + standby - sh->accept_cap));
   __atomic_store_n (&sh->lent, next, __ATOMIC_SEQ_CST);
   if (next <= lent)
     return n > 0 ? (progress ? SS_PREFORK_LOOK_PROGRESS : SS_PREFORK_LOOK_BUSY)
                  : SS_PREFORK_LOOK_IDLE;
 
-  on_socket = __atomic_load_n (&sh->on_socket, __ATOMIC_SEQ_CST);
-  standby = __atomic_load_n (&sh->standby, __ATOMIC_SEQ_CST);
+  pthread_mutex_lock (&self->lock);
+  self->loans++;
+  pthread_mutex_unlock (&self->lock);
   want = MIN (sh->accept_cap + next - on_socket, standby);
   if (want > 0)
     ss__prefork_ring (self->doorbell, (guint64) want);
