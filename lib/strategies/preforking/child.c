@@ -165,7 +165,7 @@ take_place (SsPreforkingStrategy *self, SsPreforkSlot *entry, gint *count, gint 
 static gint
 leave_place (SsPreforkingStrategy *self, SsPreforkSlot *entry, gint *count)
 {
-  gint left = __atomic_sub_fetch (count, 1, __ATOMIC_SEQ_CST);
+  gint left = ss__prefork_count_down (count);
 
   __atomic_store_n (&entry->role, SS_PREFORK_ROLE_NONE, __ATOMIC_SEQ_CST);
   return left;

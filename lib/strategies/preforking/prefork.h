@@ -94,6 +94,24 @@ typedef struct {
  * places on the socket; longer ones let every idle child wait there. */
 #define SS_PREFORK_SHORT_REQUEST_US 500
 
+/* Takes one off a count of places (on_socket, standby), never below 0,
+ * and returns what is left. A child killed between the two stores of
+ * take_place or leave_place (child.c) leaves its role and the count out
+ * of step by one, and its place is then taken off twice (spawn.c, mend):
+ * a count one too low lets one child more onto the socket, harmless,
+ * where a count stuck at -1 would keep the last child to leave from
+ * ringing anyone. */
+static inline gint
+ss__prefork_count_down (gint *count)
+{
+  gint n = __atomic_load_n (count, __ATOMIC_SEQ_CST);
+
+  while (n > 0 && !__atomic_compare_exchange_n (count, &n, n - 1, FALSE, __ATOMIC_SEQ_CST,
+                                                __ATOMIC_SEQ_CST))
+    ;
+  return MAX (n - 1, 0);
+}
+
 /* Whether the accept cap holds now (child.c). */
 static inline gboolean
 ss__prefork_capped (const SsPreforkShared *sh)

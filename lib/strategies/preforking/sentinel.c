@@ -139,13 +139,23 @@ ss__prefork_sentinel_look (SsPreforkingStrategy *self)
    * max_workers with every child busy, none). */
   next = MIN (next, MAX (lent, on_socket + standby - sh->accept_cap));
   __atomic_store_n (&sh->lent, next, __ATOMIC_SEQ_CST);
-  if (next <= lent)
+  if (next > lent)
+    {
+      pthread_mutex_lock (&self->lock);
+      self->loans++;
+      pthread_mutex_unlock (&self->lock);
+    }
+  if (!stalled || blocked == 0)
     return n > 0 ? (progress ? SS_PREFORK_LOOK_PROGRESS : SS_PREFORK_LOOK_BUSY)
                  : SS_PREFORK_LOOK_IDLE;
 
-  pthread_mutex_lock (&self->lock);
-  self->loans++;
-  pthread_mutex_unlock (&self->lock);
+  /* Stalled behind blocked holders: ring a standby child to every free
+   * place, the new ones and any a child left (killed, recycled) without
+   * ringing, since it was not the last on the socket. Counted after the
+   * loan is stored: a child going to stand by either is counted here or
+   * sees the new places itself (child.c, wait_for_connection). */
+  on_socket = __atomic_load_n (&sh->on_socket, __ATOMIC_SEQ_CST);
+  standby = __atomic_load_n (&sh->standby, __ATOMIC_SEQ_CST);
   want = MIN (sh->accept_cap + next - on_socket, standby);
   if (want > 0)
     ss__prefork_ring (self->doorbell, (guint64) want);

@@ -130,21 +130,6 @@ ss__prefork_ring (int doorbell, guint64 tokens)
     (void) !write (doorbell, &one, sizeof one);
 }
 
-/* Takes one off @count, never below 0: a child killed between the two
- * stores of take_place or leave_place (child.c) has its role and the
- * count out of step by one, and a count stuck at -1 would keep the last
- * child to leave from ringing anyone. */
-static gint
-count_down (gint *count)
-{
-  gint n = __atomic_load_n (count, __ATOMIC_SEQ_CST);
-
-  while (n > 0 && !__atomic_compare_exchange_n (count, &n, n - 1, FALSE, __ATOMIC_SEQ_CST,
-                                                __ATOMIC_SEQ_CST))
-    ;
-  return MAX (n - 1, 0);
-}
-
 /* A child that died in its place (killed, crashed) left it counted: mend
  * the count, and pass the socket on if it was the last one there. (lock) */
 static void
@@ -153,11 +138,11 @@ mend_places_unlocked (SsPreforkingStrategy *self, guint slot)
   SsPreforkShared *sh = self->shared;
   gint role = __atomic_exchange_n (&self->board[slot].role, SS_PREFORK_ROLE_NONE, __ATOMIC_SEQ_CST);
 
-  if (role == SS_PREFORK_ROLE_SOCKET && count_down (&sh->on_socket) == 0
+  if (role == SS_PREFORK_ROLE_SOCKET && ss__prefork_count_down (&sh->on_socket) == 0
       && __atomic_load_n (&sh->standby, __ATOMIC_SEQ_CST) > 0)
     ss__prefork_ring (self->doorbell, 1);
   else if (role == SS_PREFORK_ROLE_STANDBY)
-    count_down (&sh->standby);
+    ss__prefork_count_down (&sh->standby);
 }
 
 /* Why a reaped child is worth a report, or NULL when it left cleanly. */
