@@ -7,6 +7,29 @@
 
 #include "io/fd.h"
 
+/* The figures the thread pool (pool/) and the process pool (preforking/)
+ * share for their accept caps and sentinels (BENCHMARKS.md has how they
+ * were found).
+ *
+ * Requests shorter than SS_SHORT_REQUEST_US on average cap the workers
+ * holding a place on the listening socket; longer ones let every idle
+ * worker wait there. */
+#define SS_SHORT_REQUEST_US 500
+/* How long place holders that are running (or waiting for a CPU) may take
+ * no request before the sentinel helps anyway. */
+#define SS_STALL_RUNNING_US (20 * 1000)
+/* How long the sentinel lets a connection wait while every place holder
+ * is busy before it looks whether they are blocked; it doubles the wait,
+ * up to SS_SENTINEL_MAX_GRACE_MS, while they keep taking requests (each
+ * look is a wake-up, so looking every millisecond cost more than short
+ * requests themselves on a loaded machine), and starts again at the
+ * shortest once they were idle. */
+#define SS_SENTINEL_GRACE_MS 1
+#define SS_SENTINEL_MAX_GRACE_MS 8
+/* Looks in a row that found no place holder busy before the sentinel
+ * parks until the pool needs it again (about a second). */
+#define SS_SENTINEL_IDLE_LOOKS 125
+
 /* The server's counters behind ss_server_get_stats, counted in one place
  * whichever strategy ran the request (a forking parent counts for its
  * children, whose own counters die with them). */

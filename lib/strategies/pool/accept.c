@@ -26,7 +26,7 @@
  * The sentinel: while capped, the idle workers without a place sleep on
  * work_cond, except one, the sentinel, which brings another thread in
  * when a request blocks. It looks at the pool after a grace
- * (SENTINEL_GRACE_MS, doubling up to SENTINEL_MAX_GRACE_MS while requests
+ * (SS_SENTINEL_GRACE_MS, doubling up to SS_SENTINEL_MAX_GRACE_MS while requests
  * keep being taken; it is not woken per request, which cost more than the
  * requests). When a connection waits and no worker waits in epoll_wait,
  * it reads the acceptors' states from /proc: all asleep in the kernel (a
@@ -59,17 +59,10 @@
 #include <time.h>
 #include <unistd.h>
 
-/* How long the sentinel lets a connection wait while every accepting
- * worker is busy before it looks whether they are blocked; it doubles the
- * wait, up to SENTINEL_MAX_GRACE_MS, while they keep taking requests (each
- * look is a wake-up, so looking every millisecond cost more than short
- * requests themselves on a loaded machine), and starts again at the
- * shortest once they were idle. */
-#define SENTINEL_GRACE_MS 1
-#define SENTINEL_MAX_GRACE_MS 8
-/* Looks in a row that found a worker idle on the socket before the
- * sentinel parks until one leaves it (about a second). */
-#define SENTINEL_IDLE_LOOKS 125
+/* The sentinel's grace and idle looks (SS_SENTINEL_*) are in
+ * strategy-private.h, shared with the process pool's. Here an idle look
+ * finds a worker idle on the socket, and the parked sentinel waits until
+ * one leaves it. */
 
 void
 ss__pool_watch_backlog_unlocked (SsThreadPool *pool)
@@ -354,7 +347,7 @@ gboolean
 ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
 {
   int listen_fd = ss_server_fileno (server);
-  int grace_ms = SENTINEL_GRACE_MS;
+  int grace_ms = SS_SENTINEL_GRACE_MS;
   guint idle_looks = 0;
   gboolean promote = FALSE, look_now;
   gint64 seen_at;
@@ -372,7 +365,7 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
     {
       gboolean waits, stalled, progress;
 
-      if (idle_looks >= SENTINEL_IDLE_LOOKS && pool->counts.on_socket > 0)
+      if (idle_looks >= SS_SENTINEL_IDLE_LOOKS && pool->counts.on_socket > 0)
         {
           /* Idle for a while: park until a worker leaves the socket
            * (watch_backlog), so that an idle server sleeps. */
@@ -380,7 +373,7 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
           pthread_cond_wait (&pool->sentinel_cond, &pool->lock);
           pool->sentinel_parked = SS_POOL_SENTINEL_AWAKE;
           idle_looks = 0;
-          grace_ms = SENTINEL_GRACE_MS;
+          grace_ms = SS_SENTINEL_GRACE_MS;
           seen = pool->accepts;
           seen_at = g_get_monotonic_time ();
           continue;
@@ -400,7 +393,7 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
         {
           /* A worker waits for the next connection: nothing waits. */
           idle_looks = progress ? 0 : idle_looks + 1;
-          grace_ms = MIN (grace_ms * 2, SENTINEL_MAX_GRACE_MS);
+          grace_ms = MIN (grace_ms * 2, SS_SENTINEL_MAX_GRACE_MS);
           continue;
         }
       idle_looks = 0;
@@ -414,7 +407,7 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
           pthread_mutex_unlock (&pool->lock);
           connection_waits (pool, listen_fd, TRUE);
           pthread_mutex_lock (&pool->lock);
-          grace_ms = SENTINEL_GRACE_MS;
+          grace_ms = SS_SENTINEL_GRACE_MS;
           continue;
         }
       /* A connection waits while every acceptor is inside a request or a
@@ -423,7 +416,7 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
        * served one at a time), or when none was taken for long (policy.c). */
       stalled = ss__pool_backlog_stalled (acceptors_asleep (pool), g_get_monotonic_time () - seen_at);
       promote = ss__pool_sentinel_promotes (&pool->counts, stalled);
-      grace_ms = MIN (grace_ms * 2, SENTINEL_MAX_GRACE_MS);
+      grace_ms = MIN (grace_ms * 2, SS_SENTINEL_MAX_GRACE_MS);
     }
   pool->stalled = promote;
   pool->counts.have_sentinel = FALSE;

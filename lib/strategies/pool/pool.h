@@ -66,7 +66,7 @@ typedef struct {
 
 /* Requests shorter than this on average make the pool cap the workers
  * waiting on the socket (see accept.c). */
-#define SS_POOL_SHORT_REQUEST_US 500
+#define SS_POOL_SHORT_REQUEST_US SS_SHORT_REQUEST_US
 
 /* Workers to spawn so that a started pool has min_workers (0 when it has,
  * when not started, or when stopping). */
@@ -114,7 +114,7 @@ SsPoolWatch ss__pool_backlog_watch (const SsPoolCounts *c);
 gboolean ss__pool_backlog_stalled (gboolean asleep, gint64 stuck_us);
 /* How long acceptors that are running (or waiting for a CPU) may take no
  * request before the sentinel helps anyway. */
-#define SS_POOL_STALL_RUNNING_US (20 * 1000)
+#define SS_POOL_STALL_RUNNING_US SS_STALL_RUNNING_US
 
 /* The sentinel goes on watching (else it goes back to being a worker). */
 gboolean ss__pool_sentinel_keeps_watching (const SsPoolCounts *c);

@@ -181,20 +181,15 @@ pass_on (SsPreforkingStrategy *self, gint on_socket_left)
     ss__prefork_ring (self->doorbell, 1);
 }
 
-/* Gives up the place on the socket, if this child holds one. */
-static void
+/* Gives up the place on the socket, if this child holds one; returns
+ * whether it did. */
+static gboolean
 leave_socket (SsPreforkingStrategy *self, SsPreforkSlot *entry)
 {
-  if (__atomic_load_n (&entry->role, __ATOMIC_SEQ_CST) == SS_PREFORK_ROLE_SOCKET)
-    pass_on (self, leave_place (self, entry, &self->shared->on_socket));
-}
-
-static gboolean
-listen_ready_now (int listen_fd)
-{
-  struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
-
-  return poll (&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+  if (__atomic_load_n (&entry->role, __ATOMIC_SEQ_CST) != SS_PREFORK_ROLE_SOCKET)
+    return FALSE;
+  pass_on (self, leave_place (self, entry, &self->shared->on_socket));
+  return TRUE;
 }
 
 /* Places on the socket allowed now: the cap, plus what the sentinel lent. */
@@ -241,7 +236,7 @@ wait_for_connection (SsPreforkingStrategy *self, SsPreforkSlot *entry, Waiter *w
 
       if (interrupted)
         {
-          leave_socket (self, entry);
+          (void) leave_socket (self, entry);
           return EV_INTERRUPTED;
         }
       if (w->sock_ep < 0)
@@ -256,13 +251,13 @@ wait_for_connection (SsPreforkingStrategy *self, SsPreforkSlot *entry, Waiter *w
         take_place (self, entry, &sh->on_socket, SS_PREFORK_ROLE_SOCKET);
       if (!capped || __atomic_load_n (&sh->on_socket, __ATOMIC_SEQ_CST) <= places (sh))
         {
-          if (from_standby && listen_ready_now (w->listen_fd))
+          if (from_standby && ss__prefork_listen_ready (w->listen_fd))
             turn = EV_LISTEN;
           else
             turn = wait_on (w->sock_ep, EV_LISTEN);
           from_standby = FALSE;
           if (turn == EV_CONTROL)
-            leave_socket (self, entry);
+            (void) leave_socket (self, entry);
           if (turn != 0)
             return turn;
           continue;
@@ -436,9 +431,7 @@ ss__prefork_child_main (SsPreforkingStrategy *self, guint slot, int control_fd)
   set_state (entry, SS_PREFORK_SLOT_EXITING);
   /* We wait on the socket no more: a connection queued for us alone (see
    * wait_for_connection) must reach a standby child. */
-  if (__atomic_load_n (&entry->role, __ATOMIC_SEQ_CST) == SS_PREFORK_ROLE_SOCKET)
-    leave_socket (self, entry);
-  else
+  if (!leave_socket (self, entry))
     pass_on (self, __atomic_load_n (&self->shared->on_socket, __ATOMIC_SEQ_CST));
   if (self->child_exit != NULL)
     self->child_exit (server, self->hook_data);

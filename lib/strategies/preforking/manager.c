@@ -30,14 +30,11 @@
 #define REAP_RETRY_WINDOW_US (200 * 1000)
 
 /* The sentinel (sentinel.c) looks this soon after a connection comes to
- * a quiet pool, doubling the wait up to SENTINEL_MAX_GRACE_MS while
- * requests are being taken (the thread pool's figures), and after
- * SENTINEL_IDLE_LOOKS looks in a row that found no place holder busy
+ * a quiet pool, doubling the wait up to SS_SENTINEL_MAX_GRACE_MS while
+ * requests are being taken (the thread pool's figures, strategy-private.h), and after
+ * SS_SENTINEL_IDLE_LOOKS looks in a row that found no place holder busy
  * (about a second) it sleeps until the next connection: the listening
  * socket is in the manager's set with EPOLLONESHOT, armed only then. */
-#define SENTINEL_GRACE_MS 1
-#define SENTINEL_MAX_GRACE_MS 8
-#define SENTINEL_IDLE_LOOKS 125
 #define SENTINEL_TAG G_MAXUINT64
 
 typedef struct {
@@ -52,9 +49,9 @@ static void
 sentinel_wake (Sentinel *s, gint64 now)
 {
   s->looking = TRUE;
-  s->grace_ms = SENTINEL_GRACE_MS;
+  s->grace_ms = SS_SENTINEL_GRACE_MS;
   s->idle_looks = 0;
-  s->next_look = now + SENTINEL_GRACE_MS * 1000;
+  s->next_look = now + SS_SENTINEL_GRACE_MS * 1000;
 }
 
 /* Arms the socket for the next connection (EPOLLONESHOT disarmed it). */
@@ -74,19 +71,19 @@ sentinel_turn (SsPreforkingStrategy *self, Sentinel *s)
   switch (ss__prefork_sentinel_look (self))
     {
     case SS_PREFORK_LOOK_STALLED:
-      s->grace_ms = SENTINEL_GRACE_MS;
+      s->grace_ms = SS_SENTINEL_GRACE_MS;
       s->idle_looks = 0;
       break;
     case SS_PREFORK_LOOK_PROGRESS:
-      s->grace_ms = MIN (s->grace_ms * 2, SENTINEL_MAX_GRACE_MS);
+      s->grace_ms = MIN (s->grace_ms * 2, SS_SENTINEL_MAX_GRACE_MS);
       s->idle_looks = 0;
       break;
     case SS_PREFORK_LOOK_BUSY:
       s->idle_looks = 0;
       break;
     case SS_PREFORK_LOOK_IDLE:
-      s->grace_ms = SENTINEL_MAX_GRACE_MS;
-      if (++s->idle_looks >= SENTINEL_IDLE_LOOKS)
+      s->grace_ms = SS_SENTINEL_MAX_GRACE_MS;
+      if (++s->idle_looks >= SS_SENTINEL_IDLE_LOOKS)
         sentinel_park (self, s);
       break;
     }
@@ -257,10 +254,10 @@ manager_main (void *data)
   next_pass = g_get_monotonic_time () + (gint64) (self->interval * G_USEC_PER_SEC);
   pthread_mutex_unlock (&self->lock);
   /* Without the socket in the set the sentinel never parks: it looks
-   * every SENTINEL_MAX_GRACE_MS at most, whatever comes. */
+   * every SS_SENTINEL_MAX_GRACE_MS at most, whatever comes. */
   sentinel.can_park = epoll_ctl (self->epfd, EPOLL_CTL_ADD, ss_server_fileno (self->server), &lev) == 0;
   sentinel.looking = !sentinel.can_park;
-  sentinel.grace_ms = SENTINEL_MAX_GRACE_MS;
+  sentinel.grace_ms = SS_SENTINEL_MAX_GRACE_MS;
 
   for (;;)
     {

@@ -26,6 +26,7 @@
 
 #include "strategies/strategy-private.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <sys/types.h>
 
@@ -86,13 +87,14 @@ typedef struct {
   gint accept_cap;             /* places on the socket while requests are short: one per two
                                 * CPUs, as the thread pool's (BENCHMARKS.md) */
   gint lent;                   /* (atomic) places lent beyond the cap by the parent's
-                                * sentinel, one per place holder it found blocked (sentinel.c) */
+                                * sentinel while blocked holders stall the backlog (sentinel.c) */
   gint64 request_us_avg;       /* (atomic) moving average of a request's duration */
 } SsPreforkShared;
 
-/* Requests shorter than this on average (the thread pool's figure) cap the
- * places on the socket; longer ones let every idle child wait there. */
-#define SS_PREFORK_SHORT_REQUEST_US 500
+/* Requests shorter than this on average (the thread pool's figure,
+ * strategy-private.h) cap the places on the socket; longer ones let every
+ * idle child wait there. */
+#define SS_PREFORK_SHORT_REQUEST_US SS_SHORT_REQUEST_US
 
 /* Takes one off a count of places (on_socket, standby), never below 0,
  * and returns what is left. A child killed between the two stores of
@@ -110,6 +112,16 @@ ss__prefork_count_down (gint *count)
                                                 __ATOMIC_SEQ_CST))
     ;
   return MAX (n - 1, 0);
+}
+
+/* Whether a connection waits on the listening socket now (poll, no wait):
+ * a child coming from the doorbell, and the sentinel, ask. */
+static inline gboolean
+ss__prefork_listen_ready (int listen_fd)
+{
+  struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+
+  return poll (&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
 }
 
 /* Whether the accept cap holds now (child.c). */

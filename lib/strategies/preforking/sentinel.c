@@ -20,15 +20,11 @@
  */
 #include "strategies/preforking/prefork.h"
 
-#include <poll.h>
-
-/* As the thread pool's SS_POOL_STALL_RUNNING_US. */
-#define STALL_RUNNING_US (20 * 1000)
 /* Looks further apart than this (the longest grace is 8 ms) mean the
  * sentinel slept in between. */
 #define STALE_LOOK_US (50 * 1000)
 /* Holders looked at per pass (the board may be larger; the cap is one per
- * CPU, and lent places are few). */
+ * two CPUs, and lent places are few). */
 #define MAX_HOLDERS 64
 
 typedef struct {
@@ -81,14 +77,6 @@ busy_holders_unlocked (SsPreforkingStrategy *self, gint64 now, Holder *out, gboo
   return n;
 }
 
-static gboolean
-connection_waits (int listen_fd)
-{
-  struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
-
-  return poll (&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
-}
-
 SsPreforkLook
 ss__prefork_sentinel_look (SsPreforkingStrategy *self)
 {
@@ -116,10 +104,10 @@ ss__prefork_sentinel_look (SsPreforkingStrategy *self)
     }
   /* A connection waits and no holder waits for it: are the holders
    * blocked? While places are lent, whether they still are. */
-  stalled = n > 0 && waiting == 0 && connection_waits (ss_server_fileno (self->server));
+  stalled = n > 0 && waiting == 0 && ss__prefork_listen_ready (ss_server_fileno (self->server));
   if (stalled || lent > 0)
     for (guint i = 0; i < n; i++)
-      if (holders[i].stuck_us >= STALL_RUNNING_US || ss__task_asleep (holders[i].pid, 0))
+      if (holders[i].stuck_us >= SS_STALL_RUNNING_US || ss__task_asleep (holders[i].pid, 0))
         blocked++;
 
   /* Lend one place more per look while the backlog stalls behind blocked
