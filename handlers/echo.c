@@ -30,7 +30,7 @@ echo_lines (SsRequestHandler *handler, gboolean park, GError **error)
     {
       gssize got;
 
-      if (park && !ss_rfile_readable_now (self->rfile)
+      if (park && ss_rfile_worth_parking (self->rfile)
           && ss_server_park_request (handler->server, handler->request, -1))
         return TRUE;
       if (line == NULL)

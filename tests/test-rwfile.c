@@ -834,6 +834,37 @@ START_TEST (test_readable_now)
 }
 END_TEST
 
+/* The cheaper test before parking: a new reader asks the socket; after a
+ * read only the buffer counts (the client is taken to be reading the
+ * reply), so a second line already in the socket does not stop it. */
+START_TEST (test_worth_parking)
+{
+  int sv[2];
+  g_autoptr (SsRFile) r = NULL;
+  g_autoptr (SsRFile) m = ss_rfile_new_memory ((const guint8 *) "x", 1);
+  g_autoptr (GString) line = g_string_new (NULL);
+  GError *error = NULL;
+
+  make_pair (sv);
+  r = ss_rfile_new_socket (sv[0], 0);
+  ck_assert (ss_rfile_worth_parking (r));    /* nothing sent yet */
+  feed (sv, "ab\n", FALSE);
+  ck_assert (!ss_rfile_worth_parking (r));   /* not read yet, in the socket */
+  feed (sv, "cd\n", FALSE);
+  ck_assert_int_eq (ss_rfile_readline (r, line, -1, &error), 3);
+  ck_assert (!ss_rfile_worth_parking (r));   /* "cd" is buffered (one recv took both) */
+  ck_assert_int_eq (ss_rfile_readline (r, line, -1, &error), 3);
+  ck_assert (ss_rfile_worth_parking (r));
+  feed (sv, "ef\n", FALSE);
+  ck_assert (ss_rfile_readable_now (r));
+  ck_assert (ss_rfile_worth_parking (r));    /* read since made: the socket is not asked */
+  ck_assert (!ss_rfile_worth_parking (m));   /* a memory reader never parks */
+  ck_assert_ptr_null (error);
+  close (sv[0]);
+  close (sv[1]);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ hold */
 
 START_TEST (test_hold_then_write)
@@ -951,6 +982,7 @@ make_suite (void)
   tcase_add_test (tc, test_read_deadline);
   tcase_add_test (tc, test_read_reset);
   tcase_add_test (tc, test_readable_now);
+  tcase_add_test (tc, test_worth_parking);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("wfile");

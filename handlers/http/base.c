@@ -185,7 +185,9 @@ wait_for_request (SsBaseHTTPRequestHandler *self)
 
 /* TRUE when the connection was parked: this run of the handler is over,
  * the connection lives on in the strategy. Asked only where the strategy
- * can park, so that elsewhere it costs nothing (readable_now is a poll). */
+ * can park, so that elsewhere it costs nothing (worth_parking polls a new
+ * connection). After a request it parks without a poll: a client that
+ * pipelined its next request is run again at once by the poller. */
 static gboolean
 park_now (SsBaseHTTPRequestHandler *self)
 {
@@ -195,7 +197,7 @@ park_now (SsBaseHTTPRequestHandler *self)
 
   if (!SS__HTTP_VT (self)->park_idle || server == NULL || server->strategy->ops->can_park == NULL
       || !server->strategy->ops->can_park (server->strategy, server)
-      || ss_rfile_readable_now (self->rfile))
+      || !ss_rfile_worth_parking (self->rfile))
     return FALSE;
   return ss_server_park_request (server, handler->request, timeout >= 0 ? timeout : -1);
 }

@@ -89,8 +89,10 @@ struct _SsRequestIO {
  * by the server keeps the server's socket open until it is freed, so a
  * reply after server_close can never go out on a reused fd number; the
  * allocation has room for the handler instance, so a request costs one
- * malloc with its handler; and it records whether
- * ss_server_park_request() was called in this run, with its timeout.
+ * malloc with its handler; it records whether ss_server_park_request()
+ * was called in this run, with its timeout, and whether this run resumes
+ * a connection its handler parked, because its client spoke (what
+ * ss_rfile_worth_parking() needs).
  */
 struct _SsRequest {
   int fd;
@@ -108,6 +110,8 @@ struct _SsRequest {
   /*< public >*/
   const SsRequestIO *io;
   gpointer io_data;
+  /*< private >*/
+  gboolean resumed;
 };
 
 /**

@@ -189,4 +189,33 @@ SS_API void ss_rfile_set_deadline (SsRFile *rfile, double seconds);
  */
 SS_API gboolean ss_rfile_readable_now (SsRFile *rfile);
 
+/**
+ * ss_rfile_worth_parking:
+ * @rfile: a reader
+ *
+ * The cheaper test a keep-alive handler makes before parking its
+ * connection (ss_server_park_request()), in place of
+ * ss_rfile_readable_now():
+ *
+ * |[<!-- language="C" -->
+ *     if (ss_rfile_worth_parking (self->rfile)
+ *         && ss_server_park_request (handler->server, handler->request, timeout))
+ *       return TRUE;   // run again when the client speaks
+ * ]|
+ *
+ * Before the reader's first read it is !ss_rfile_readable_now(): a new
+ * connection is asked whether its client has spoken yet, and a run
+ * resumed from parking (its client spoke) goes on at once, without a
+ * system call. After a read it only looks at what is buffered: the
+ * client of a request-reply protocol is reading the reply and has sent
+ * nothing yet, and if it has, the strategy's poller finds the connection
+ * readable at once and runs it again. That saves a poll(2) per request.
+ * A handler whose clients pipeline (send the next request before the
+ * reply) asks ss_rfile_readable_now() instead. No Python counterpart.
+ *
+ * Returns: %TRUE when nothing is buffered and the connection is not known
+ *   to have input waiting; %FALSE for a memory reader
+ */
+SS_API gboolean ss_rfile_worth_parking (SsRFile *rfile);
+
 G_END_DECLS

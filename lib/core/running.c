@@ -178,6 +178,9 @@ ss_server_run_request (SsServer *server, SsRequest *request)
   if (ok && request->park_asked)
     {
       request->park_asked = FALSE;
+      /* The next run starts with the client's input waiting -- unless
+       * the layer parked before the handler ran (a handshake owes more). */
+      request->resumed = !waiting;
       running_request_of = outer;
       server->strategy->ops->park_request (server->strategy, server, request,
                                            request->park_timeout);
