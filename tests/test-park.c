@@ -43,6 +43,48 @@ timed_echo_handle (SsRequestHandler *handler, GError **error)
 SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, timed_echo_class, ss_stream_request_handler_class,
                          .handle = timed_echo_handle);
 
+/* An echo that parks with ss_rfile_worth_parking(), records what it said
+ * at the start of each run, and sleeps on a line "slow". */
+#define RUNS_RECORDED 16
+static gint worth_at_start[RUNS_RECORDED];
+static gint runs_started;
+
+static gboolean
+recording_echo_handle (SsRequestHandler *handler, GError **error)
+{
+  SsStreamRequestHandler *self = (SsStreamRequestHandler *) handler;
+  g_autoptr (GString) line = g_string_new (NULL);
+  gboolean first = TRUE;
+
+  for (;;)
+    {
+      gboolean worth = ss_rfile_worth_parking (self->rfile);
+      gssize got;
+
+      if (first)
+        {
+          gint run = g_atomic_int_add (&runs_started, 1);
+
+          if (run < RUNS_RECORDED)
+            g_atomic_int_set (&worth_at_start[run], worth);
+          first = FALSE;
+        }
+      if (worth && ss_server_park_request (handler->server, handler->request, -1))
+        return TRUE;
+      g_string_truncate (line, 0);
+      got = ss_rfile_readline (self->rfile, line, 4096, error);
+      if (got <= 0)
+        return got == 0;
+      if (g_str_equal (line->str, "slow\n"))
+        g_usleep (3 * G_USEC_PER_SEC);
+      if (!ss_wfile_write (self->wfile, line->str, line->len, error))
+        return FALSE;
+    }
+}
+
+SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, recording_echo_class, ss_stream_request_handler_class,
+                         .handle = recording_echo_handle);
+
 static SsServer *
 new_pool_server (const char *transport, const SsHandlerClass *klass, guint max_workers)
 {
@@ -247,6 +289,89 @@ START_TEST (test_parking_echo_handler)
 }
 END_TEST
 
+/* A new connection is asked whether its client spoke (here: not yet, so
+ * it parks at once); a run resumed because the client spoke reads at
+ * once. A line sent right behind the first may find the connection
+ * parked with it already waiting: it is run again at once. */
+START_TEST (test_resumed_run_reads_at_once)
+{
+  SsServer *server = new_pool_server ("tcp", &recording_echo_class, 2);
+  TestServer *ts = test_server_start (server);
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  int fd;
+
+  g_atomic_int_set (&runs_started, 0);
+  fd = test_connect (server);
+  test_wait_parked (server, 1);
+  ck_assert_int_eq (g_atomic_int_get (&runs_started), 1);
+  ck_assert (g_atomic_int_get (&worth_at_start[0]));
+  echo_line (fd, "hello\n");
+  test_wait_parked (server, 1);
+  ck_assert_int_eq (g_atomic_int_get (&runs_started), 2);
+  ck_assert (!g_atomic_int_get (&worth_at_start[1]));
+
+  /* Pipelined in two sends: both answered, whether the second line came
+   * before the handler parked or after. */
+  test_send_all (fd, "one\n", 4);
+  test_send_all (fd, "two\n", 4);
+  first = test_recv_line (fd);
+  second = test_recv_line (fd);
+  ck_assert_str_eq (first, "one\n");
+  ck_assert_str_eq (second, "two\n");
+  close (fd);
+  test_wait_parked (server, 0);
+  test_server_stop (ts);
+}
+END_TEST
+
+#define SPEAKERS 10
+
+/* Parked clients that speak at once are claimed in batches: the claimer
+ * runs one and keeps the rest for whoever is free. When the one it runs
+ * blocks (3 s here), the others are not stranded behind it: another
+ * worker answers them long before it wakes. */
+START_TEST (test_claimed_batch_not_stranded)
+{
+  SsServer *server = new_pool_server ("tcp", &recording_echo_class, 8);
+  TestServer *ts = test_server_start (server);
+  int fds[SPEAKERS];
+  gint64 start;
+  int i;
+
+  for (i = 0; i < SPEAKERS; i++)
+    {
+      fds[i] = test_connect (server);
+      echo_line (fds[i], "hello\n");
+    }
+  test_wait_parked (server, SPEAKERS);
+  start = g_get_monotonic_time ();
+  test_send_all (fds[0], "slow\n", 5);
+  for (i = 1; i < SPEAKERS; i++)
+    test_send_all (fds[i], "quick\n", 6);
+  for (i = 1; i < SPEAKERS; i++)
+    {
+      g_autofree char *got = test_recv_line (fds[i]);
+
+      ck_assert_ptr_nonnull (got);
+      ck_assert_str_eq (got, "quick\n");
+    }
+  ck_assert_msg (g_get_monotonic_time () - start < 2 * G_USEC_PER_SEC,
+                 "the quick clients waited %.2f s behind the slow one",
+                 (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC);
+  {
+    g_autofree char *got = test_recv_line (fds[0]);
+
+    ck_assert_ptr_nonnull (got);
+    ck_assert_str_eq (got, "slow\n");
+  }
+  for (i = 0; i < SPEAKERS; i++)
+    close (fds[i]);
+  test_wait_parked (server, 0);
+  test_server_stop (ts);
+}
+END_TEST
+
 static Suite *
 park_suite (void)
 {
@@ -264,6 +389,8 @@ park_suite (void)
   tcase_add_test (pool, test_park_timeout_closes);
   tcase_add_test (pool, test_park_closed_when_serving_stops);
   tcase_add_test (pool, test_parking_echo_handler);
+  tcase_add_test (pool, test_resumed_run_reads_at_once);
+  tcase_add_test (pool, test_claimed_batch_not_stranded);
   suite_add_tcase (s, pool);
   return s;
 }

@@ -109,9 +109,9 @@ ss__pool_worker_close_epoll (PoolWorker *w)
   w->epfd = -1;
 }
 
-/* The worker's epoll set: the listening socket and the hand-off queue
- * shared exclusively, the parked connections and the stop signal for
- * everyone. */
+/* The worker's epoll set: the listening socket, the hand-off queue and
+ * the ring of claimed parked clients (park.c) shared exclusively, the
+ * parked connections and the stop signal for everyone. */
 static gboolean
 ensure_epoll (PoolWorker *w, int listen_fd)
 {
@@ -129,6 +129,9 @@ ensure_epoll (PoolWorker *w, int listen_fd)
     goto fail;
   ev.data.fd = w->pool->queue_efd.read_fd;
   if (epoll_ctl (epfd, EPOLL_CTL_ADD, w->pool->queue_efd.read_fd, &ev) < 0)
+    goto fail;
+  ev.data.fd = w->pool->ready_efd.read_fd;
+  if (epoll_ctl (epfd, EPOLL_CTL_ADD, w->pool->ready_efd.read_fd, &ev) < 0)
     goto fail;
   /* The kernel refuses EPOLLEXCLUSIVE on an epoll fd: every worker on the
    * socket (accept_cap of them while requests are short) sees a parked
@@ -167,7 +170,7 @@ wait_for_work (PoolWorker *w, int listen_fd)
 
   if (ensure_epoll (w, listen_fd))
     {
-      struct epoll_event ev[4];
+      struct epoll_event ev[5];
       int n, i;
 
       do
@@ -176,14 +179,15 @@ wait_for_work (PoolWorker *w, int listen_fd)
       for (i = 0; i < n; i++)
         {
           connection |= ev[i].data.fd == listen_fd;
-          parked |= ev[i].data.fd == pool->park_epfd;
+          parked |= ev[i].data.fd == pool->park_epfd || ev[i].data.fd == pool->ready_efd.read_fd;
         }
     }
   else
     {
-      struct pollfd pfd[4] = {
+      struct pollfd pfd[5] = {
         { .fd = listen_fd, .events = POLLIN },
         { .fd = pool->park_epfd, .events = POLLIN },
+        { .fd = pool->ready_efd.read_fd, .events = POLLIN },
         { .fd = pool->queue_efd.read_fd, .events = POLLIN },
         { .fd = pool->control_efd.read_fd, .events = POLLIN },
       };
@@ -191,7 +195,7 @@ wait_for_work (PoolWorker *w, int listen_fd)
       while (poll (pfd, G_N_ELEMENTS (pfd), -1) < 0 && errno == EINTR)
         ;
       connection = (pfd[0].revents & POLLIN) != 0;
-      parked = (pfd[1].revents & POLLIN) != 0;
+      parked = ((pfd[1].revents | pfd[2].revents) & POLLIN) != 0;
     }
   return parked ? WORK_PARKED : connection ? WORK_CONNECTION : WORK_OTHER;
 }
@@ -223,8 +227,9 @@ ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
   SsRequest *request = NULL;
   Work work = WORK_OTHER;
   /* Its last turn took a connection, so the backlog may hold the next:
-   * try it before sleeping, as a sync server's accept loop does. */
-  gboolean direct = w->took_last;
+   * try it before sleeping, as a sync server's accept loop does. So does
+   * any worker while clients claimed in a batch wait in the ring. */
+  gboolean direct = w->took_last || pool->ready_len > 0;
 
   pool->counts.sentinel_wanted = FALSE;   /* we watch the socket now */
   if (!w->acceptor)
@@ -237,7 +242,7 @@ ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
     {
       /* A parked client that spoke goes first, as in wait_for_work: a
        * steady backlog of new connections must not starve it. */
-      work = pool->parked > 0 ? WORK_PARKED : WORK_CONNECTION;
+      work = pool->parked > 0 || pool->ready_len > 0 ? WORK_PARKED : WORK_CONNECTION;
       pthread_mutex_unlock (&pool->lock);
       request = work == WORK_PARKED ? ss__pool_claim_parked (pool) : NULL;
       if (request == NULL)
@@ -251,6 +256,8 @@ ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
   if (request == NULL)
     {
       pool->counts.on_socket++;
+      /* The ring filled since we looked: we see it through ready_efd. */
+      ss__pool_ready_nudge_unlocked (pool);
       pthread_mutex_unlock (&pool->lock);
       work = wait_for_work (w, listen_fd);
       /* Out of epoll_wait: accept and the hooks (get_request, verify_request)
@@ -284,10 +291,12 @@ ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
 static gboolean
 connection_waits (SsThreadPool *pool, int listen_fd, gboolean block)
 {
-  /* The backlog: new connections and parked clients that spoke. */
-  struct pollfd pfd[4] = {
+  /* The backlog: new connections and parked clients that spoke (in
+   * park_epfd, or claimed into the ring). */
+  struct pollfd pfd[5] = {
     { .fd = listen_fd, .events = POLLIN },
     { .fd = pool->park_epfd, .events = POLLIN },
+    { .fd = pool->ready_efd.read_fd, .events = POLLIN },
     { .fd = pool->control_efd.read_fd, .events = POLLIN },
     { .fd = pool->queue_efd.read_fd, .events = POLLIN },
   };
@@ -296,8 +305,8 @@ connection_waits (SsThreadPool *pool, int listen_fd, gboolean block)
   do
     n = poll (pfd, G_N_ELEMENTS (pfd), block ? -1 : 0);
   while (n < 0 && errno == EINTR);
-  return n > 0 && ((pfd[0].revents | pfd[1].revents) & POLLIN)
-         && !((pfd[2].revents | pfd[3].revents) & POLLIN);
+  return n > 0 && ((pfd[0].revents | pfd[1].revents | pfd[2].revents) & POLLIN)
+         && !((pfd[3].revents | pfd[4].revents) & POLLIN);
 }
 
 /* Whether every worker holding an acceptor's place sleeps in the kernel.
@@ -397,16 +406,23 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
           continue;
         }
       idle_looks = 0;
-      pthread_mutex_unlock (&pool->lock);
-      waits = connection_waits (pool, listen_fd, FALSE);
-      pthread_mutex_lock (&pool->lock);
+      waits = pool->ready_len > 0;
       if (!waits)
         {
+          pthread_mutex_unlock (&pool->lock);
+          waits = connection_waits (pool, listen_fd, FALSE);
+          pthread_mutex_lock (&pool->lock);
+        }
+      if (!waits && pool->ready_len == 0)
+        {
           /* The acceptors are busy and nothing waits: sleep until a
-           * connection does, then give them a grace to take it. */
+           * connection does (or a claimer fills the ring: it sets
+           * ready_efd for us), then give them a grace to take it. */
+          pool->sentinel_polling = TRUE;
           pthread_mutex_unlock (&pool->lock);
           connection_waits (pool, listen_fd, TRUE);
           pthread_mutex_lock (&pool->lock);
+          pool->sentinel_polling = FALSE;
           grace_ms = SS_SENTINEL_GRACE_MS;
           continue;
         }

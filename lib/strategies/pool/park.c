@@ -22,9 +22,22 @@
  * touched through a stale event. Timeouts are swept by the serving
  * thread's service_actions, at least every poll_interval.
  *
- * Locks: the slot table and `parked` are (lock). A request is armed in
- * park_epfd under the lock (epoll_ctl never blocks), so whoever takes a
- * slot under the lock owns the request whole; closing happens without it.
+ * A worker claims in batches: one epoll_wait takes up to
+ * SS_POOL_CLAIM_BATCH clients that spoke, the worker runs the first and
+ * keeps the others in `ready`, a ring every accepting worker takes from
+ * before it waits (accept.c), so that under load a request costs its
+ * recv, its send and its re-arming, and a share of one epoll_wait. The
+ * ring is seen by whoever waits too: when an acceptor sleeps on the
+ * socket or the sentinel sleeps until a connection waits while the ring
+ * fills, ready_efd (in their epoll set and poll) is set until the ring is
+ * empty again, so a claimer stuck in a long request strands nobody: its
+ * peers or the sentinel take the rest, as they would have taken them from
+ * park_epfd.
+ *
+ * Locks: the slot table, `parked` and the ring are (lock). A request is
+ * armed in park_epfd under the lock (epoll_ctl never blocks), so whoever
+ * takes a slot under the lock owns the request whole; closing happens
+ * without it.
  */
 #include "strategies/pool/pool.h"
 
@@ -50,15 +63,16 @@ event_key (guint32 index, guint32 generation)
 gboolean
 ss__pool_park_open (SsThreadPool *pool, GError **error)
 {
+  pool->ready_efd = (SsWakeFd) SS_WAKE_FD_INIT;
   pool->park_epfd = epoll_create1 (EPOLL_CLOEXEC);
-  if (pool->park_epfd >= 0)
+  if (pool->park_epfd < 0)
     {
-      pool->park_free = NO_SLOT;
-      return TRUE;
+      ss_set_error_from_errno (error, errno, "Thread pool: could not create the poller for parked "
+                               "connections", "Raise the limit on open files (ulimit -n).");
+      return FALSE;
     }
-  ss_set_error_from_errno (error, errno, "Thread pool: could not create the poller for parked "
-                           "connections", "Raise the limit on open files (ulimit -n).");
-  return FALSE;
+  pool->park_free = NO_SLOT;
+  return ss__wake_fd_open (&pool->ready_efd, "Thread pool: could not create an eventfd", error);
 }
 
 void
@@ -67,6 +81,7 @@ ss__pool_park_close (SsThreadPool *pool)
   if (pool->park_epfd >= 0)
     close (pool->park_epfd);
   pool->park_epfd = -1;
+  ss__wake_fd_close (&pool->ready_efd);
   g_free (pool->park_slots);
   pool->park_slots = NULL;
   pool->park_cap = 0;
@@ -177,28 +192,99 @@ ss__pool_park (SsThreadPool *pool, SsServer *server, SsRequest *request, double 
   }
 }
 
+/* The request an event names, taken from its slot; NULL when the slot
+ * was emptied since (timed out, closed) (lock held). */
+static SsRequest *
+event_take_unlocked (SsThreadPool *pool, guint64 key)
+{
+  guint32 index = (guint32) (key & G_MAXUINT32);
+  guint32 generation = (guint32) (key >> 32);
+
+  if (index < pool->park_cap && pool->park_slots[index].request != NULL
+      && pool->park_slots[index].generation == generation)
+    return slot_take_unlocked (pool, index);
+  return NULL;
+}
+
+static SsRequest *
+ready_pop_unlocked (SsThreadPool *pool)
+{
+  SsRequest *request;
+
+  if (pool->ready_len == 0)
+    return NULL;
+  request = pool->ready[pool->ready_head];
+  pool->ready_head = (pool->ready_head + 1) % SS_POOL_CLAIM_BATCH;
+  pool->ready_len--;
+  if (pool->ready_len == 0 && pool->ready_nudged)
+    {
+      ss__wake_fd_clear (&pool->ready_efd);
+      pool->ready_nudged = FALSE;
+    }
+  return request;
+}
+
+static void
+ready_push_unlocked (SsThreadPool *pool, SsRequest *request)
+{
+  g_assert (pool->ready_len < SS_POOL_CLAIM_BATCH);
+  pool->ready[(pool->ready_head + pool->ready_len) % SS_POOL_CLAIM_BATCH] = request;
+  pool->ready_len++;
+}
+
+void
+ss__pool_ready_nudge_unlocked (SsThreadPool *pool)
+{
+  if (pool->ready_len > 0 && !pool->ready_nudged
+      && (pool->counts.on_socket > 0 || pool->sentinel_polling))
+    {
+      ss__wake_fd_set (&pool->ready_efd);
+      pool->ready_nudged = TRUE;
+    }
+}
+
 SsRequest *
 ss__pool_claim_parked (SsThreadPool *pool)
 {
-  struct epoll_event ev;
-  SsRequest *request = NULL;
-  guint32 index, generation;
-  int n;
-
-  do
-    n = epoll_wait (pool->park_epfd, &ev, 1, 0);
-  while (n < 0 && errno == EINTR);
-  if (n != 1)
-    return NULL;  /* another worker took it first */
-  index = (guint32) (ev.data.u64 & G_MAXUINT32);
-  generation = (guint32) (ev.data.u64 >> 32);
+  struct epoll_event ev[SS_POOL_CLAIM_BATCH];
+  SsRequest *request;
+  gboolean batch;
+  int n, i;
 
   pthread_mutex_lock (&pool->lock);
-  if (index < pool->park_cap && pool->park_slots[index].request != NULL
-      && pool->park_slots[index].generation == generation)
-    request = slot_take_unlocked (pool, index);
+  request = ready_pop_unlocked (pool);
+  if (request != NULL)
+    {
+      pthread_mutex_unlock (&pool->lock);
+      return request;
+    }
+  /* One batch at a time, into the empty ring: it never overflows. A
+   * worker claiming beside the batch takes one event for itself. */
+  batch = !pool->claiming;
+  pool->claiming = TRUE;
   pthread_mutex_unlock (&pool->lock);
-  return request;
+
+  do
+    n = epoll_wait (pool->park_epfd, ev, batch ? SS_POOL_CLAIM_BATCH : 1, 0);
+  while (n < 0 && errno == EINTR);
+
+  pthread_mutex_lock (&pool->lock);
+  if (batch)
+    pool->claiming = FALSE;
+  for (i = 0; i < n; i++)
+    {
+      SsRequest *taken = event_take_unlocked (pool, ev[i].data.u64);
+
+      if (taken == NULL)
+        continue;
+      if (request == NULL)
+        request = taken;
+      else
+        ready_push_unlocked (pool, taken);
+    }
+  ss__pool_ready_nudge_unlocked (pool);
+  pthread_mutex_unlock (&pool->lock);
+  return request;  /* NULL: another worker took it first */
 }
 
 /* Takes every parked request whose deadline is before @now (all with
@@ -210,6 +296,13 @@ close_expired (SsThreadPool *pool, SsServer *server, gint64 now)
   guint32 i;
 
   pthread_mutex_lock (&pool->lock);
+  /* Stopping: the clients that spoke but were not run yet go too. */
+  while (now == G_MAXINT64 && pool->ready_len > 0)
+    {
+      if (expired == NULL)
+        expired = g_ptr_array_new ();
+      g_ptr_array_add (expired, ready_pop_unlocked (pool));
+    }
   for (i = 0; pool->parked > 0 && i < pool->park_cap; i++)
     if (pool->park_slots[i].request != NULL && pool->park_slots[i].deadline_us <= now)
       {

@@ -496,7 +496,7 @@ pool_get_stats (SsStrategy *strategy, SsServer *server, SsServerStats *stats)
   stats->busy = pool->counts.busy;
   stats->idle = pool->counts.workers - pool->counts.busy;
   stats->queued = pool->counts.queued;
-  stats->parked = pool->parked;
+  stats->parked = pool->parked + pool->ready_len;  /* the ring's are not running yet either */
   stats->spawned = pool->spawned;
   stats->retired = pool->retired;
   stats->rejected = pool->rejected;

@@ -242,6 +242,9 @@ void ss__pool_note_busy_unlocked (SsThreadPool *pool);
 
 typedef struct _SsPoolParkSlot SsPoolParkSlot;
 
+/* Parked clients that spoke taken by one epoll_wait at most. */
+#define SS_POOL_CLAIM_BATCH 16
+
 /* Makes the poller (pool creation) / frees it and the slots (pool free). */
 gboolean ss__pool_park_open (SsThreadPool *pool, GError **error);
 void ss__pool_park_close (SsThreadPool *pool);
@@ -251,8 +254,12 @@ gboolean ss__pool_can_park (SsThreadPool *pool);
  * passes; shuts it down at once when serving has stopped. Without the lock. */
 void ss__pool_park (SsThreadPool *pool, SsServer *server, SsRequest *request, double timeout);
 /* A parked request whose client spoke (transfer full), or NULL when
- * another worker claimed it first. Without the lock. */
+ * another worker claimed it first: from the ring of those claimed with
+ * an earlier one, else a batch from park_epfd. Without the lock. */
 SsRequest *ss__pool_claim_parked (SsThreadPool *pool);
+/* Sets ready_efd when the ring holds requests and an acceptor or the
+ * sentinel sleeps without seeing it (lock held). */
+void ss__pool_ready_nudge_unlocked (SsThreadPool *pool);
 /* Shuts down the requests whose timeout passed / every parked request
  * (serving stopped). Without the lock. */
 void ss__pool_park_sweep (SsThreadPool *pool, SsServer *server);
@@ -334,6 +341,16 @@ struct _SsThreadPool {
   guint32 park_cap;            /* (lock) */
   guint32 park_free;           /* (lock) first free slot, or none */
   guint parked;                /* (lock) requests parked now */
+  /* Clients that spoke, claimed in one batch and not yet run: a ring. */
+  SsRequest *ready[SS_POOL_CLAIM_BATCH];  /* (lock) */
+  guint ready_head;            /* (lock) */
+  guint ready_len;             /* (lock) */
+  gboolean claiming;           /* (lock) a worker is taking a batch from park_epfd */
+  /* Readable while ready_nudged: the ring held requests while someone slept
+   * without seeing it (in epoll on the socket, or the sentinel in poll). */
+  SsWakeFd ready_efd;
+  gboolean ready_nudged;       /* (lock) */
+  gboolean sentinel_polling;   /* (lock) the sentinel sleeps until a connection waits */
 };
 
 /* Wakes state waiters (lock held), after busy, queued, in_accept or
