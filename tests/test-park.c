@@ -47,6 +47,7 @@ SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, timed_echo_class, ss_stream_req
  * at the start of each run, and sleeps on a line "slow". */
 #define RUNS_RECORDED 16
 static gint worth_at_start[RUNS_RECORDED];
+static gint resumed_at_start[RUNS_RECORDED];
 static gint runs_started;
 
 static gboolean
@@ -66,7 +67,10 @@ recording_echo_handle (SsRequestHandler *handler, GError **error)
           gint run = g_atomic_int_add (&runs_started, 1);
 
           if (run < RUNS_RECORDED)
-            g_atomic_int_set (&worth_at_start[run], worth);
+            {
+              g_atomic_int_set (&worth_at_start[run], worth);
+              g_atomic_int_set (&resumed_at_start[run], ss_request_resumed (handler->request));
+            }
           first = FALSE;
         }
       if (worth && ss_server_park_request (handler->server, handler->request, -1))
@@ -84,6 +88,10 @@ recording_echo_handle (SsRequestHandler *handler, GError **error)
 
 SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, recording_echo_class, ss_stream_request_handler_class,
                          .handle = recording_echo_handle);
+
+/* The same with Python's timeout: half a second per read. */
+SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, recording_timed_echo_class, recording_echo_class,
+                         .timeout = 0.5);
 
 static SsServer *
 new_pool_server (const char *transport, const SsHandlerClass *klass, guint max_workers)
@@ -306,10 +314,12 @@ START_TEST (test_resumed_run_reads_at_once)
   test_wait_parked (server, 1);
   ck_assert_int_eq (g_atomic_int_get (&runs_started), 1);
   ck_assert (g_atomic_int_get (&worth_at_start[0]));
+  ck_assert (!g_atomic_int_get (&resumed_at_start[0]));
   echo_line (fd, "hello\n");
   test_wait_parked (server, 1);
   ck_assert_int_eq (g_atomic_int_get (&runs_started), 2);
   ck_assert (!g_atomic_int_get (&worth_at_start[1]));
+  ck_assert (g_atomic_int_get (&resumed_at_start[1]));
 
   /* Pipelined in two sends: both answered, whether the second line came
    * before the handler parked or after. */
@@ -319,6 +329,28 @@ START_TEST (test_resumed_run_reads_at_once)
   second = test_recv_line (fd);
   ck_assert_str_eq (first, "one\n");
   ck_assert_str_eq (second, "two\n");
+  close (fd);
+  test_wait_parked (server, 0);
+  test_server_stop (ts);
+}
+END_TEST
+
+/* A resumed run does not set the socket's options again: the class's
+ * timeout, set by the first run, still bounds a read of the resumed run
+ * (a line that never ends), and the connection is shut down after it. */
+START_TEST (test_resumed_run_keeps_the_timeout)
+{
+  SsServer *server = new_pool_server ("tcp", &recording_timed_echo_class, 2);
+  TestServer *ts = test_server_start (server);
+  int fd = test_connect (server);
+  gint64 start;
+
+  echo_line (fd, "hello\n");
+  test_wait_parked (server, 1);
+  start = g_get_monotonic_time ();
+  test_send_all (fd, "no newline", 10);
+  ck_assert (eof_within (fd, 5.0));
+  ck_assert_int_ge (g_get_monotonic_time () - start, 400 * 1000);
   close (fd);
   test_wait_parked (server, 0);
   test_server_stop (ts);
@@ -390,6 +422,7 @@ park_suite (void)
   tcase_add_test (pool, test_park_closed_when_serving_stops);
   tcase_add_test (pool, test_parking_echo_handler);
   tcase_add_test (pool, test_resumed_run_reads_at_once);
+  tcase_add_test (pool, test_resumed_run_keeps_the_timeout);
   tcase_add_test (pool, test_claimed_batch_not_stranded);
   suite_add_tcase (s, pool);
   return s;

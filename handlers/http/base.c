@@ -101,7 +101,10 @@ ss__http_setup (SsRequestHandler *handler, GError **error)
 
       if (tv.tv_sec == 0 && tv.tv_usec == 0)
         tv.tv_usec = 1; /* 0 would mean "wait forever" */
-      if (setsockopt (self->parent.connection, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
+      /* A resumed run's socket has it from the first run (a system call
+       * per request). */
+      if (!ss_request_resumed (handler->request)
+          && setsockopt (self->parent.connection, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
         {
           ss_set_error_from_errno (error, errno, "Setting the keep-alive timeout", NULL);
           return FALSE;

@@ -171,6 +171,21 @@ SS_API gboolean ss_request_sendall (SsRequest *request, const void *data, gsize 
                                     GError **error);
 
 /**
+ * ss_request_resumed:
+ * @request: a request
+ *
+ * Whether this run of @request continues a connection that its handler
+ * parked (ss_server_park_request()) and that the strategy runs again
+ * because its client spoke. A handler's setup can skip what an earlier
+ * run on the same socket already did (socket options), and its first
+ * read will not wait. No Python counterpart.
+ *
+ * Returns: %TRUE for a resumed run, %FALSE for a connection's first run
+ *   and for datagrams
+ */
+SS_API gboolean ss_request_resumed (const SsRequest *request);
+
+/**
  * ss_request_free:
  * @request: (transfer full) (nullable): a request
  *

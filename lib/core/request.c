@@ -76,6 +76,13 @@ ss_request_new_datagram (int server_fd, const SsAddress *client,
   return ss__request_new_datagram_with_room (server_fd, client, data, len, truncated, 0);
 }
 
+gboolean
+ss_request_resumed (const SsRequest *request)
+{
+  g_return_val_if_fail (request != NULL, FALSE);
+  return request->resumed;
+}
+
 void
 ss_request_free (SsRequest *request)
 {

@@ -66,7 +66,7 @@ ss_rfile_new_for_request (SsRequest *request, gsize bufsize)
   if (rfile != NULL && request->io != NULL)
     rfile->request = request;
   if (rfile != NULL)
-    rfile->resumed = request->resumed;
+    rfile->resumed = ss_request_resumed (request);
   return rfile;
 }
 
