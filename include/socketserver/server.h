@@ -555,8 +555,9 @@ SS_API guint ss_server_handle_pending (SsServer *server, guint max);
  * instance, the same request -- once its socket is readable; after
  * @timeout seconds of silence or when serving stops it is shut down. So
  * idle keep-alive connections hold no worker (Apache's event MPM). Ask
- * ss_rfile_readable_now() first. Call it from the handler of @request, in
- * its own thread. No Python counterpart.
+ * ss_rfile_worth_parking() first (or ss_rfile_readable_now(), which asks
+ * the socket every time). Call it from the handler of @request, in its
+ * own thread. No Python counterpart.
  *
  * Returns: %TRUE when the connection will be parked; %FALSE, changing
  *   nothing, when the server's strategy cannot park now (sync, threading,
