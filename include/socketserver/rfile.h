@@ -184,6 +184,11 @@ SS_API void ss_rfile_set_deadline (SsRFile *rfile, double seconds);
  *       return TRUE;   // run again when the client speaks
  * ]|
  *
+ * In a run resumed from parking (ss_request_resumed()) it is %TRUE
+ * without asking the socket until the reader first reads: the strategy
+ * ran it because its client spoke. A handler that reads such a run
+ * through ss_request_recv() instead of the reader asks poll(2) itself.
+ *
  * Returns: %TRUE when a read would not wait: bytes are buffered, or the
  *   socket has input (or EOF) right now
  */

@@ -109,9 +109,9 @@ ss__pool_worker_close_epoll (PoolWorker *w)
   w->epfd = -1;
 }
 
-/* The worker's epoll set: the listening socket, the hand-off queue and
- * the ring of claimed parked clients (park.c) shared exclusively, the
- * parked connections and the stop signal for everyone. */
+/* The worker's epoll set: the listening socket and the hand-off queue
+ * shared exclusively, the parked connections, the ring of claimed parked
+ * clients (park.c) and the stop signal for everyone. */
 static gboolean
 ensure_epoll (PoolWorker *w, int listen_fd)
 {
@@ -130,9 +130,6 @@ ensure_epoll (PoolWorker *w, int listen_fd)
   ev.data.fd = w->pool->queue_efd.read_fd;
   if (epoll_ctl (epfd, EPOLL_CTL_ADD, w->pool->queue_efd.read_fd, &ev) < 0)
     goto fail;
-  ev.data.fd = w->pool->ready_efd.read_fd;
-  if (epoll_ctl (epfd, EPOLL_CTL_ADD, w->pool->ready_efd.read_fd, &ev) < 0)
-    goto fail;
   /* The kernel refuses EPOLLEXCLUSIVE on an epoll fd: every worker on the
    * socket (accept_cap of them while requests are short) sees a parked
    * client speak, the first claims it (park.c), the others find nothing
@@ -140,6 +137,12 @@ ensure_epoll (PoolWorker *w, int listen_fd)
   ev.events = EPOLLIN;
   ev.data.fd = w->pool->park_epfd;
   if (epoll_ctl (epfd, EPOLL_CTL_ADD, w->pool->park_epfd, &ev) < 0)
+    goto fail;
+  /* The ring's flag is set once while it fills: exclusive, it would wake
+   * one sleeping worker for every client in it. Every worker on the
+   * socket sees it, as it sees park_epfd. */
+  ev.data.fd = w->pool->ready_efd.read_fd;
+  if (epoll_ctl (epfd, EPOLL_CTL_ADD, w->pool->ready_efd.read_fd, &ev) < 0)
     goto fail;
   ev.data.fd = w->pool->control_efd.read_fd;
   if (epoll_ctl (epfd, EPOLL_CTL_ADD, w->pool->control_efd.read_fd, &ev) < 0)
@@ -275,6 +278,13 @@ ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
   pthread_mutex_lock (&pool->lock);
   pool->in_accept--;
   ss__pool_notify_state_unlocked (pool);
+  /* Taken without waiting (the ring, or the backlog after a request):
+   * we never left the socket through epoll_wait, so watch here that
+   * someone is left watching what still waits -- a promoted sentinel
+   * wakes its successor so, and a batch behind a blocked claimer fans
+   * out. */
+  if (request != NULL && work == WORK_PARKED && pool->ready_len > 0)
+    ss__pool_watch_backlog_unlocked (pool);
   w->took_last = request != NULL;
   if (request == NULL)
     return FALSE;
