@@ -84,12 +84,14 @@ ss__stream_request_handler_setup (SsRequestHandler *handler, GError **error)
 
   self->connection = handler->request->fd;
   /* A run resumed from parking is on the socket its first run set up:
-   * the options stay (two system calls per request saved). */
-  if (timeout >= 0 && !ss_request_resumed (handler->request) && !apply_timeout (self, timeout, error))
-    return FALSE;
-  if (ss_handler_class_disable_nagle (klass) && !ss_request_resumed (handler->request)
-      && !apply_nodelay (self, error))
-    return FALSE;
+   * the options stay (up to three system calls per request saved). */
+  if (!ss_request_resumed (handler->request))
+    {
+      if (timeout >= 0 && !apply_timeout (self, timeout, error))
+        return FALSE;
+      if (ss_handler_class_disable_nagle (klass) && !apply_nodelay (self, error))
+        return FALSE;
+    }
   /* rbufsize: < 0 the default buffer, 0 unbuffered (Python's raw socket
    * file: a read never takes more than asked, so a readline reads byte by
    * byte and leaves what follows the line in the socket), N bytes. */

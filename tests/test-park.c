@@ -120,6 +120,21 @@ echo_line (int fd, const char *line)
   ck_assert_str_eq (got, line);
 }
 
+/* Connects @n clients, each echoing @line once, and waits until all @n
+ * are parked. */
+static void
+connect_parked (SsServer *server, int *fds, int n, const char *line)
+{
+  int i;
+
+  for (i = 0; i < n; i++)
+    {
+      fds[i] = test_connect (server);
+      echo_line (fds[i], line);
+    }
+  test_wait_parked (server, (guint) n);
+}
+
 /* EOF on @fd within @seconds. */
 static gboolean
 eof_within (int fd, double seconds)
@@ -179,12 +194,7 @@ START_TEST (test_park_many_idle_on_few_workers)
 
   park_timeout = -1;
   ts = test_server_start (server);
-  for (i = 0; i < IDLE_CLIENTS; i++)
-    {
-      fds[i] = test_connect (server);
-      echo_line (fds[i], "hello\n");
-    }
-  test_wait_parked (server, IDLE_CLIENTS);
+  connect_parked (server, fds, IDLE_CLIENTS, "hello\n");
   /* serve thread + at most max_workers workers (+1 for slack). */
   ck_assert_int_le (test_count_threads (), threads_before + 1 + 4 + 1);
 
@@ -265,12 +275,7 @@ START_TEST (test_park_closed_when_serving_stops)
 
   park_timeout = -1;
   ts = test_server_start (server);
-  for (i = 0; i < 8; i++)
-    {
-      fds[i] = test_connect (server);
-      echo_line (fds[i], "park me\n");
-    }
-  test_wait_parked (server, 8);
+  connect_parked (server, fds, 8, "park me\n");
   test_server_stop (ts);
   for (i = 0; i < 8; i++)
     {
@@ -371,12 +376,7 @@ START_TEST (test_claimed_batch_not_stranded)
   gint64 start;
   int i;
 
-  for (i = 0; i < SPEAKERS; i++)
-    {
-      fds[i] = test_connect (server);
-      echo_line (fds[i], "hello\n");
-    }
-  test_wait_parked (server, SPEAKERS);
+  connect_parked (server, fds, SPEAKERS, "hello\n");
   start = g_get_monotonic_time ();
   test_send_all (fds[0], "slow\n", 5);
   for (i = 1; i < SPEAKERS; i++)
