@@ -865,6 +865,47 @@ START_TEST (test_worth_parking)
 }
 END_TEST
 
+/* A run resumed from parking was most likely woken by its client's
+ * bytes, but may find none (a worker claimed it on a report the previous
+ * run had already read): the check is then the read it needs anyway,
+ * without waiting, and what that read met stays for the reads after it. */
+START_TEST (test_resumed_reader_asks_the_socket)
+{
+  int sv[2];
+  SsRequest *request;
+  g_autoptr (SsRFile) r = NULL;
+  g_autoptr (GString) line = g_string_new (NULL);
+  GError *error = NULL;
+
+  make_pair (sv);
+  request = ss_request_new_stream (sv[0], NULL);
+  request->resumed = TRUE;  /* as ss_server_run_request marks a run resumed from parking */
+  r = ss_rfile_new_for_request (request, 0);
+  ck_assert (!ss_rfile_readable_now (r));        /* woken with nothing to read */
+  ck_assert (ss_rfile_worth_parking (r));        /* so it parks again */
+  feed (sv, "ab\n", FALSE);
+  ck_assert (!ss_rfile_worth_parking (r));
+  ck_assert_uint_eq (ss_rfile_buffered (r), 3);  /* the check read the line */
+  ck_assert_int_eq (ss_rfile_readline (r, line, -1, &error), 3);
+  ck_assert_str_eq (line->str, "ab\n");
+  ss_rfile_free (g_steal_pointer (&r));
+
+  /* The peer went away with our bytes unread (a reset): the check says
+   * "readable" and the read after it reports the reset. */
+  r = ss_rfile_new_for_request (request, 0);
+  test_send_all (sv[0], "x", 1);
+  close (sv[1]);
+  ck_assert (ss_rfile_readable_now (r));
+  g_string_truncate (line, 0);
+  ck_assert_int_eq (ss_rfile_readline (r, line, -1, &error), -1);
+  ck_assert_msg (error != NULL && strstr (error->message, g_strerror (ECONNRESET)) != NULL,
+                 "got: %s", error != NULL ? error->message : "no error");
+  g_clear_error (&error);
+  ss_request_free (request);
+  close (sv[0]);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ hold */
 
 START_TEST (test_hold_then_write)
@@ -983,6 +1024,7 @@ make_suite (void)
   tcase_add_test (tc, test_read_reset);
   tcase_add_test (tc, test_readable_now);
   tcase_add_test (tc, test_worth_parking);
+  tcase_add_test (tc, test_resumed_reader_asks_the_socket);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("wfile");

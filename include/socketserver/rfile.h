@@ -184,13 +184,19 @@ SS_API void ss_rfile_set_deadline (SsRFile *rfile, double seconds);
  *       return TRUE;   // run again when the client speaks
  * ]|
  *
- * In a run resumed from parking (ss_request_resumed()) it is %TRUE
- * without asking the socket until the reader first reads: the strategy
- * ran it because its client spoke. A handler that reads such a run
+ * In a run resumed from parking (ss_request_resumed()), before the reader
+ * first reads, it asks with the read the run needs anyway: one recv(2)
+ * that does not wait, into the reader's buffer (what it met, bytes, EOF
+ * or an error, is what the next read returns). The strategy ran the
+ * connection because its client most likely spoke, but a run can be
+ * woken with nothing to read (a worker claimed it on a report its
+ * previous run had already read), and must then park again rather than
+ * wait. Elsewhere (a connection's first run, after a read, a reader
+ * through a layer such as TLS) it asks poll(2). A handler that reads
  * through ss_request_recv() instead of the reader asks poll(2) itself.
  *
  * Returns: %TRUE when a read would not wait: bytes are buffered, or the
- *   socket has input (or EOF) right now
+ *   socket has input (or EOF, or an error) right now
  */
 SS_API gboolean ss_rfile_readable_now (SsRFile *rfile);
 
@@ -210,8 +216,8 @@ SS_API gboolean ss_rfile_readable_now (SsRFile *rfile);
  *
  * Before the reader's first read it is !ss_rfile_readable_now(): a new
  * connection is asked whether its client has spoken yet, and a run
- * resumed from parking (its client spoke) goes on at once, without a
- * system call. After a read it only looks at what is buffered: the
+ * resumed from parking reads what its client sent (and parks again when
+ * it finds nothing), one recv(2) that is the run's first read. After a read it only looks at what is buffered: the
  * client of a request-reply protocol is reading the reply and has sent
  * nothing yet, and if it has, the strategy's poller finds the connection
  * readable at once and runs it again. That saves a poll(2) per request.

@@ -37,8 +37,9 @@ struct _SsRFile {
   gsize len;           /* end of the valid bytes in data */
   gint64 deadline_span;  /* ss_rfile_set_deadline: microseconds, or 0 for none */
   gint64 deadline;       /* monotonic time it ends; 0 until the first byte came */
-  gboolean resumed;      /* made for a run resumed from parking: input waits */
+  gboolean resumed;      /* made for a run resumed from parking: input most likely waits */
   gboolean has_read;     /* the socket (or layer) was read since it was made */
+  int pending_errno;     /* an error ss_rfile_readable_now's recv met, for the next read */
 };
 
 SsRFile *
@@ -179,6 +180,12 @@ rfile_recv (SsRFile *rfile, void *dest, gsize n, GError **error)
 {
   gssize got;
 
+  if (G_UNLIKELY (rfile->pending_errno != 0))
+    {
+      ss__set_recv_error (error, rfile->pending_errno, rfile->fd);
+      rfile->pending_errno = 0;
+      return -1;
+    }
   if (G_UNLIKELY (rfile->deadline != 0)
       && (rfile->request == NULL || rfile->request->io->pending == NULL
           || rfile->request->io->pending (rfile->request) == 0)
@@ -416,6 +423,35 @@ ss_rfile_buffered (SsRFile *rfile)
   return held;
 }
 
+/* A run resumed from parking most likely has its client's bytes waiting,
+ * but not surely (park.c: an edge its previous run consumed may wake it):
+ * the read it needs anyway, without waiting, answers. What it met (bytes,
+ * EOF, an error) stays for the reads that follow. */
+static gboolean
+rfile_fill_now (SsRFile *rfile)
+{
+  ssize_t got;
+
+  if (rfile->buf == NULL)
+    rfile->data = rfile->buf = g_malloc (rfile->bufsize);
+  do
+    got = recv (rfile->fd, rfile->buf, rfile->bufsize, MSG_DONTWAIT);
+  while (got < 0 && errno == EINTR);
+  if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    return FALSE;
+  rfile->has_read = TRUE;
+  if (got < 0)
+    {
+      rfile->pending_errno = errno;
+      return TRUE;
+    }
+  rfile->pos = 0;
+  rfile->len = (gsize) got;
+  if (G_UNLIKELY (rfile->deadline_span != 0) && got > 0)
+    rfile->deadline = g_get_monotonic_time () + rfile->deadline_span;
+  return TRUE;
+}
+
 gboolean
 ss_rfile_readable_now (SsRFile *rfile)
 {
@@ -425,8 +461,8 @@ ss_rfile_readable_now (SsRFile *rfile)
   g_return_val_if_fail (rfile != NULL, FALSE);
   if (ss_rfile_buffered (rfile) > 0 || rfile->fd < 0)
     return TRUE;  /* buffered (here or in the layer: TLS), or a memory reader: never waits */
-  if (rfile->resumed && !rfile->has_read)
-    return TRUE;  /* the strategy ran it because its client spoke */
+  if (rfile->resumed && !rfile->has_read && rfile->request == NULL)
+    return rfile_fill_now (rfile);
   pfd.fd = rfile->fd;
   pfd.events = POLLIN;
   do
