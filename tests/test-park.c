@@ -44,7 +44,8 @@ SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, timed_echo_class, ss_stream_req
                          .handle = timed_echo_handle);
 
 /* An echo that parks with ss_rfile_worth_parking(), records what it said
- * at the start of each run, and sleeps on a line "slow". */
+ * at the start of each run, and sleeps on a line "slow" (3 s) or "nap"
+ * (0.3 s). */
 #define RUNS_RECORDED 16
 static gint worth_at_start[RUNS_RECORDED];
 static gint resumed_at_start[RUNS_RECORDED];
@@ -81,6 +82,8 @@ recording_echo_handle (SsRequestHandler *handler, GError **error)
         return got == 0;
       if (g_str_equal (line->str, "slow\n"))
         g_usleep (3 * G_USEC_PER_SEC);
+      else if (g_str_equal (line->str, "nap\n"))
+        g_usleep (300 * 1000);
       if (!ss_wfile_write (self->wfile, line->str, line->len, error))
         return FALSE;
     }
@@ -404,6 +407,73 @@ START_TEST (test_claimed_batch_not_stranded)
 }
 END_TEST
 
+/* A client that speaks while its connection runs (its line comes during
+ * a slow reply) may be seen by another worker, which finds the
+ * connection taken: the poller's report is spent. Parking again must
+ * look once more, or the line would wait forever. */
+START_TEST (test_spoke_while_running_is_answered)
+{
+  GError *error = NULL;
+  SsStrategy *pool = ss_thread_pool_strategy_new (3, 3, 1, &error);
+  SsServer *server = ss_server_new (&ss_tcp_server_class, "127.0.0.1:0", &recording_echo_class,
+                                    pool, TRUE, &error);
+  TestServer *ts;
+  int fd, i;
+
+  ck_assert_msg (server != NULL, "%s", error != NULL ? error->message : "?");
+  ts = test_server_start (server);
+  fd = test_connect (server);
+  echo_line (fd, "hello\n");
+  for (i = 0; i < 3; i++)
+    {
+      g_autofree char *napped = NULL;
+      g_autofree char *next = NULL;
+
+      test_wait_parked (server, 1);
+      test_send_all (fd, "nap\n", 4);
+      g_usleep (100 * 1000);
+      test_send_all (fd, "next\n", 5);
+      napped = test_recv_line (fd);
+      next = test_recv_line (fd);
+      ck_assert_ptr_nonnull (napped);
+      ck_assert_ptr_nonnull (next);
+      ck_assert_str_eq (napped, "nap\n");
+      ck_assert_str_eq (next, "next\n");
+    }
+  close (fd);
+  test_wait_parked (server, 0);
+  test_server_stop (ts);
+}
+END_TEST
+
+/* Connections that parked and then ended free their place in the poller:
+ * new connections, which get the same fd numbers, park and are woken as
+ * the first were, and no fd is left behind. */
+START_TEST (test_ended_connections_leave_the_poller)
+{
+  int fds_before = test_count_fds ();
+  SsServer *server = new_pool_server ("tcp", &timed_echo_class, 2);
+  TestServer *ts;
+  int i;
+
+  park_timeout = -1;
+  ts = test_server_start (server);
+  for (i = 0; i < 50; i++)
+    {
+      int fd = test_connect (server);
+
+      echo_line (fd, "one\n");
+      test_wait_parked (server, 1);
+      echo_line (fd, "two\n");
+      test_wait_parked (server, 1);
+      close (fd);
+      test_wait_parked (server, 0);
+    }
+  test_server_stop (ts);
+  ck_assert_int_eq (test_count_fds (), fds_before);
+}
+END_TEST
+
 static Suite *
 park_suite (void)
 {
@@ -424,6 +494,8 @@ park_suite (void)
   tcase_add_test (pool, test_resumed_run_reads_at_once);
   tcase_add_test (pool, test_resumed_run_keeps_the_timeout);
   tcase_add_test (pool, test_claimed_batch_not_stranded);
+  tcase_add_test (pool, test_spoke_while_running_is_answered);
+  tcase_add_test (pool, test_ended_connections_leave_the_poller);
   suite_add_tcase (s, pool);
   return s;
 }

@@ -90,9 +90,9 @@ struct _SsRequestIO {
  * reply after server_close can never go out on a reused fd number; the
  * allocation has room for the handler instance, so a request costs one
  * malloc with its handler; it records whether ss_server_park_request()
- * was called in this run, with its timeout, and whether this run resumes
- * a connection its handler parked, because its client spoke (what
- * ss_rfile_worth_parking() needs).
+ * was called in this run, with its timeout, whether this run resumes
+ * a connection its handler parked (what ss_rfile_worth_parking() needs),
+ * and the connection's place in the strategy's poller.
  */
 struct _SsRequest {
   int fd;
@@ -112,6 +112,7 @@ struct _SsRequest {
   gpointer io_data;
   /*< private >*/
   gboolean resumed;
+  guint park_slot;   /* the strategy's poller: its slot + 1, or 0 */
 };
 
 /**
@@ -176,9 +177,11 @@ SS_API gboolean ss_request_sendall (SsRequest *request, const void *data, gsize 
  *
  * Whether this run of @request continues a connection that its handler
  * parked (ss_server_park_request()) and that the strategy runs again
- * because its client spoke. A handler's setup can skip what an earlier
- * run on the same socket already did (socket options), and its first
- * read will not wait. No Python counterpart.
+ * because its socket became readable. A handler's setup can skip what an
+ * earlier run on the same socket already did (socket options). Its client
+ * most likely spoke, but not surely: ask ss_rfile_worth_parking() or
+ * ss_rfile_readable_now() before a read that would wait. No Python
+ * counterpart.
  *
  * Returns: %TRUE for a resumed run, %FALSE for a connection's first run
  *   and for datagrams

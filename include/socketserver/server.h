@@ -556,7 +556,8 @@ SS_API guint ss_server_handle_pending (SsServer *server, guint max);
  * @timeout seconds of silence or when serving stops it is shut down. So
  * idle keep-alive connections hold no worker (Apache's event MPM). Ask
  * ss_rfile_worth_parking() first (or ss_rfile_readable_now(), which asks
- * the socket every time). Call it from the handler of @request, in its
+ * the socket every time), at the start of a resumed run too: a run can
+ * be woken with nothing to read, and then parks again. Call it from the handler of @request, in its
  * own thread. No Python counterpart.
  *
  * Returns: %TRUE when the connection will be parked; %FALSE, changing

@@ -5,33 +5,47 @@
  * (ss_server_park_request); when its run ends the request lands here
  * instead of being shut down. Apache's event MPM keeps such keep-alive
  * connections in its listener's poller; here the poller is one epoll set,
- * park_epfd, holding each parked socket with EPOLLONESHOT, and park_epfd
- * itself sits in every accepting worker's epoll set next to the listening
- * socket: a client that speaks again wakes the workers waiting there (the
- * kernel allows no EPOLLEXCLUSIVE on an epoll fd, but while requests are
- * short only accept_cap workers wait), the first claims its request and
- * runs it as it would run a new connection (accept.c), the others find
- * nothing and wait again. A burst of clients speaking at once fans out
- * the way a burst of connections does, the sentinel included.
+ * park_epfd, and park_epfd itself sits in every accepting worker's epoll
+ * set next to the listening socket: a client that speaks again wakes the
+ * workers waiting there (the kernel allows no EPOLLEXCLUSIVE on an epoll
+ * fd, but while requests are short only accept_cap workers wait), the
+ * first claims its request and runs it as it would run a new connection
+ * (accept.c), the others find nothing and wait again. A burst of clients
+ * speaking at once fans out the way a burst of connections does, the
+ * sentinel included.
  *
- * Each parked request sits in a slot of a table; the epoll event carries
- * the slot's index and generation, never a pointer. A worker holding an
- * event claims the slot only if the generation still matches, so a
- * request that timed out (or was closed when serving stopped) meanwhile,
- * and whose fd number may already belong to a new connection, is never
- * touched through a stale event. Timeouts are swept by the serving
- * thread's service_actions, at least every poll_interval.
+ * A connection gets a slot of a table at its first park and keeps it, and
+ * its registration in park_epfd, until its last run ends: the socket is
+ * registered once (EPOLLET, not one-shot), so parking again costs no
+ * system call. The epoll event carries the slot's index and generation,
+ * never a pointer. A slot is PARKED (the connection waits for its client)
+ * or RUNNING (claimed: in the ring or on a worker). An event that finds
+ * its slot PARKED claims it; one that finds it RUNNING -- the client spoke
+ * while a worker had the connection -- marks it `spoke`, and the next park
+ * re-arms the socket with EPOLL_CTL_MOD, which reports it at once if the
+ * run left input unread. epoll_wait asks the socket again before it
+ * reports, so bytes a run read itself wake nobody; but a worker that had
+ * the report in hand as the run read them and parked claims the
+ * connection with nothing to read: a resumed run asks the socket
+ * (ss_rfile_worth_parking reads without waiting) and parks again. The
+ * generation is bumped when the slot is emptied (timed out, closed when
+ * serving stopped, or the run ended without parking: the pool's run path
+ * frees it, after shutdown_request closed the fd and with it the
+ * registration), so an event for an emptied slot, whose fd number may
+ * already belong to a new connection, is never acted on. Timeouts are
+ * swept by the serving thread's service_actions, at least every
+ * poll_interval.
  *
  * A worker claims in batches: one epoll_wait takes up to
  * SS_POOL_CLAIM_BATCH clients that spoke, the worker runs the first and
  * keeps the others in `ready`, a ring every accepting worker takes from
  * before it waits (accept.c), so that under load a request costs its
- * recv, its send and its re-arming, and a share of one epoll_wait. The
- * ring is seen by whoever waits too: when an acceptor sleeps on the
- * socket or the sentinel sleeps until a connection waits while the ring
- * fills, ready_efd (in their epoll set and poll) is set until the ring is
- * empty again, so a claimer stuck in a long request strands nobody: its
- * peers or the sentinel take the rest, as they would have taken them from
+ * recv, its send and a share of one epoll_wait. The ring is seen by
+ * whoever waits too: when an acceptor sleeps on the socket or the
+ * sentinel sleeps until a connection waits while the ring fills,
+ * ready_efd (in their epoll set and poll) is set until the ring is empty
+ * again, so a claimer stuck in a long request strands nobody: its peers
+ * or the sentinel take the rest, as they would have taken them from
  * park_epfd.
  *
  * Locks: the slot table, `parked` and the ring are (lock). A request is
@@ -45,11 +59,16 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+enum { SLOT_PARKED, SLOT_RUNNING };
+
 struct _SsPoolParkSlot {
   SsRequest *request;    /* NULL: free */
-  gint64 deadline_us;    /* monotonic; G_MAXINT64: no timeout */
+  gint64 deadline_us;    /* monotonic; G_MAXINT64: no timeout (while PARKED) */
   guint32 generation;    /* bumped each time the slot is emptied */
   guint32 next_free;     /* free list, while free */
+  guint32 runs;          /* claims so far (ss__pool_park_run_ended tells runs apart) */
+  guint8 state;          /* SLOT_PARKED or SLOT_RUNNING, while used */
+  gboolean spoke;        /* an event came while RUNNING: re-arm at the next park */
 };
 
 #define NO_SLOT G_MAXUINT32
@@ -111,18 +130,37 @@ slot_alloc_unlocked (SsThreadPool *pool)
   return index;
 }
 
-/* Empties slot @index and returns its request (lock held). */
-static SsRequest *
-slot_take_unlocked (SsThreadPool *pool, guint32 index)
+/* Empties slot @index (lock held): its events are stale from now. */
+static void
+slot_free_unlocked (SsThreadPool *pool, guint32 index)
 {
   SsPoolParkSlot *slot = &pool->park_slots[index];
-  SsRequest *request = slot->request;
 
   slot->request = NULL;
   slot->generation++;
   slot->next_free = pool->park_free;
   pool->park_free = index;
+}
+
+/* The slot of a request that will not run again is emptied (lock held). */
+static void
+slot_release_unlocked (SsThreadPool *pool, SsRequest *request)
+{
+  if (request->park_slot == 0)
+    return;
+  slot_free_unlocked (pool, request->park_slot - 1);
+  request->park_slot = 0;
+}
+
+/* Takes the request of PARKED slot @index out of the pool, to close it
+ * (lock held). */
+static SsRequest *
+slot_take_unlocked (SsThreadPool *pool, guint32 index)
+{
+  SsRequest *request = pool->park_slots[index].request;
+
   pool->parked--;
+  slot_release_unlocked (pool, request);
   return request;
 }
 
@@ -149,30 +187,61 @@ close_parked (SsThreadPool *pool, SsServer *server, SsRequest *request)
 void
 ss__pool_park (SsThreadPool *pool, SsServer *server, SsRequest *request, double timeout)
 {
-  struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT };
+  struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET };
+  SsPoolParkSlot *slot;
   guint32 index;
+  int op;
   int errsv;
 
   pthread_mutex_lock (&pool->lock);
   if (!pool->counts.accepting || pool->counts.stopping)
     {
       /* Serving stopped since the handler asked: nobody would wake it. */
+      slot_release_unlocked (pool, request);
       pthread_mutex_unlock (&pool->lock);
       close_parked (pool, server, request);
       return;
     }
-  index = slot_alloc_unlocked (pool);
-  pool->park_slots[index].request = request;
-  pool->park_slots[index].deadline_us =
+  if (request->park_slot != 0)
+    {
+      /* Parked before: still registered, and the registration still
+       * reports every byte that comes, unless one came while it ran and
+       * an event was spent on the RUNNING slot: then MOD re-arms it, and
+       * reports at once what the run left unread. */
+      index = request->park_slot - 1;
+      op = pool->park_slots[index].spoke ? EPOLL_CTL_MOD : 0;
+    }
+  else
+    {
+      index = slot_alloc_unlocked (pool);
+      pool->park_slots[index].request = request;
+      pool->park_slots[index].runs = 0;
+      request->park_slot = index + 1;
+      op = EPOLL_CTL_ADD;
+    }
+  slot = &pool->park_slots[index];
+  g_assert (slot->request == request);
+  slot->state = SLOT_PARKED;
+  slot->deadline_us =
     timeout < 0 ? G_MAXINT64 : g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
+  slot->spoke = FALSE;
   pool->parked++;
-  ev.data.u64 = event_key (index, pool->park_slots[index].generation);
+  if (op == 0)
+    {
+      pthread_mutex_unlock (&pool->lock);
+      return;
+    }
+  ev.data.u64 = event_key (index, slot->generation);
   /* Armed under the lock (epoll_ctl does not block), so that stopping,
    * which closes every parked request under it, never meets one half
    * parked. The slot is filled first: the event may fire at once. A
-   * request parked before is still in the set, one-shot and disarmed. */
-  if (epoll_ctl (pool->park_epfd, EPOLL_CTL_MOD, request->fd, &ev) == 0
-      || (errno == ENOENT && epoll_ctl (pool->park_epfd, EPOLL_CTL_ADD, request->fd, &ev) == 0))
+   * socket that left the set (ENOENT: a handler closed and reopened its
+   * fd) or is in it already (EEXIST: a user's shutdown_request kept an
+   * fd open) is registered the other way. */
+  if (epoll_ctl (pool->park_epfd, op, request->fd, &ev) == 0
+      || (errno == (op == EPOLL_CTL_MOD ? ENOENT : EEXIST)
+          && epoll_ctl (pool->park_epfd, op == EPOLL_CTL_MOD ? EPOLL_CTL_ADD : EPOLL_CTL_MOD,
+                        request->fd, &ev) == 0))
     {
       pthread_mutex_unlock (&pool->lock);
       return;
@@ -192,6 +261,33 @@ ss__pool_park (SsThreadPool *pool, SsServer *server, SsRequest *request, double 
   }
 }
 
+void
+ss__pool_park_run_ended_unlocked (SsThreadPool *pool, const SsPoolParkRun *run)
+{
+  SsPoolParkSlot *slot;
+
+  if (run->slot == 0)
+    return;
+  slot = &pool->park_slots[run->slot - 1];
+  /* Neither parked again (PARKED, or claimed again: runs moved on) nor
+   * emptied meanwhile (the generation moved on): the run ended without
+   * parking, and its request, shut down, is gone. */
+  if (slot->request != NULL && slot->generation == run->generation
+      && slot->state == SLOT_RUNNING && slot->runs == run->runs)
+    slot_free_unlocked (pool, run->slot - 1);
+}
+
+void
+ss__pool_park_run_starts_unlocked (SsThreadPool *pool, const SsRequest *request,
+                                   SsPoolParkRun *run)
+{
+  run->slot = request->park_slot;
+  if (run->slot == 0)
+    return;
+  run->generation = pool->park_slots[run->slot - 1].generation;
+  run->runs = pool->park_slots[run->slot - 1].runs;
+}
+
 /* The request an event names, taken from its slot; NULL when the slot
  * was emptied since (timed out, closed) (lock held). */
 static SsRequest *
@@ -199,11 +295,23 @@ event_take_unlocked (SsThreadPool *pool, guint64 key)
 {
   guint32 index = (guint32) (key & G_MAXUINT32);
   guint32 generation = (guint32) (key >> 32);
+  SsPoolParkSlot *slot;
 
-  if (index < pool->park_cap && pool->park_slots[index].request != NULL
-      && pool->park_slots[index].generation == generation)
-    return slot_take_unlocked (pool, index);
-  return NULL;
+  if (index >= pool->park_cap)
+    return NULL;
+  slot = &pool->park_slots[index];
+  if (slot->request == NULL || slot->generation != generation)
+    return NULL;
+  if (slot->state == SLOT_RUNNING)
+    {
+      /* Its worker may have read it already; the next park asks. */
+      slot->spoke = TRUE;
+      return NULL;
+    }
+  slot->state = SLOT_RUNNING;
+  slot->runs++;
+  pool->parked--;
+  return slot->request;
 }
 
 static SsRequest *
@@ -299,12 +407,16 @@ close_expired (SsThreadPool *pool, SsServer *server, gint64 now)
   /* Stopping: the clients that spoke but were not run yet go too. */
   while (now == G_MAXINT64 && pool->ready_len > 0)
     {
+      SsRequest *request = ready_pop_unlocked (pool);
+
       if (expired == NULL)
         expired = g_ptr_array_new ();
-      g_ptr_array_add (expired, ready_pop_unlocked (pool));
+      slot_release_unlocked (pool, request);
+      g_ptr_array_add (expired, request);
     }
   for (i = 0; pool->parked > 0 && i < pool->park_cap; i++)
-    if (pool->park_slots[i].request != NULL && pool->park_slots[i].deadline_us <= now)
+    if (pool->park_slots[i].request != NULL && pool->park_slots[i].state == SLOT_PARKED
+        && pool->park_slots[i].deadline_us <= now)
       {
         if (expired == NULL)
           expired = g_ptr_array_new ();

@@ -86,6 +86,7 @@ typedef struct {
   SsServer *server;
   SsRequest *request;
   gboolean owned_by_override;   /* a user's process_request has it */
+  SsPoolParkRun park;           /* its slot, when it parked before */
 } RunningRequest;
 
 /* pthread_cleanup handler: the handler ended the thread (pthread_exit)
@@ -103,6 +104,7 @@ request_unwound (void *data)
     }
   pthread_mutex_lock (&run->pool->lock);
   run->pool->counts.busy--;
+  ss__pool_park_run_ended_unlocked (run->pool, &run->park);
   ss__pool_notify_state_unlocked (run->pool);
   pthread_mutex_unlock (&run->pool->lock);
 }
@@ -111,10 +113,11 @@ void
 ss__pool_run_request (SsThreadPool *pool, SsServer *server, SsRequest *request,
                       gboolean call_process_request)
 {
-  RunningRequest run = { pool, server, request, call_process_request };
+  RunningRequest run = { pool, server, request, call_process_request, { 0 } };
   gint64 before, start;
   guint n;
 
+  ss__pool_park_run_starts_unlocked (pool, request, &run.park);
   pool->counts.busy++;
   n = grow_unlocked (pool);
   ss__pool_note_busy_unlocked (pool);
@@ -131,6 +134,7 @@ ss__pool_run_request (SsThreadPool *pool, SsServer *server, SsRequest *request,
 
   pthread_mutex_lock (&pool->lock);
   pool->counts.busy--;
+  ss__pool_park_run_ended_unlocked (pool, &run.park);
   ss__pool_notify_state_unlocked (pool);
   /* The override usually hands the request on at once (super()): only the
    * pool's own runs say how long requests take. */

@@ -257,6 +257,20 @@ void ss__pool_park (SsThreadPool *pool, SsServer *server, SsRequest *request, do
  * another worker claimed it first: from the ring of those claimed with
  * an earlier one, else a batch from park_epfd. Without the lock. */
 SsRequest *ss__pool_claim_parked (SsThreadPool *pool);
+/* A run of a request that may have parked before: what its slot was when
+ * the run started, so that its end can tell whether it parked again. */
+typedef struct {
+  guint slot;           /* request->park_slot then; 0: never parked */
+  guint32 generation;
+  guint32 runs;
+} SsPoolParkRun;
+
+/* Before a request runs (lock held). */
+void ss__pool_park_run_starts_unlocked (SsThreadPool *pool, const SsRequest *request,
+                                        SsPoolParkRun *run);
+/* After it ran (lock held; the request may be freed): frees its slot when
+ * it ended without parking again. */
+void ss__pool_park_run_ended_unlocked (SsThreadPool *pool, const SsPoolParkRun *run);
 /* Sets ready_efd when the ring holds requests and an acceptor or the
  * sentinel sleeps without seeing it (lock held). */
 void ss__pool_ready_nudge_unlocked (SsThreadPool *pool);
@@ -340,7 +354,7 @@ struct _SsThreadPool {
   SsPoolParkSlot *park_slots;  /* (lock) park_cap slots */
   guint32 park_cap;            /* (lock) */
   guint32 park_free;           /* (lock) first free slot, or none */
-  guint parked;                /* (lock) requests parked now */
+  guint parked;                /* (lock) requests parked now (slots PARKED) */
   /* Clients that spoke, claimed in one batch and not yet run: a ring. */
   SsRequest *ready[SS_POOL_CLAIM_BATCH];  /* (lock) */
   guint ready_head;            /* (lock) */
