@@ -176,6 +176,38 @@ END_TEST
 /* park_idle FALSE (BaseHTTPRequestHandler's default: a Python handler's
  * self lives as long as its connection): the connection keeps its worker
  * and its instance between requests, even in the pool. */
+/* Two pipelined requests on a parked connection, the first exactly the
+ * reader's buffer (8 KiB): the second is still in the socket when the
+ * first is answered and the connection parks again; it must be answered
+ * too. */
+START_TEST (test_pipelined_past_the_buffer)
+{
+  TestServer *pool = serve_small_pool (&patient_class);
+  int fd = http_connect (http_port (pool));
+  GString *two = g_string_new ("GET /digits HTTP/1.1\r\nHost: x\r\nX-Pad: ");
+  gsize pad = 8192 - two->len - 4;
+
+  get_digits (fd);
+  test_wait_parked (pool->server, 1);
+  for (gsize i = 0; i < pad; i++)
+    g_string_append_c (two, 'p');
+  g_string_append (two, "\r\n\r\n");
+  ck_assert_uint_eq (two->len, 8192);
+  g_string_append (two, "GET /digits HTTP/1.1\r\nHost: x\r\n\r\n");
+  test_send_all (fd, two->str, two->len);
+  for (int i = 0; i < 2; i++)
+    {
+      g_autoptr (HttpResponse) r = http_read_response (fd, FALSE);
+
+      ck_assert_msg (r != NULL, "answer %d of 2 missing", i + 1);
+      ck_assert_int_eq (r->status, 200);
+    }
+  close (fd);
+  test_server_stop (pool);
+  g_string_free (two, TRUE);
+}
+END_TEST
+
 START_TEST (test_park_idle_off)
 {
   static SsHTTPHandlerClass unparked;
@@ -210,6 +242,7 @@ park_suite (void)
   tcase_add_test (tc, test_park_slowloris_silent);
   tcase_add_test (tc, test_park_not_while_pipelined);
   tcase_add_test (tc, test_park_idle_off);
+  tcase_add_test (tc, test_pipelined_past_the_buffer);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -474,6 +474,93 @@ START_TEST (test_ended_connections_leave_the_poller)
 }
 END_TEST
 
+/* The poller reports what arrives after a run's reads (edge-triggered):
+ * bytes already in the socket when a resumed run parks again -- here more
+ * than its reader's buffer took -- must be reported at once, not wait for
+ * the client's next send, which never comes. */
+START_TEST (test_unread_at_park_reported)
+{
+  SsServer *server = new_pool_server ("tcp", &recording_echo_class, 3);
+  TestServer *ts;
+  GString *batch = g_string_new (NULL);
+  int fd, i;
+
+  ts = test_server_start (server);
+  fd = test_connect (server);
+  echo_line (fd, "hello\n");
+  test_wait_parked (server, 1);
+  for (i = 0; i < 128; i++)
+    g_string_append_printf (batch, "%063d\n", i);   /* 64 bytes a line: 8192 in all */
+  g_string_append (batch, "tail\n");
+  test_send_all (fd, batch->str, batch->len);
+  for (i = 0; i < 129; i++)
+    {
+      g_autofree char *got = test_recv_line (fd);
+
+      ck_assert_msg (got != NULL, "line %d never came back", i);
+    }
+  close (fd);
+  test_server_stop (ts);
+  g_string_free (batch, TRUE);
+}
+END_TEST
+/* The same with an unbuffered reader (rbufsize 0): two lines in one
+ * segment, the second still in the socket when the first is echoed. */
+SS_DEFINE_HANDLER_CLASS (SsStreamRequestHandler, unbuffered_echo_class, recording_echo_class,
+                         .rbufsize = 0);
+
+START_TEST (test_unbuffered_two_lines_answered)
+{
+  SsServer *server = new_pool_server ("tcp", &unbuffered_echo_class, 3);
+  TestServer *ts;
+  int fd, i;
+
+  ts = test_server_start (server);
+  fd = test_connect (server);
+  echo_line (fd, "hello\n");
+  test_wait_parked (server, 1);
+  test_send_all (fd, "a\nb\n", 4);
+  for (i = 0; i < 2; i++)
+    {
+      g_autofree char *got = test_recv_line (fd);
+
+      ck_assert_msg (got != NULL, "line %d never came back", i);
+    }
+  close (fd);
+  test_server_stop (ts);
+}
+END_TEST
+/* A client that sends its last line and half-closes at once: the EOF
+ * comes with the line, a short read leaves it in the socket, and the
+ * connection must still be shut down. */
+START_TEST (test_half_close_after_last_line)
+{
+  SsServer *server = new_pool_server ("tcp", &recording_echo_class, 3);
+  TestServer *ts;
+  int fd, n;
+  char buf[64];
+  struct pollfd pfd;
+
+  ts = test_server_start (server);
+  fd = test_connect (server);
+  echo_line (fd, "hello\n");
+  test_wait_parked (server, 1);
+  test_send_all (fd, "bye\n", 4);
+  shutdown (fd, SHUT_WR);
+  {
+    g_autofree char *got = test_recv_line (fd);
+    ck_assert_ptr_nonnull (got);
+  }
+  pfd.fd = fd;
+  pfd.events = POLLIN;
+  n = poll (&pfd, 1, 2000);
+  ck_assert_msg (n == 1, "server never closed after the client's EOF");
+  ck_assert_int_eq (recv (fd, buf, sizeof buf, 0), 0);
+  close (fd);
+  test_server_stop (ts);
+}
+END_TEST
+
 static Suite *
 park_suite (void)
 {
@@ -496,6 +583,9 @@ park_suite (void)
   tcase_add_test (pool, test_claimed_batch_not_stranded);
   tcase_add_test (pool, test_spoke_while_running_is_answered);
   tcase_add_test (pool, test_ended_connections_leave_the_poller);
+  tcase_add_test (pool, test_unread_at_park_reported);
+  tcase_add_test (pool, test_unbuffered_two_lines_answered);
+  tcase_add_test (pool, test_half_close_after_last_line);
   suite_add_tcase (s, pool);
   return s;
 }

@@ -896,13 +896,31 @@ START_TEST (test_resumed_reader_asks_the_socket)
   test_send_all (sv[0], "x", 1);
   close (sv[1]);
   ck_assert (ss_rfile_readable_now (r));
+  ck_assert (!ss_rfile_worth_parking (r));   /* nothing to park for */
   g_string_truncate (line, 0);
   ck_assert_int_eq (ss_rfile_readline (r, line, -1, &error), -1);
   ck_assert_msg (error != NULL && strstr (error->message, g_strerror (ECONNRESET)) != NULL,
                  "got: %s", error != NULL ? error->message : "no error");
   g_clear_error (&error);
+  ss_rfile_free (g_steal_pointer (&r));
   ss_request_free (request);
   close (sv[0]);
+
+  /* EOF, likewise: readable, not worth parking, and the read says EOF. */
+  make_pair (sv);
+  request = ss_request_new_stream (sv[0], NULL);
+  request->resumed = TRUE;
+  r = ss_rfile_new_for_request (request, 0);
+  shutdown (sv[1], SHUT_WR);
+  ck_assert (ss_rfile_readable_now (r));
+  ck_assert (!ss_rfile_worth_parking (r));
+  g_string_truncate (line, 0);
+  ck_assert_int_eq (ss_rfile_readline (r, line, -1, &error), 0);
+  ck_assert_ptr_null (error);
+  ss_rfile_free (g_steal_pointer (&r));
+  ss_request_free (request);
+  close (sv[0]);
+  close (sv[1]);
 }
 END_TEST
 

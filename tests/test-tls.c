@@ -18,6 +18,8 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -764,6 +766,50 @@ START_TEST (test_minimum_version)
 }
 END_TEST
 
+/* Two TLS records back to back on a parked connection: the layer reads
+ * one, the other stays in the socket when the connection parks again,
+ * and must be answered. */
+START_TEST (test_tls_two_records_parked)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *address = test_address_for ("tcp");
+  SsServer *server = ss_server_new (&recording_tcp_class, address,
+                                    &ss_stream_echo_parking_handler_class,
+                                    ss_thread_pool_strategy_new (3, 3, 1, NULL), TRUE, &error);
+  SsTlsContext *context = test_tls_context ();
+  TestServer *ts;
+  TestTlsClient *c;
+
+  ck_assert (ss_server_set_tls_context (server, context, &error));
+  ss_tls_context_unref (context);
+  errors_reset ();
+  ts = test_server_start (server);
+  c = test_tls_connect (ts->server);
+  test_tls_send (c, "a\n", 2);
+  g_free (test_tls_recv_line (c));
+  test_wait_parked (ts->server, 1);
+  {
+    int one = 1, zero = 0;
+    setsockopt (test_tls_fd (c), IPPROTO_TCP, TCP_CORK, &one, sizeof one);
+    test_tls_send (c, "b\n", 2);
+    test_tls_send (c, "c\n", 2);
+    setsockopt (test_tls_fd (c), IPPROTO_TCP, TCP_CORK, &zero, sizeof zero);
+  }
+  for (int i = 0; i < 2; i++)
+    {
+      struct pollfd pfd = { .fd = test_tls_fd (c), .events = POLLIN };
+      char *line;
+
+      ck_assert_msg (poll (&pfd, 1, 3000) == 1, "line %d never came back", i);
+      line = test_tls_recv_line (c);
+      ck_assert_ptr_nonnull (line);
+      g_free (line);
+    }
+  test_tls_close (c, FALSE);
+  test_server_stop (ts);
+}
+END_TEST
+
 #else /* !HAVE_TLS */
 
 /* ---------------------------------------------------------------- /tls/notbuilt */
@@ -801,6 +847,7 @@ tls_suite (void)
   suite_add_tcase (s, tc);
   tc = tcase_create ("echo");
   tcase_add_loop_test (tc, test_echo, 0, 2 * G_N_ELEMENTS (echo_strategies)); /* x tcp, unix */
+  tcase_add_test (tc, test_tls_two_records_parked);
   suite_add_tcase (s, tc);
   tc = tcase_create ("refuse");
   tcase_add_loop_test (tc, test_refuse_silent, 0, 2);

@@ -92,7 +92,8 @@ struct _SsRequestIO {
  * malloc with its handler; it records whether ss_server_park_request()
  * was called in this run, with its timeout, whether this run resumes
  * a connection its handler parked (what ss_rfile_worth_parking() needs),
- * and the connection's place in the strategy's poller.
+ * the connection's place in the strategy's poller, and whether the run's
+ * last read left the socket empty (the poller need not look again).
  */
 struct _SsRequest {
   int fd;
@@ -113,6 +114,7 @@ struct _SsRequest {
   /*< private >*/
   gboolean resumed;
   guint park_slot;   /* the strategy's poller: its slot + 1, or 0 */
+  gboolean drained;  /* this run's last read came back short: the socket held no more */
 };
 
 /**

@@ -144,6 +144,7 @@ ss_server_run_request (SsServer *server, SsRequest *request)
 
   running_request_of = server;
   request->park_asked = FALSE;
+  request->drained = FALSE;
   running_add (server, &node, request);
   running_node = &node;
   pthread_cleanup_push (running_unwound, &node);

@@ -29,6 +29,8 @@
 struct _SsRFile {
   int fd;              /* -1 for a memory reader; not owned */
   SsRequest *request;  /* a reader through request->io (not owned), or NULL */
+  SsRequest *owner;    /* the request it reads for (not owned), or NULL: told
+                        * after each read whether it left the socket empty */
   guint8 *buf;         /* socket readers: bufsize bytes, owned; made at the first
                         * refill, so a handler that never reads costs no buffer */
   gsize bufsize;
@@ -40,6 +42,7 @@ struct _SsRFile {
   gboolean resumed;      /* made for a run resumed from parking: input most likely waits */
   gboolean has_read;     /* the socket (or layer) was read since it was made */
   int pending_errno;     /* an error ss_rfile_readable_now's recv met, for the next read */
+  gboolean ended;        /* a read met EOF or an error: nothing to park for */
 };
 
 SsRFile *
@@ -66,6 +69,8 @@ ss_rfile_new_for_request (SsRequest *request, gsize bufsize)
   rfile = ss_rfile_new_socket (request->fd, bufsize);
   if (rfile != NULL && request->io != NULL)
     rfile->request = request;
+  if (rfile != NULL)
+    rfile->owner = request;
   if (rfile != NULL)
     rfile->resumed = ss_request_resumed (request);
   return rfile;
@@ -175,6 +180,19 @@ rfile_wait_deadline (SsRFile *rfile, GError **error)
     }
 }
 
+/* After a recv of @n that got @got (-1: an error): tells the request
+ * whether the socket is known empty now -- a short read on a plain
+ * socket took all it held (ss__pool_park then needs no re-arm). A layer
+ * (TLS) reads the socket its own way: never known empty. */
+static void
+rfile_note_drained (SsRFile *rfile, gssize got, gsize n)
+{
+  if (got <= 0)
+    rfile->ended = TRUE;
+  if (rfile->owner != NULL)
+    rfile->owner->drained = rfile->request == NULL && got > 0 && (gsize) got < n;
+}
+
 static gssize
 rfile_recv (SsRFile *rfile, void *dest, gsize n, GError **error)
 {
@@ -196,6 +214,7 @@ rfile_recv (SsRFile *rfile, void *dest, gsize n, GError **error)
     got = rfile->request->io->recv (rfile->request, dest, n, error);
   else
     got = ss__socket_recv (rfile->fd, dest, n, error);
+  rfile_note_drained (rfile, got, n);
   if (G_UNLIKELY (rfile->deadline_span != 0) && rfile->deadline == 0 && got > 0)
     rfile->deadline = g_get_monotonic_time () + rfile->deadline_span;
   return got;
@@ -220,12 +239,19 @@ ss_rfile_set_deadline (SsRFile *rfile, double seconds)
 gssize
 ss_request_recv (SsRequest *request, void *buf, gsize n, GError **error)
 {
+  gssize got;
+
   g_return_val_if_fail (request != NULL, -1);
   g_return_val_if_fail (buf != NULL || n == 0, -1);
 
   if (request->io != NULL)
-    return request->io->recv (request, buf, n, error);
-  return ss__socket_recv (request->fd, buf, n, error);
+    {
+      request->drained = FALSE;
+      return request->io->recv (request, buf, n, error);
+    }
+  got = ss__socket_recv (request->fd, buf, n, error);
+  request->drained = got > 0 && (gsize) got < n;
+  return got;
 }
 
 /* Refills the buffer of a socket reader whose window is empty. Returns the
@@ -438,13 +464,17 @@ rfile_fill_now (SsRFile *rfile)
     got = recv (rfile->fd, rfile->buf, rfile->bufsize, MSG_DONTWAIT);
   while (got < 0 && errno == EINTR);
   if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-    return FALSE;
+    {
+      if (rfile->owner != NULL)
+        rfile->owner->drained = TRUE;
+      return FALSE;
+    }
   rfile->has_read = TRUE;
   if (got < 0)
-    {
-      rfile->pending_errno = errno;
-      return TRUE;
-    }
+    rfile->pending_errno = errno;
+  rfile_note_drained (rfile, got, rfile->bufsize);
+  if (got < 0)
+    return TRUE;
   rfile->pos = 0;
   rfile->len = (gsize) got;
   if (G_UNLIKELY (rfile->deadline_span != 0) && got > 0)
@@ -479,6 +509,8 @@ ss_rfile_worth_parking (SsRFile *rfile)
 
   if (!rfile->has_read)
     return !ss_rfile_readable_now (rfile);
+  if (rfile->ended)
+    return FALSE;  /* EOF or an error waits: the next read says so at once */
   /* After an exchange the client is most likely reading our reply: park
    * without asking the socket (a poll per request was a fifth of the line
    * echo's system calls); if it has spoken already, the strategy's poller

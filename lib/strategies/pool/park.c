@@ -21,9 +21,14 @@
  * never a pointer. A slot is PARKED (the connection waits for its client)
  * or RUNNING (claimed: in the ring or on a worker). An event that finds
  * its slot PARKED claims it; one that finds it RUNNING -- the client spoke
- * while a worker had the connection -- marks it `spoke`, and the next park
- * re-arms the socket with EPOLL_CTL_MOD, which reports it at once if the
- * run left input unread. epoll_wait asks the socket again before it
+ * while a worker had the connection -- marks it `rearm`. Edge-triggered,
+ * the registration reports only what arrives after the run's reads: so
+ * the next park re-arms the socket with EPOLL_CTL_MOD, which reports at
+ * once what is left unread, unless the run's last read came back short
+ * (request->drained: the socket held no more then; a layer such as TLS is
+ * never taken to have drained it), nothing came while it ran and the
+ * claim's event carried no EOF or error (which a short read leaves
+ * behind). epoll_wait asks the socket again before it
  * reports, so bytes a run read itself wake nobody; but a worker that had
  * the report in hand as the run read them and parked claims the
  * connection with nothing to read: a resumed run asks the socket
@@ -68,7 +73,8 @@ struct _SsPoolParkSlot {
   guint32 next_free;     /* free list, while free */
   guint32 runs;          /* claims so far (ss__pool_park_run_ended tells runs apart) */
   guint8 state;          /* SLOT_PARKED or SLOT_RUNNING, while used */
-  gboolean spoke;        /* an event came while RUNNING: re-arm at the next park */
+  gboolean rearm;        /* an event came while RUNNING, or the claim's said EOF or
+                          * an error: re-arm at the next park */
 };
 
 #define NO_SLOT G_MAXUINT32
@@ -204,12 +210,13 @@ ss__pool_park (SsThreadPool *pool, SsServer *server, SsRequest *request, double 
     }
   if (request->park_slot != 0)
     {
-      /* Parked before: still registered, and the registration still
-       * reports every byte that comes, unless one came while it ran and
-       * an event was spent on the RUNNING slot: then MOD re-arms it, and
-       * reports at once what the run left unread. */
+      /* Parked before: still registered, reporting what arrives from now
+       * on. What is there already is known to be nothing only when the
+       * run's last read came back short and no event since (nor the
+       * claim's EOF or error) was spent on the RUNNING slot; else MOD
+       * re-arms it, reporting at once what the run left unread. */
       index = request->park_slot - 1;
-      op = pool->park_slots[index].spoke ? EPOLL_CTL_MOD : 0;
+      op = pool->park_slots[index].rearm || !request->drained ? EPOLL_CTL_MOD : 0;
     }
   else
     {
@@ -224,7 +231,7 @@ ss__pool_park (SsThreadPool *pool, SsServer *server, SsRequest *request, double 
   slot->state = SLOT_PARKED;
   slot->deadline_us =
     timeout < 0 ? G_MAXINT64 : g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
-  slot->spoke = FALSE;
+  slot->rearm = FALSE;
   pool->parked++;
   if (op == 0)
     {
@@ -235,9 +242,10 @@ ss__pool_park (SsThreadPool *pool, SsServer *server, SsRequest *request, double 
   /* Armed under the lock (epoll_ctl does not block), so that stopping,
    * which closes every parked request under it, never meets one half
    * parked. The slot is filled first: the event may fire at once. A
-   * socket that left the set (ENOENT: a handler closed and reopened its
-   * fd) or is in it already (EEXIST: a user's shutdown_request kept an
-   * fd open) is registered the other way. */
+   * socket that left the set on a re-arm (ENOENT: a handler put another
+   * socket on its fd) or is in it already (EEXIST: a user's
+   * shutdown_request kept an earlier connection's fd open) is registered
+   * the other way. */
   if (epoll_ctl (pool->park_epfd, op, request->fd, &ev) == 0
       || (errno == (op == EPOLL_CTL_MOD ? ENOENT : EEXIST)
           && epoll_ctl (pool->park_epfd, op == EPOLL_CTL_MOD ? EPOLL_CTL_ADD : EPOLL_CTL_MOD,
@@ -289,12 +297,12 @@ ss__pool_park_run_starts_unlocked (SsThreadPool *pool, const SsRequest *request,
 }
 
 /* The request an event names, taken from its slot; NULL when the slot
- * was emptied since (timed out, closed) (lock held). */
+ * was emptied since (timed out, closed) or is running (lock held). */
 static SsRequest *
-event_take_unlocked (SsThreadPool *pool, guint64 key)
+event_take_unlocked (SsThreadPool *pool, const struct epoll_event *ev)
 {
-  guint32 index = (guint32) (key & G_MAXUINT32);
-  guint32 generation = (guint32) (key >> 32);
+  guint32 index = (guint32) (ev->data.u64 & G_MAXUINT32);
+  guint32 generation = (guint32) (ev->data.u64 >> 32);
   SsPoolParkSlot *slot;
 
   if (index >= pool->park_cap)
@@ -305,11 +313,14 @@ event_take_unlocked (SsThreadPool *pool, guint64 key)
   if (slot->state == SLOT_RUNNING)
     {
       /* Its worker may have read it already; the next park asks. */
-      slot->spoke = TRUE;
+      slot->rearm = TRUE;
       return NULL;
     }
   slot->state = SLOT_RUNNING;
   slot->runs++;
+  /* EOF or an error came with the bytes: a short read leaves it behind,
+   * and it will not be reported again unless re-armed. */
+  slot->rearm = (ev->events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
   pool->parked--;
   return slot->request;
 }
@@ -381,7 +392,7 @@ ss__pool_claim_parked (SsThreadPool *pool)
     pool->claiming = FALSE;
   for (i = 0; i < n; i++)
     {
-      SsRequest *taken = event_take_unlocked (pool, ev[i].data.u64);
+      SsRequest *taken = event_take_unlocked (pool, &ev[i]);
 
       if (taken == NULL)
         continue;
