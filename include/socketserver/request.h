@@ -181,9 +181,10 @@ SS_API gboolean ss_request_sendall (SsRequest *request, const void *data, gsize 
  * parked (ss_server_park_request()) and that the strategy runs again
  * because its socket became readable. A handler's setup can skip what an
  * earlier run on the same socket already did (socket options). Its client
- * most likely spoke, but not surely: ask ss_rfile_worth_parking() or
- * ss_rfile_readable_now() before a read that would wait. No Python
- * counterpart.
+ * most likely spoke, but not surely: a handler reading through its rfile
+ * asks ss_rfile_worth_parking() or ss_rfile_readable_now() before a read
+ * that would wait; one reading with ss_request_recv() asks poll(2). No
+ * Python counterpart.
  *
  * Returns: %TRUE for a resumed run, %FALSE for a connection's first run
  *   and for datagrams
