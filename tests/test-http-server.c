@@ -168,8 +168,13 @@ START_TEST (test_each_strategy)
 {
   g_autofree char *strategy = g_strdup_printf ("--strategy=%s", strategies[_i]);
   const char *args[] = { "-b", "127.0.0.1", "-d", root, strategy, "0", NULL };
-  g_autoptr (Proc) p = proc_start_server (args, NULL);
+  g_autoptr (Proc) p = NULL;
 
+  /* Forking under ASan once left a request child silent for 10 s in CI
+   * (the fork-beside-allocating-threads hang of helpers.h); the plain,
+   * distcheck and valgrind builds still run it. */
+  TEST_SKIP_FORKING_UNDER_SANITIZER (strategies[_i]);
+  p = proc_start_server (args, NULL);
   for (int i = 0; i < 3; i++)
     {
       g_autoptr (HttpResponse) r = http_get (p->port, "/hello.txt", "");
