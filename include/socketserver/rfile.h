@@ -217,10 +217,11 @@ SS_API gboolean ss_rfile_readable_now (SsRFile *rfile);
  * Before the reader's first read it is !ss_rfile_readable_now(): a new
  * connection is asked whether its client has spoken yet, and a run
  * resumed from parking reads what its client sent (and parks again when
- * it finds nothing), one recv(2) that is the run's first read. After a read it only looks at what is buffered: the
- * client of a request-reply protocol is reading the reply and has sent
- * nothing yet, and if it has, the strategy's poller finds the connection
- * readable at once and runs it again. That saves a poll(2) per request.
+ * it finds nothing), one recv(2) that is the run's first read. After a
+ * read it only looks at what is buffered: the client of a request-reply
+ * protocol is reading the reply and has sent nothing yet, and if it has,
+ * the strategy's poller finds the connection readable at once and runs it
+ * again. That saves a poll(2) per request.
  * A handler whose clients pipeline (send the next request before the
  * reply) asks ss_rfile_readable_now() instead. No Python counterpart.
  *

@@ -557,8 +557,8 @@ SS_API guint ss_server_handle_pending (SsServer *server, guint max);
  * idle keep-alive connections hold no worker (Apache's event MPM). Ask
  * ss_rfile_worth_parking() first (or ss_rfile_readable_now(), which asks
  * the socket every time), at the start of a resumed run too: a run can
- * be woken with nothing to read, and then parks again. Call it from the handler of @request, in its
- * own thread. No Python counterpart.
+ * be woken with nothing to read, and then parks again. Call it from the
+ * handler of @request, in its own thread. No Python counterpart.
  *
  * Returns: %TRUE when the connection will be parked; %FALSE, changing
  *   nothing, when the server's strategy cannot park now (sync, threading,
