@@ -6,7 +6,7 @@
  * more than 3 requests wait and fewer than max_workers exist; after a
  * request retire when workers > min_workers and idle > min_spare_workers),
  * our fixes (count at spawn, never below min_workers, no starvation), the
- * accept cap, the sentinel's decisions and the queue's bound (max_queue
+ * accept cap and its boost, the sentinel's decisions and the queue's bound (max_queue
  * with the BLOCK and REJECT overload policies). The threaded behaviour is in
  * test-threadpool.c.
  */
@@ -438,6 +438,134 @@ START_TEST (test_sentinel_promotes)
 }
 END_TEST
 
+/* ------------------------------------------------------------ the boost */
+
+START_TEST (test_accept_cap_includes_boost)
+{
+  SsPoolCounts c = counts (2, 100, 0, 10);
+
+  c.accept_cap = 1;
+  c.accept_max = 2;
+  c.accept_boost = 1;
+  ck_assert_uint_eq (ss__pool_accept_cap (&c), 2);
+  /* A boosted place is a place: an idle worker takes it, and a boosted
+   * acceptor keeps it between requests. */
+  c.accepting = TRUE;
+  c.acceptors = 1;
+  ck_assert_int_eq (ss__pool_idle_role (&c, FALSE), SS_POOL_ROLE_ACCEPT);
+  c.acceptors = 2;
+  ck_assert_int_eq (ss__pool_idle_role (&c, TRUE), SS_POOL_ROLE_ACCEPT);
+  /* Given back: one of the two holds a place too many. */
+  c.accept_boost = 0;
+  ck_assert_int_eq (ss__pool_idle_role (&c, TRUE), SS_POOL_ROLE_SENTINEL);
+  /* Long requests lift the cap, boosted or not. */
+  c.accept_boost = 1;
+  c.request_us_avg = SS_POOL_SHORT_REQUEST_US;
+  ck_assert_uint_eq (ss__pool_accept_cap (&c), G_MAXUINT);
+}
+END_TEST
+
+START_TEST (test_sentinel_boosts)
+{
+  SsPoolCounts c = counts (2, 100, 0, 10);
+
+  c.accepting = TRUE;
+  c.accept_cap = 1;
+  c.accept_max = 2;
+  ck_assert (ss__pool_sentinel_boosts (&c, SS_POOL_BOOST_US));
+  ck_assert (ss__pool_sentinel_boosts (&c, 10 * SS_POOL_BOOST_US));
+  /* Not saturated for long enough. */
+  ck_assert (!ss__pool_sentinel_boosts (&c, SS_POOL_BOOST_US - 1));
+  ck_assert (!ss__pool_sentinel_boosts (&c, 0));
+  /* Somebody waits on the socket: it takes the next connection. */
+  c.on_socket = 1;
+  ck_assert (!ss__pool_sentinel_boosts (&c, SS_POOL_BOOST_US));
+  c.on_socket = 0;
+  /* Never past one acceptor per CPU. */
+  c.accept_boost = 1;
+  ck_assert (!ss__pool_sentinel_boosts (&c, SS_POOL_BOOST_US));
+  c.accept_max = 4;
+  ck_assert (ss__pool_sentinel_boosts (&c, SS_POOL_BOOST_US));
+  c.accept_boost = 3;
+  ck_assert (!ss__pool_sentinel_boosts (&c, SS_POOL_BOOST_US));
+  /* One CPU: the cap is the most already. */
+  c.accept_boost = 0;
+  c.accept_cap = 1;
+  c.accept_max = 1;
+  ck_assert (!ss__pool_sentinel_boosts (&c, SS_POOL_BOOST_US));
+  /* Not outside accept mode, nor while stopping. */
+  c.accept_max = 2;
+  c.stopping = TRUE;
+  ck_assert (!ss__pool_sentinel_boosts (&c, SS_POOL_BOOST_US));
+  c.stopping = FALSE;
+  c.accepting = FALSE;
+  ck_assert (!ss__pool_sentinel_boosts (&c, SS_POOL_BOOST_US));
+}
+END_TEST
+
+START_TEST (test_boost_given_back)
+{
+  SsPoolCounts c = counts (2, 100, 0, 10);
+
+  c.accepting = TRUE;
+  c.accept_cap = 1;
+  c.accept_max = 2;
+  /* Nothing to give back without a boost. */
+  c.wait_share = SS_POOL_SHARE_ONE;
+  ck_assert (!ss__pool_boost_given_back (&c, SS_POOL_BOOST_IDLE_US));
+  c.accept_boost = 1;
+  /* A turn that took a request without waiting keeps it, however the
+   * turns before went. */
+  ck_assert (!ss__pool_boost_given_back (&c, -1));
+  /* Acceptors that wait in more than a quarter of their turns... */
+  ck_assert (ss__pool_boost_given_back (&c, 0));
+  c.wait_share = SS_POOL_BOOST_WAIT_SHARE + 1;
+  ck_assert (ss__pool_boost_given_back (&c, 0));
+  /* ... but not in fewer, unless the wait was long: the load went. */
+  c.wait_share = SS_POOL_BOOST_WAIT_SHARE;
+  ck_assert (!ss__pool_boost_given_back (&c, 0));
+  ck_assert (!ss__pool_boost_given_back (&c, SS_POOL_BOOST_IDLE_US - 1));
+  ck_assert (ss__pool_boost_given_back (&c, SS_POOL_BOOST_IDLE_US));
+  c.wait_share = 0;
+  ck_assert (ss__pool_boost_given_back (&c, SS_POOL_BOOST_IDLE_US));
+}
+END_TEST
+
+START_TEST (test_wait_share)
+{
+  guint32 share = 0;
+  int i;
+
+  /* Turns that never wait keep it at nothing. */
+  ck_assert_uint_eq (ss__pool_next_wait_share (0, FALSE), 0);
+  /* One turn that waited is 1/64 of it. */
+  ck_assert_uint_eq (ss__pool_next_wait_share (0, TRUE), SS_POOL_SHARE_ONE / 64);
+  /* Every turn waiting tends to all and never passes it. */
+  for (i = 0; i < 1000; i++)
+    share = ss__pool_next_wait_share (share, TRUE);
+  ck_assert_uint_le (share, SS_POOL_SHARE_ONE);
+  ck_assert_uint_gt (share, SS_POOL_SHARE_ONE - SS_POOL_SHARE_ONE / 32);
+  /* One turn in two: about half, past the give-back share. */
+  share = 0;
+  for (i = 0; i < 1000; i++)
+    share = ss__pool_next_wait_share (share, i % 2 == 0);
+  ck_assert_uint_gt (share, SS_POOL_SHARE_ONE * 2 / 5);
+  ck_assert_uint_lt (share, SS_POOL_SHARE_ONE * 3 / 5);
+  /* One in ten: under it. */
+  share = 0;
+  for (i = 0; i < 1000; i++)
+    share = ss__pool_next_wait_share (share, i % 10 == 0);
+  ck_assert_uint_lt (share, SS_POOL_BOOST_WAIT_SHARE);
+  /* After all waiting, about 90 turns without a wait bring it under a
+   * quarter: a boost is kept once the acceptors stop waiting. */
+  share = SS_POOL_SHARE_ONE;
+  for (i = 0; i < 90; i++)
+    share = ss__pool_next_wait_share (share, FALSE);
+  ck_assert_uint_lt (share, SS_POOL_BOOST_WAIT_SHARE);
+  ck_assert_uint_gt (share, SS_POOL_BOOST_WAIT_SHARE / 2);
+}
+END_TEST
+
 /* ------------------------------------------------------------ the queue's bound */
 
 START_TEST (test_queue_full)
@@ -540,6 +668,13 @@ make_suite (void)
   tcase_add_test (tc, test_sentinel_keeps_watching);
   tcase_add_test (tc, test_sentinel_promotes);
   tcase_add_test (tc, test_backlog_stalled);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("/pool-policy/boost");
+  tcase_add_test (tc, test_accept_cap_includes_boost);
+  tcase_add_test (tc, test_sentinel_boosts);
+  tcase_add_test (tc, test_boost_given_back);
+  tcase_add_test (tc, test_wait_share);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("/pool-policy/max-queue");

@@ -22,6 +22,13 @@
  * sleeping thread even when a busy one would be free microseconds later;
  * with one per CPU on two CPUs, the two accepting workers still took turns
  * waking each other and shared the lock (BENCHMARKS.md has the numbers).
+ * But when the acceptors never wait -- keep-alive clients that speak again
+ * as soon as they are answered keep a backlog -- the cap leaves CPUs
+ * idle: then the sentinel boosts it, one place at a time up to one per
+ * CPU, after SS_POOL_BOOST_US of acceptors that took request after
+ * request without waiting on the socket, and an acceptor gives a boosted
+ * place back once the acceptors wait again in more than a quarter of
+ * their turns, or for SS_POOL_BOOST_IDLE_US in one (policy.c).
  *
  * The sentinel: while capped, the idle workers without a place sleep on
  * work_cond, except one, the sentinel, which brings another thread in
@@ -229,6 +236,7 @@ ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
   int listen_fd = ss_server_fileno (server);
   SsRequest *request = NULL;
   Work work = WORK_OTHER;
+  gint64 waited_us = -1;   /* how long it waited on the socket; -1: it did not */
   /* Its last turn took a connection, so the backlog may hold the next:
    * try it before sleeping, as a sync server's accept loop does. So does
    * any worker while clients claimed in a batch wait in the ring. */
@@ -258,11 +266,16 @@ ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
     }
   if (request == NULL)
     {
+      gint64 wait_from;
+
       pool->counts.on_socket++;
+      pool->socket_waits++;
       /* The ring filled since we looked: we see it through ready_efd. */
       ss__pool_ready_nudge_unlocked (pool);
       pthread_mutex_unlock (&pool->lock);
+      wait_from = g_get_monotonic_time ();
       work = wait_for_work (w, listen_fd);
+      waited_us = g_get_monotonic_time () - wait_from;
       /* Out of epoll_wait: accept and the hooks (get_request, verify_request)
        * may take long, so the sentinel watches from now. */
       pthread_mutex_lock (&pool->lock);
@@ -278,6 +291,12 @@ ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
   pthread_mutex_lock (&pool->lock);
   pool->in_accept--;
   ss__pool_notify_state_unlocked (pool);
+  /* A boosted place goes back once acceptors wait again (policy.c); this
+   * worker then holds one place too many and gives it up after its
+   * request. */
+  pool->counts.wait_share = ss__pool_next_wait_share (pool->counts.wait_share, waited_us >= 0);
+  if (ss__pool_boost_given_back (&pool->counts, waited_us))
+    pool->counts.accept_boost--;
   /* Taken without waiting (the ring, or the backlog after a request):
    * we never left the socket through epoll_wait, so watch here that
    * someone is left watching what still waits -- a promoted sentinel
@@ -368,9 +387,9 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
   int listen_fd = ss_server_fileno (server);
   int grace_ms = SS_SENTINEL_GRACE_MS;
   guint idle_looks = 0;
-  gboolean promote = FALSE, look_now;
-  gint64 seen_at;
-  guint64 seen;
+  gboolean promote = FALSE, boost = FALSE, look_now;
+  gint64 seen_at, saturated_since;
+  guint64 seen, waits_seen;
 
   /* Set until we stop touching the listening socket (stop_serving). */
   pool->counts.have_sentinel = TRUE;
@@ -380,6 +399,10 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
   look_now = pool->stalled;
   seen = pool->accepts;
   seen_at = g_get_monotonic_time ();
+  /* Since when every look found requests taken, a connection waiting and
+   * no acceptor having waited on the socket (a boost, policy.c). */
+  saturated_since = seen_at;
+  waits_seen = pool->socket_waits;
   while (!promote && ss__pool_sentinel_keeps_watching (&pool->counts))
     {
       gboolean waits, stalled, progress;
@@ -408,6 +431,11 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
           seen = pool->accepts;
           seen_at = g_get_monotonic_time ();
         }
+      if (!progress || pool->socket_waits != waits_seen)
+        {
+          saturated_since = g_get_monotonic_time ();
+          waits_seen = pool->socket_waits;
+        }
       if (pool->counts.on_socket > 0)
         {
           /* A worker waits for the next connection: nothing waits. */
@@ -434,6 +462,7 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
           pthread_mutex_lock (&pool->lock);
           pool->sentinel_polling = FALSE;
           grace_ms = SS_SENTINEL_GRACE_MS;
+          saturated_since = g_get_monotonic_time ();
           continue;
         }
       /* A connection waits while every acceptor is inside a request or a
@@ -442,13 +471,20 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
        * served one at a time), or when none was taken for long (policy.c). */
       stalled = ss__pool_backlog_stalled (acceptors_asleep (pool), g_get_monotonic_time () - seen_at);
       promote = ss__pool_sentinel_promotes (&pool->counts, stalled);
+      /* Not stalled but never waiting: one CPU's worth behind. */
+      if (!promote && ss__pool_sentinel_boosts (&pool->counts,
+                                                g_get_monotonic_time () - saturated_since))
+        promote = boost = TRUE;
       grace_ms = MIN (grace_ms * 2, SS_SENTINEL_MAX_GRACE_MS);
     }
-  pool->stalled = promote;
+  /* Only a stalled backlog makes the next sentinel look at once. */
+  pool->stalled = promote && !boost;
+  if (boost)
+    pool->counts.accept_boost++;
   pool->counts.have_sentinel = FALSE;
   ss__pool_notify_state_unlocked (pool);
-  /* Promoted: our accept turn wakes a successor once we are off the socket. */
-  if (!promote)
-    ss__pool_watch_backlog_unlocked (pool);
+  /* Promoted, we take the waiting connection without waiting on the
+   * socket (pool.c), so a successor watches from now. */
+  ss__pool_watch_backlog_unlocked (pool);
   return promote;
 }

@@ -67,8 +67,10 @@ ss_thread_pool_strategy_new (guint min_workers, guint max_workers,
   pool->counts.max_workers = max_workers;
   pool->counts.min_spare_workers = min_spare_workers;
   /* One accepting worker per two CPUs while requests are short (accept.c
-   * says why): one on this 2-CPU machine, as the sync server has. */
-  pool->counts.accept_cap = (guint) MAX (1L, sysconf (_SC_NPROCESSORS_ONLN) / 2);
+   * says why): one on this 2-CPU machine, as the sync server has; boosted
+   * up to one per CPU while the acceptors never wait (policy.c). */
+  pool->counts.accept_max = (guint) MAX (1L, sysconf (_SC_NPROCESSORS_ONLN));
+  pool->counts.accept_cap = MAX (1u, pool->counts.accept_max / 2);
   pool->counts.block_on_close = TRUE;
   pool->all = g_ptr_array_new ();
   pool->queue_efd = queue_efd;

@@ -68,11 +68,12 @@ ss__pool_idle_should_retire (const SsPoolCounts *c)
 
 /* The cap holds only while requests are short: against longer ones a
  * wake-up costs nothing that matters, and handlers that wait on I/O need
- * every idle worker accepting. */
+ * every idle worker accepting. The sentinel's boosts raise it while the
+ * acceptors cannot keep up. */
 guint
 ss__pool_accept_cap (const SsPoolCounts *c)
 {
-  return c->request_us_avg < SS_POOL_SHORT_REQUEST_US ? c->accept_cap : G_MAXUINT;
+  return c->request_us_avg < SS_POOL_SHORT_REQUEST_US ? c->accept_cap + c->accept_boost : G_MAXUINT;
 }
 
 /* An average over about the last 8 requests. */
@@ -164,6 +165,36 @@ gboolean
 ss__pool_sentinel_promotes (const SsPoolCounts *c, gboolean stalled)
 {
   return stalled && c->on_socket == 0 && c->accepting && !c->stopping;
+}
+
+/* One acceptor per two CPUs wins while the load leaves it time to wait:
+ * two acceptors on two CPUs wake each other and share the lock (accept.c).
+ * When the backlog never lets it wait -- keep-alive clients that speak as
+ * soon as they are answered -- it is all one CPU serves, and the other
+ * idles. Only then, and never past one acceptor per CPU, is another place
+ * opened; not when somebody waits on the socket (it takes the next
+ * connection anyway). */
+gboolean
+ss__pool_sentinel_boosts (const SsPoolCounts *c, gint64 saturated_us)
+{
+  return saturated_us >= SS_POOL_BOOST_US && c->on_socket == 0 && c->accepting &&
+         !c->stopping && c->accept_cap + c->accept_boost < c->accept_max;
+}
+
+/* Given back by a boosted acceptor that waits again: often (the load
+ * leaves the acceptors time to wait, so the boost only costs wake-ups),
+ * or long (the load has gone). */
+gboolean
+ss__pool_boost_given_back (const SsPoolCounts *c, gint64 waited_us)
+{
+  return c->accept_boost > 0 && waited_us >= 0 &&
+         (c->wait_share > SS_POOL_BOOST_WAIT_SHARE || waited_us >= SS_POOL_BOOST_IDLE_US);
+}
+
+guint32
+ss__pool_next_wait_share (guint32 share, gboolean waited)
+{
+  return share - share / 64 + (waited ? SS_POOL_SHARE_ONE / 64 : 0);
 }
 
 /* ------------------------------------------------------------ the queue's bound */

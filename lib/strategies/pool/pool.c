@@ -171,7 +171,10 @@ take_idle_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w, gboolean *i
       if (!ss__pool_take_sentinel_turn (pool, server))
         return FALSE;
       /* The backlog was stalled: accept like any worker (taking one place
-       * more than the cap until one of the acceptors gives it up). */
+       * more than the cap until one of the acceptors gives it up), or the
+       * sentinel opened one more place for itself. A connection waits:
+       * take it without waiting on the socket. */
+      w->took_last = TRUE;
       return ss__pool_take_accept_turn (pool, server, w);
     case SS_POOL_ROLE_ACCEPT:
       return ss__pool_take_accept_turn (pool, server, w);
@@ -423,6 +426,8 @@ pool_stop_serving (SsStrategy *strategy, SsServer *server)
   /* The next serve_forever starts without a stale sentinel state. */
   pool->counts.sentinel_wanted = FALSE;
   pool->stalled = FALSE;
+  pool->counts.accept_boost = 0;
+  pool->counts.wait_share = 0;
   /* Nobody is in epoll now; re-arm for the next serve_forever (unless
    * server_close has run: then it stays set). */
   if (!pool->counts.stopping)

@@ -44,6 +44,7 @@ typedef struct {
   guint max_workers;
   guint min_spare_workers;
   guint accept_cap;        /* accept mode: idle workers accepting while requests are short */
+  guint accept_max;        /* the cap with every boost: one per CPU */
 
   guint workers;           /* counted at spawn, uncounted at exit */
   guint busy;              /* workers running a request */
@@ -52,6 +53,9 @@ typedef struct {
   guint acceptors;         /* accept mode: workers holding an acceptor's place (accept_cap) */
   guint on_socket;         /* accept mode: workers waiting in epoll_wait */
   gint64 request_us_avg;   /* moving average of a request's duration */
+  guint accept_boost;      /* places the sentinel added to accept_cap: the acceptors never waited */
+  guint32 wait_share;      /* share of the last accept turns that waited on the socket
+                            * (a moving average, SS_POOL_SHARE_ONE = all) */
 
   gboolean started;        /* min_workers were spawned (first hand-off or serve_forever) */
   gboolean accepting;      /* accept mode is on (serve_forever) */
@@ -120,6 +124,25 @@ gboolean ss__pool_backlog_stalled (gboolean asleep, gint64 stuck_us);
 gboolean ss__pool_sentinel_keeps_watching (const SsPoolCounts *c);
 /* The sentinel found the backlog @stalled: does it accept itself? */
 gboolean ss__pool_sentinel_promotes (const SsPoolCounts *c, gboolean stalled);
+
+/* The sentinel saw the acceptors take request after request without
+ * ever waiting on the socket for @saturated_us, a connection waiting at
+ * every look: they are one CPU's worth of work behind. Does it take one
+ * more place (accept_boost) to use another CPU? */
+gboolean ss__pool_sentinel_boosts (const SsPoolCounts *c, gint64 saturated_us);
+#define SS_POOL_BOOST_US (20 * 1000)
+/* An acceptor's turn ended after it waited @waited_us on the socket (-1:
+ * it took a request without waiting). Does the pool give one boosted
+ * place back? */
+gboolean ss__pool_boost_given_back (const SsPoolCounts *c, gint64 waited_us);
+/* wait_share after one more turn, which @waited or not: an average over
+ * about the last 64 turns. */
+guint32 ss__pool_next_wait_share (guint32 share, gboolean waited);
+#define SS_POOL_SHARE_ONE 65536u
+/* Boosted acceptors that wait in more turns than this, or this long in
+ * one, are more than the load needs. */
+#define SS_POOL_BOOST_WAIT_SHARE (SS_POOL_SHARE_ONE / 4)
+#define SS_POOL_BOOST_IDLE_US (10 * 1000)
 
 /* The queue holds max_queue requests (never, when unbounded). */
 gboolean ss__pool_queue_full (const SsPoolCounts *c);
@@ -332,6 +355,7 @@ struct _SsThreadPool {
                                 * (epoll_wait, get_request, the hooks) */
   guint sentinel_parked;       /* (lock) SS_POOL_SENTINEL_*: how the sentinel waits on sentinel_cond */
   gboolean stalled;            /* (lock) the last sentinel found the accepting workers stuck */
+  guint64 socket_waits;        /* (lock) accept turns that waited in epoll_wait */
   guint64 accepts;             /* (atomic; written under the lock) requests taken in accept mode */
   /* queue_efd is readable exactly while accepting and queued > 0
    * (written/read under the lock at those transitions), so workers in
