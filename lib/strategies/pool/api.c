@@ -41,6 +41,7 @@ ss_thread_pool_strategy_new (guint min_workers, guint max_workers,
   SsWakeFd queue_efd = SS_WAKE_FD_INIT;
   SsWakeFd control_efd = SS_WAKE_FD_INIT;
   pthread_condattr_t attr;
+  pthread_mutexattr_t mattr;
   SsThreadPool *pool;
 
   if (!check_limits (min_workers, max_workers, error))
@@ -54,7 +55,15 @@ ss_thread_pool_strategy_new (guint min_workers, guint max_workers,
 
   pool = g_new0 (SsThreadPool, 1);
   pool->parent.ops = &ss__pool_ops;
-  pthread_mutex_init (&pool->lock, NULL);
+  /* Adaptive: a thread that finds the lock taken spins a little before
+   * it sleeps in futex. The lock is held for a few counts at a time, so
+   * with two acceptors on two CPUs it is almost always free again within
+   * the spin; a plain mutex put the loser to sleep and paid a wake-up
+   * (BENCHMARKS.md). */
+  pthread_mutexattr_init (&mattr);
+  pthread_mutexattr_settype (&mattr, PTHREAD_MUTEX_ADAPTIVE_NP);
+  pthread_mutex_init (&pool->lock, &mattr);
+  pthread_mutexattr_destroy (&mattr);
   pthread_cond_init (&pool->work_cond, NULL);
   pthread_cond_init (&pool->state_cond, NULL);
   /* The sentinel's grace is a timed wait: on the monotonic clock. */
