@@ -19,6 +19,7 @@
 #
 # Usage: bench/http.sh [BUILD_DIR]      (default ./build, else .)
 # Knobs: ROUNDS=3 DURATION=5 CONNECTIONS=100 SERVERS="ss nginx python"
+#        MODES="keepalive close" FILES="1k.bin 1m.bin" (a subset, for A/B runs)
 #        SS_FLAGS="..." (extra ss-http-server flags) OUT=dir (default /tmp/ss-http-bench.*)
 # Needs wrk and nginx (Debian packages; quickstart.sh installs them).
 set -u
@@ -36,6 +37,8 @@ CONNECTIONS=${CONNECTIONS:-100}
 TLS=${TLS:-0}
 if [ "$TLS" = 1 ]; then SERVERS=${SERVERS:-ss nginx}; SCHEME=https; else SERVERS=${SERVERS:-ss nginx python}; SCHEME=http; fi
 SS_FLAGS=${SS_FLAGS:-}
+MODES=${MODES:-keepalive close}
+FILES=${FILES:-1k.bin 1m.bin}
 OUT=${OUT:-$(mktemp -d /tmp/ss-http-bench.XXXXXX)}
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 mkdir -p "$OUT"
@@ -149,8 +152,8 @@ echo "== machine: $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), wrk -t2 
 echo "   ss-http-server flags: --max-workers=200 ${SS_FLAGS:-(none)}; nginx $("$NGINX" -v 2>&1 | sed 's/.*\///'); $(python3 --version)"
 for round in $(seq "$ROUNDS"); do
   echo "== round $round"
-  for mode in keepalive close; do
-    for file in 1k.bin 1m.bin; do
+  for mode in $MODES; do
+    for file in $FILES; do
       for name in $SERVERS; do
         measure "$round" "$name" "$mode" "$file"
       done
