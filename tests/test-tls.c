@@ -769,7 +769,10 @@ END_TEST
 /* Two TLS records back to back on a parked connection: the layer reads
  * one, the other stays in the socket when the connection parks again,
  * and must be answered. */
-START_TEST (test_tls_two_records_parked)
+/* A TLS line echo on a pool of 3 whose handler parks between lines,
+ * serving; the recorded errors reset. */
+static TestServer *
+parking_tls_echo_server (void)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *address = test_address_for ("tcp");
@@ -777,13 +780,19 @@ START_TEST (test_tls_two_records_parked)
                                     &ss_stream_echo_parking_handler_class,
                                     ss_thread_pool_strategy_new (3, 3, 1, NULL), TRUE, &error);
   SsTlsContext *context = test_tls_context ();
-  TestServer *ts;
-  TestTlsClient *c;
 
+  ck_assert_msg (server != NULL, "%s", error ? error->message : "");
   ck_assert (ss_server_set_tls_context (server, context, &error));
   ss_tls_context_unref (context);
   errors_reset ();
-  ts = test_server_start (server);
+  return test_server_start (server);
+}
+
+START_TEST (test_tls_two_records_parked)
+{
+  TestServer *ts = parking_tls_echo_server ();
+  TestTlsClient *c;
+
   c = test_tls_connect (ts->server);
   test_tls_send (c, "a\n", 2);
   g_free (test_tls_recv_line (c));
@@ -807,6 +816,44 @@ START_TEST (test_tls_two_records_parked)
     }
   test_tls_close (c, FALSE);
   test_server_stop (ts);
+}
+END_TEST
+
+/* A parked connection whose client leaves -- with close_notify or
+ * without -- is read at once by the resumed run (the layer's read without
+ * waiting meets the end of the stream) and leaves the poller, with no
+ * error: a ragged end is the end of the stream. The connection's run
+ * ends, so its request is served. */
+START_TEST (test_tls_parked_client_leaves)
+{
+  TestServer *ts = parking_tls_echo_server ();
+  gboolean abrupt = _i == 1;
+  SsServerStats stats;
+  TestTlsClient *c, *other;
+
+  c = test_tls_connect (ts->server);
+  other = test_tls_connect (ts->server);
+  test_tls_send (c, "a\n", 2);
+  g_free (test_tls_recv_line (c));
+  test_tls_send (other, "b\n", 2);
+  g_free (test_tls_recv_line (other));
+  test_wait_parked (ts->server, 2);
+  test_tls_close (c, abrupt);
+  test_wait_parked (ts->server, 1);
+  /* The other connection is still served, through the same reads. */
+  test_tls_send (other, "still here\n", 11);
+  {
+    g_autofree char *line = test_tls_recv_line (other);
+
+    ck_assert_ptr_nonnull (line);
+    ck_assert_str_eq (line, "still here\n");
+  }
+  test_tls_close (other, FALSE);
+  test_wait_parked (ts->server, 0);
+  ss_server_get_stats (ts->server, &stats);
+  ck_assert_uint_eq (stats.errors, 0);
+  test_server_stop (ts);
+  ck_assert_uint_eq (errors_count (), 0);
 }
 END_TEST
 
@@ -848,6 +895,7 @@ tls_suite (void)
   tc = tcase_create ("echo");
   tcase_add_loop_test (tc, test_echo, 0, 2 * G_N_ELEMENTS (echo_strategies)); /* x tcp, unix */
   tcase_add_test (tc, test_tls_two_records_parked);
+  tcase_add_loop_test (tc, test_tls_parked_client_leaves, 0, 2); /* close_notify, abrupt */
   suite_add_tcase (s, tc);
   tc = tcase_create ("refuse");
   tcase_add_loop_test (tc, test_refuse_silent, 0, 2);

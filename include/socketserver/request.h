@@ -48,6 +48,12 @@ typedef struct _SsRequestIO SsRequestIO;
  *   ss_wfile_sendfile() then copies through send
  * @pending: bytes read off the socket that a recv would return without
  *   reading it again (TLS: decrypted or buffered record bytes)
+ * @fill_now: optional: reads what the socket holds into the layer without
+ *   waiting, and says whether a recv would return at once (bytes, the end
+ *   of the stream or an error, kept for it); sets request->drained when
+ *   the socket held nothing. ss_rfile_readable_now() asks it in a run
+ *   resumed from parking, instead of polling the socket and then reading
+ *   it again. %NULL: it polls.
  * @shutdown: ends the layer's stream cleanly before the socket is shut
  *   down (TLS: close_notify); never blocks. Called by TCPServer's
  *   shutdown_request.
@@ -68,6 +74,7 @@ struct _SsRequestIO {
   gsize (*pending) (SsRequest *request);
   void (*shutdown) (SsRequest *request);
   void (*free) (SsRequest *request);
+  gboolean (*fill_now) (SsRequest *request);
 };
 
 /**

@@ -183,14 +183,14 @@ rfile_wait_deadline (SsRFile *rfile, GError **error)
 /* After a recv of @n that got @got (-1: an error): tells the request
  * whether the socket is known empty now -- a short read on a plain
  * socket took all it held (ss__pool_park then needs no re-arm). A layer
- * (TLS) reads the socket its own way: never known empty. */
+ * (TLS) reads the socket its own way and tells the request itself. */
 static void
 rfile_note_drained (SsRFile *rfile, gssize got, gsize n)
 {
   if (got <= 0)
     rfile->ended = TRUE;
-  if (rfile->owner != NULL)
-    rfile->owner->drained = rfile->request == NULL && got > 0 && (gsize) got < n;
+  if (rfile->owner != NULL && rfile->request == NULL)
+    rfile->owner->drained = got > 0 && (gsize) got < n;
 }
 
 static gssize
@@ -491,8 +491,14 @@ ss_rfile_readable_now (SsRFile *rfile)
   g_return_val_if_fail (rfile != NULL, FALSE);
   if (ss_rfile_buffered (rfile) > 0 || rfile->fd < 0)
     return TRUE;  /* buffered (here or in the layer: TLS), or a memory reader: never waits */
-  if (rfile->resumed && !rfile->has_read && rfile->request == NULL)
-    return rfile_fill_now (rfile);
+  if (rfile->resumed && !rfile->has_read)
+    {
+      /* Resumed: the read it needs anyway answers (a layer's own). */
+      if (rfile->request == NULL)
+        return rfile_fill_now (rfile);
+      if (rfile->request->io->fill_now != NULL)
+        return rfile->request->io->fill_now (rfile->request);
+    }
   pfd.fd = rfile->fd;
   pfd.events = POLLIN;
   do

@@ -23,6 +23,13 @@
  * clients hold no worker. Closed by that timeout, it is reported as a
  * client that sent nothing, as it is without parking.
  *
+ * Reads go through a small read-ahead (tls_pull): GnuTLS asks for a
+ * record's header and then its body, and one recv(2) serves both. A run
+ * resumed from parking asks whether its client spoke with one read
+ * without waiting into it (tls_fill_now), not a poll and then the reads;
+ * and a last read that came back short tells the pool's poller that the
+ * socket is empty, so parking again needs no re-arm (park.c).
+ *
  * A client that closes without close_notify ends its stream (a debug
  * line), as Python's suppress_ragged_eofs. A write that fails part-way
  * leaves the TLS stream cut, so no close_notify follows it; otherwise
@@ -43,6 +50,9 @@
 
 /* Writes up to this size go out corked: one send(2) for their records. */
 #define CORK_MAX 65536
+/* One read of the socket takes up to this much: a small record's header
+ * and body, asked for by GnuTLS one after the other, in one recv(2). */
+#define READ_AHEAD 4096
 #define TLS_HANDSHAKE_RECORD 0x16
 
 /* ---------------------------------------------------------------- the handshake */
@@ -57,6 +67,76 @@ static gnutls_session_t
 session_of (SsTlsConnection *conn)
 {
   return conn->session;
+}
+
+/* ---------------------------------------------------------------- the read-ahead */
+
+static gsize
+ahead_held (const SsTlsConnection *conn)
+{
+  return conn->ahead_len - conn->ahead_pos;
+}
+
+/* A recv(2) of @n that got @got: whether the socket is known empty. */
+static void
+note_socket_read (SsTlsConnection *conn, ssize_t got, gsize n)
+{
+  conn->socket_drained = got > 0 ? (gsize) got < n : got < 0 && errno == EAGAIN;
+}
+
+/* GnuTLS asks for a record's header, then for its body: served from one
+ * read of up to READ_AHEAD, so a small record costs one recv(2), not two.
+ * The socket is blocking after the handshake (SO_RCVTIMEO applies), non-
+ * blocking during it, as without the read-ahead. errno tells GnuTLS. */
+static ssize_t
+tls_pull (gnutls_transport_ptr_t ptr, void *data, size_t len)
+{
+  SsTlsConnection *conn = ptr;
+  ssize_t got;
+  gsize n;
+
+  if (ahead_held (conn) == 0)
+    {
+      if (conn->ahead_eof)
+        {
+          conn->ahead_eof = FALSE;
+          return 0;
+        }
+      if (conn->ahead_errno != 0)
+        {
+          errno = conn->ahead_errno;
+          conn->ahead_errno = 0;
+          return -1;
+        }
+      if (len >= READ_AHEAD)
+        {
+          got = recv (conn->fd, data, len, 0);
+          note_socket_read (conn, got, len);
+          return got;
+        }
+      got = recv (conn->fd, conn->ahead, READ_AHEAD, 0);
+      note_socket_read (conn, got, READ_AHEAD);
+      if (got <= 0)
+        return got;
+      conn->ahead_pos = 0;
+      conn->ahead_len = (guint) got;
+    }
+  n = MIN (len, ahead_held (conn));
+  memcpy (data, conn->ahead + conn->ahead_pos, n);
+  conn->ahead_pos += (guint) n;
+  return (ssize_t) n;
+}
+
+/* GnuTLS waits for the socket through this when a read has a timeout. */
+static int
+tls_pull_timeout (gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+  SsTlsConnection *conn = ptr;
+  struct pollfd pfd = { .fd = conn->fd, .events = POLLIN };
+
+  if (ahead_held (conn) > 0 || conn->ahead_eof || conn->ahead_errno != 0)
+    return 1;
+  return poll (&pfd, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int) MIN (ms, G_MAXINT));
 }
 
 static gboolean
@@ -90,7 +170,13 @@ session_new (SsTlsConnection *conn, SsRequest *request, GError **error)
                                                         : GNUTLS_CERT_REQUEST);
   if (creds->n_alpn > 0)
     gnutls_alpn_set_protocols (session, creds->alpn, creds->n_alpn, GNUTLS_ALPN_SERVER_PRECEDENCE);
-  gnutls_transport_set_int (session, request->fd);
+  /* Reads through the read-ahead (tls_pull); writes as GnuTLS's own,
+   * to the fd. */
+  conn->fd = request->fd;
+  conn->ahead = g_malloc (READ_AHEAD);
+  gnutls_transport_set_ptr2 (session, conn, GINT_TO_POINTER (request->fd));
+  gnutls_transport_set_pull_function (session, tls_pull);
+  gnutls_transport_set_pull_timeout_function (session, tls_pull_timeout);
   return TRUE;
 }
 
@@ -392,6 +478,9 @@ tls_recv (SsRequest *request, void *buf, gsize n, GError **error)
       ssize_t got = gnutls_record_recv (session_of (conn), buf, n);
       int errsv = errno;
 
+      /* Known empty: the pool's poller need not be re-armed (park.c). */
+      request->drained = conn->socket_drained && ahead_held (conn) == 0
+                         && gnutls_record_check_pending (session_of (conn)) == 0;
       if (got >= 0)
         return got; /* 0: close_notify, the end of the stream */
       switch (got)
@@ -527,7 +616,44 @@ tls_pending (SsRequest *request)
 {
   SsTlsConnection *conn = conn_of (request);
 
-  return conn->session != NULL ? gnutls_record_check_pending (session_of (conn)) : 0;
+  return conn->session != NULL ? gnutls_record_check_pending (session_of (conn)) + ahead_held (conn)
+                               : 0;
+}
+
+/* A resumed run asks whether its client spoke: one read without waiting
+ * into the read-ahead answers, and the record's read that follows costs
+ * no system call. Before the handshake, a poll (its first bytes are
+ * read by it). */
+static gboolean
+tls_fill_now (SsRequest *request)
+{
+  SsTlsConnection *conn = conn_of (request);
+  ssize_t got;
+
+  if (conn->session == NULL || !conn->handshaken)
+    return socket_readable_now (request->fd);
+  if (tls_pending (request) > 0 || conn->ahead_eof || conn->ahead_errno != 0)
+    return TRUE;
+  do
+    got = recv (conn->fd, conn->ahead, READ_AHEAD, MSG_DONTWAIT);
+  while (got < 0 && errno == EINTR);
+  note_socket_read (conn, got, READ_AHEAD);
+  if (got > 0)
+    {
+      conn->ahead_pos = 0;
+      conn->ahead_len = (guint) got;
+      return TRUE;
+    }
+  if (got == 0)
+    conn->ahead_eof = TRUE;
+  else if (errno == EAGAIN || errno == EWOULDBLOCK)
+    {
+      request->drained = TRUE;
+      return FALSE;
+    }
+  else
+    conn->ahead_errno = errno;
+  return TRUE;
 }
 
 /* A connection parked before its first byte and shut down after the
@@ -582,6 +708,7 @@ tls_free (SsRequest *request)
   ss_tls_context_unref (conn->context);
   g_free (conn->peer_subject);
   g_free (conn->alpn_protocol);
+  g_free (conn->ahead);
   g_free (conn);
   request->io_data = NULL;
 }
@@ -595,4 +722,5 @@ const SsRequestIO ss__tls_io = {
   .pending = tls_pending,
   .shutdown = tls_shutdown,
   .free = tls_free,
+  .fill_now = tls_fill_now,
 };

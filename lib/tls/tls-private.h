@@ -61,6 +61,15 @@ typedef struct {
   char *peer_subject;         /* after the handshake: the client certificate's, or NULL */
   char *alpn_protocol;
   const char *version;        /* "TLSv1.3", static */
+  /* The backend's read-ahead (gnutls.c), from start on: what one read
+   * took off the socket past what the session asked for. */
+  int fd;
+  guint8 *ahead;
+  guint ahead_pos;
+  guint ahead_len;
+  gboolean ahead_eof;         /* fill_now met the end of the stream: the next read says so */
+  int ahead_errno;            /* fill_now met an error: the next read reports it */
+  gboolean socket_drained;    /* the last read of the socket came back short: it held no more */
 } SsTlsConnection;
 
 /* The backend. */

@@ -25,8 +25,9 @@
  * the registration reports only what arrives after the run's reads: so
  * the next park re-arms the socket with EPOLL_CTL_MOD, which reports at
  * once what is left unread, unless the run's last read came back short
- * (request->drained: the socket held no more then; a layer such as TLS is
- * never taken to have drained it), nothing came while it ran and the
+ * (request->drained: the socket held no more then; a layer such as TLS
+ * says so itself, when its own last read came back short and it holds
+ * nothing read), nothing came while it ran and the
  * claim's event carried no EOF or error (which a short read leaves
  * behind). epoll_wait asks the socket again before it
  * reports, so bytes a run read itself wake nobody; but a worker that had
