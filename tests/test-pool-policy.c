@@ -566,6 +566,61 @@ START_TEST (test_wait_share)
 }
 END_TEST
 
+START_TEST (test_boost_trial)
+{
+  SsPoolBoostTrial t = { 0 };
+  gint64 now = 10 * G_USEC_PER_SEC;
+
+  ck_assert_int_eq (ss__pool_rate (500, 10 * 1000), 50000);
+  ck_assert_int_eq (ss__pool_rate (500, 0), 0);
+  /* No trial: a boost may start, and there is nothing to judge. */
+  ck_assert (ss__pool_boost_may_start (&t, now));
+  ck_assert_int_eq (ss__pool_boost_trial_verdict (&t, 1000, now), SS_POOL_TRIAL_PENDING);
+  /* A trial from 40,000 requests/s. */
+  t.started_us = now;
+  t.accepts_at = 1000;
+  t.rate_before = 40000;
+  ck_assert (!ss__pool_boost_may_start (&t, now + 1));   /* one at a time */
+  /* Too early to say, however it goes. */
+  ck_assert_int_eq (ss__pool_boost_trial_verdict (&t, 1000 + 100000, now + SS_POOL_BOOST_TRIAL_US - 1),
+                    SS_POOL_TRIAL_PENDING);
+  /* 0.1 s later: 4,600 more requests is 46,000/s, 15 % more: kept. */
+  ck_assert_int_eq (ss__pool_boost_trial_verdict (&t, 1000 + 4600, now + SS_POOL_BOOST_TRIAL_US),
+                    SS_POOL_TRIAL_KEEP);
+  /* 42,000/s is exactly the gain asked for; 41,900/s is not. */
+  ck_assert_int_eq (SS_POOL_BOOST_GAIN_PCT, 5);
+  ck_assert_int_eq (ss__pool_boost_trial_verdict (&t, 1000 + 4200, now + SS_POOL_BOOST_TRIAL_US),
+                    SS_POOL_TRIAL_KEEP);
+  ck_assert_int_eq (ss__pool_boost_trial_verdict (&t, 1000 + 4190, now + SS_POOL_BOOST_TRIAL_US),
+                    SS_POOL_TRIAL_GIVE_BACK);
+  /* Fewer requests than before (a second acceptor taking the clients'
+   * CPU): given back. */
+  ck_assert_int_eq (ss__pool_boost_trial_verdict (&t, 1000 + 3500, now + 2 * SS_POOL_BOOST_TRIAL_US),
+                    SS_POOL_TRIAL_GIVE_BACK);
+
+  /* After a failed trial, no boost until the back-off has passed. */
+  t.started_us = 0;
+  t.retry_at_us = now + SS_POOL_BOOST_BACKOFF_US;
+  ck_assert (!ss__pool_boost_may_start (&t, now + SS_POOL_BOOST_BACKOFF_US - 1));
+  ck_assert (ss__pool_boost_may_start (&t, now + SS_POOL_BOOST_BACKOFF_US));
+}
+END_TEST
+
+START_TEST (test_boost_backoff)
+{
+  gint64 b = 0;
+  int i;
+
+  b = ss__pool_next_boost_backoff (b);
+  ck_assert_int_eq (b, SS_POOL_BOOST_BACKOFF_US);
+  b = ss__pool_next_boost_backoff (b);
+  ck_assert_int_eq (b, 2 * SS_POOL_BOOST_BACKOFF_US);
+  for (i = 0; i < 20; i++)
+    b = ss__pool_next_boost_backoff (b);
+  ck_assert_int_eq (b, SS_POOL_BOOST_MAX_BACKOFF_US);
+}
+END_TEST
+
 /* ------------------------------------------------------------ the queue's bound */
 
 START_TEST (test_queue_full)
@@ -675,6 +730,8 @@ make_suite (void)
   tcase_add_test (tc, test_sentinel_boosts);
   tcase_add_test (tc, test_boost_given_back);
   tcase_add_test (tc, test_wait_share);
+  tcase_add_test (tc, test_boost_trial);
+  tcase_add_test (tc, test_boost_backoff);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("/pool-policy/max-queue");

@@ -28,7 +28,11 @@
  * CPU, after SS_POOL_BOOST_US of acceptors that took request after
  * request without waiting on the socket, and an acceptor gives a boosted
  * place back once the acceptors wait again in more than a quarter of
- * their turns, or for SS_POOL_BOOST_IDLE_US in one (policy.c).
+ * their turns, or for SS_POOL_BOOST_IDLE_US in one (policy.c). Each boost
+ * is a trial the next sentinel judges (judge_boost): the other CPU may be
+ * the one the clients need, and a place that does not bring 5 % more
+ * requests per second within 0.1 s goes back, with no new trial for a
+ * second, then two, up to 16 while trials keep failing.
  *
  * The sentinel: while capped, the idle workers without a place sleep on
  * work_cond, except one, the sentinel, which brings another thread in
@@ -381,6 +385,56 @@ wait_a_grace (SsThreadPool *pool, int grace_ms)
   pool->sentinel_parked = SS_POOL_SENTINEL_AWAKE;
 }
 
+/* At each look while a boost's trial runs: keeps the place or gives it
+ * back (policy.c). Lock held. */
+static void
+judge_boost (SsThreadPool *pool)
+{
+  SsPoolBoostTrial *t = &pool->boost_trial;
+  SsPoolTrialVerdict verdict;
+  gint64 now;
+
+  if (t->started_us == 0)
+    return;
+  now = g_get_monotonic_time ();
+  /* Given back during the trial (the acceptors waited again): it failed
+   * too, or the pool would open and close the place every few grace
+   * periods. */
+  verdict = pool->counts.accept_boost == 0 ? SS_POOL_TRIAL_GIVE_BACK
+                                           : ss__pool_boost_trial_verdict (t, pool->accepts, now);
+  switch (verdict)
+    {
+    case SS_POOL_TRIAL_PENDING:
+      break;
+    case SS_POOL_TRIAL_KEEP:
+      t->started_us = 0;
+      t->backoff_us = 0;
+      break;
+    case SS_POOL_TRIAL_GIVE_BACK:
+      /* One acceptor holds a place too many now: it gives it up after
+       * its request (policy.c's idle role). */
+      if (pool->counts.accept_boost > 0)
+        pool->counts.accept_boost--;
+      t->started_us = 0;
+      t->backoff_us = ss__pool_next_boost_backoff (t->backoff_us);
+      t->retry_at_us = now + t->backoff_us;
+      break;
+    }
+}
+
+/* The sentinel opens a place: its trial starts. Lock held. */
+static void
+start_boost (SsThreadPool *pool, guint64 since_accepts, gint64 since)
+{
+  SsPoolBoostTrial *t = &pool->boost_trial;
+  gint64 now = g_get_monotonic_time ();
+
+  pool->counts.accept_boost++;
+  t->started_us = now;
+  t->accepts_at = pool->accepts;
+  t->rate_before = ss__pool_rate (pool->accepts - since_accepts, now - since);
+}
+
 gboolean
 ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
 {
@@ -390,6 +444,9 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
   gboolean promote = FALSE, boost = FALSE, look_now;
   gint64 seen_at, saturated_since;
   guint64 seen, waits_seen;
+  /* The last SS_POOL_BOOST_US of it at most: a boost's "before". */
+  gint64 mark_at, last_mark_at;
+  guint64 mark_accepts, last_mark_accepts;
 
   /* Set until we stop touching the listening socket (stop_serving). */
   pool->counts.have_sentinel = TRUE;
@@ -402,6 +459,8 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
   /* Since when every look found requests taken, a connection waiting and
    * no acceptor having waited on the socket (a boost, policy.c). */
   saturated_since = seen_at;
+  mark_at = last_mark_at = seen_at;
+  mark_accepts = last_mark_accepts = seen;
   waits_seen = pool->socket_waits;
   while (!promote && ss__pool_sentinel_keeps_watching (&pool->counts))
     {
@@ -433,9 +492,18 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
         }
       if (!progress || pool->socket_waits != waits_seen)
         {
-          saturated_since = g_get_monotonic_time ();
+          saturated_since = mark_at = last_mark_at = g_get_monotonic_time ();
+          mark_accepts = last_mark_accepts = pool->accepts;
           waits_seen = pool->socket_waits;
         }
+      else if (g_get_monotonic_time () - mark_at >= SS_POOL_BOOST_US / 2)
+        {
+          last_mark_at = mark_at;
+          last_mark_accepts = mark_accepts;
+          mark_at = g_get_monotonic_time ();
+          mark_accepts = pool->accepts;
+        }
+      judge_boost (pool);
       if (pool->counts.on_socket > 0)
         {
           /* A worker waits for the next connection: nothing waits. */
@@ -462,7 +530,8 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
           pthread_mutex_lock (&pool->lock);
           pool->sentinel_polling = FALSE;
           grace_ms = SS_SENTINEL_GRACE_MS;
-          saturated_since = g_get_monotonic_time ();
+          saturated_since = mark_at = last_mark_at = g_get_monotonic_time ();
+          mark_accepts = last_mark_accepts = pool->accepts;
           continue;
         }
       /* A connection waits while every acceptor is inside a request or a
@@ -472,15 +541,15 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
       stalled = ss__pool_backlog_stalled (acceptors_asleep (pool), g_get_monotonic_time () - seen_at);
       promote = ss__pool_sentinel_promotes (&pool->counts, stalled);
       /* Not stalled but never waiting: one CPU's worth behind. */
-      if (!promote && ss__pool_sentinel_boosts (&pool->counts,
-                                                g_get_monotonic_time () - saturated_since))
+      if (!promote && ss__pool_boost_may_start (&pool->boost_trial, g_get_monotonic_time ())
+          && ss__pool_sentinel_boosts (&pool->counts, g_get_monotonic_time () - saturated_since))
         promote = boost = TRUE;
       grace_ms = MIN (grace_ms * 2, SS_SENTINEL_MAX_GRACE_MS);
     }
   /* Only a stalled backlog makes the next sentinel look at once. */
   pool->stalled = promote && !boost;
   if (boost)
-    pool->counts.accept_boost++;
+    start_boost (pool, last_mark_accepts, last_mark_at);
   pool->counts.have_sentinel = FALSE;
   ss__pool_notify_state_unlocked (pool);
   /* Promoted, we take the waiting connection without waiting on the

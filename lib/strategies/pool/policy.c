@@ -197,6 +197,37 @@ ss__pool_next_wait_share (guint32 share, gboolean waited)
   return share - share / 64 + (waited ? SS_POOL_SHARE_ONE / 64 : 0);
 }
 
+gint64
+ss__pool_rate (guint64 n, gint64 us)
+{
+  return us > 0 ? (gint64) (n * G_USEC_PER_SEC / (guint64) us) : 0;
+}
+
+gboolean
+ss__pool_boost_may_start (const SsPoolBoostTrial *t, gint64 now_us)
+{
+  return t->started_us == 0 && now_us >= t->retry_at_us;
+}
+
+SsPoolTrialVerdict
+ss__pool_boost_trial_verdict (const SsPoolBoostTrial *t, guint64 accepts, gint64 now_us)
+{
+  gint64 after;
+
+  if (t->started_us == 0 || now_us - t->started_us < SS_POOL_BOOST_TRIAL_US)
+    return SS_POOL_TRIAL_PENDING;
+  after = ss__pool_rate (accepts - t->accepts_at, now_us - t->started_us);
+  return after * 100 >= t->rate_before * (100 + SS_POOL_BOOST_GAIN_PCT) ? SS_POOL_TRIAL_KEEP
+                                                                         : SS_POOL_TRIAL_GIVE_BACK;
+}
+
+gint64
+ss__pool_next_boost_backoff (gint64 backoff_us)
+{
+  return backoff_us == 0 ? SS_POOL_BOOST_BACKOFF_US
+                         : MIN (backoff_us * 2, (gint64) SS_POOL_BOOST_MAX_BACKOFF_US);
+}
+
 /* ------------------------------------------------------------ the queue's bound */
 
 gboolean

@@ -28,6 +28,7 @@
  */
 #include "strategies/pool/pool.h"
 
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -428,6 +429,7 @@ pool_stop_serving (SsStrategy *strategy, SsServer *server)
   pool->stalled = FALSE;
   pool->counts.accept_boost = 0;
   pool->counts.wait_share = 0;
+  memset (&pool->boost_trial, 0, sizeof pool->boost_trial);
   /* Nobody is in epoll now; re-arm for the next serve_forever (unless
    * server_close has run: then it stays set). */
   if (!pool->counts.stopping)

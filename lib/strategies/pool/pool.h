@@ -130,7 +130,7 @@ gboolean ss__pool_sentinel_promotes (const SsPoolCounts *c, gboolean stalled);
  * every look: they are one CPU's worth of work behind. Does it take one
  * more place (accept_boost) to use another CPU? */
 gboolean ss__pool_sentinel_boosts (const SsPoolCounts *c, gint64 saturated_us);
-#define SS_POOL_BOOST_US (20 * 1000)
+#define SS_POOL_BOOST_US (50 * 1000)
 /* An acceptor's turn ended after it waited @waited_us on the socket (-1:
  * it took a request without waiting). Does the pool give one boosted
  * place back? */
@@ -143,6 +143,43 @@ guint32 ss__pool_next_wait_share (guint32 share, gboolean waited);
  * one, are more than the load needs. */
 #define SS_POOL_BOOST_WAIT_SHARE (SS_POOL_SHARE_ONE / 4)
 #define SS_POOL_BOOST_IDLE_US (10 * 1000)
+
+/* A boost is a trial: the CPU a second acceptor would use may be the
+ * one the clients need (a load generator on the same machine, other
+ * programs), and then two acceptors only share the lock and serve less.
+ * The sentinel compares the requests per second taken while saturated
+ * before the boost with those over SS_POOL_BOOST_TRIAL_US after it: less
+ * than SS_POOL_BOOST_GAIN_PCT more, and the place goes back and no boost
+ * is tried for a while (from SS_POOL_BOOST_BACKOFF_US, doubling up to
+ * SS_POOL_BOOST_MAX_BACKOFF_US while trials keep failing). */
+typedef struct {
+  gint64 started_us;   /* when the place was opened (monotonic); 0: no trial runs */
+  guint64 accepts_at;  /* requests taken by then */
+  gint64 rate_before;  /* requests per second while saturated before it */
+  gint64 retry_at_us;  /* no boost before this */
+  gint64 backoff_us;   /* the wait after the last failed trial (0: none failed) */
+} SsPoolBoostTrial;
+
+typedef enum {
+  SS_POOL_TRIAL_PENDING,    /* no trial, or too early to say */
+  SS_POOL_TRIAL_KEEP,       /* more requests per second: the place stays */
+  SS_POOL_TRIAL_GIVE_BACK,  /* not enough more: the place goes back */
+} SsPoolTrialVerdict;
+
+#define SS_POOL_BOOST_TRIAL_US (100 * 1000)
+#define SS_POOL_BOOST_GAIN_PCT 5
+#define SS_POOL_BOOST_BACKOFF_US (1000 * 1000)
+#define SS_POOL_BOOST_MAX_BACKOFF_US (16 * 1000 * 1000)
+
+/* Requests per second: @n taken in @us (0 when @us is not positive). */
+gint64 ss__pool_rate (guint64 n, gint64 us);
+/* The sentinel may open a place at @now_us: no trial runs, none failed recently. */
+gboolean ss__pool_boost_may_start (const SsPoolBoostTrial *t, gint64 now_us);
+/* The trial's verdict at @now_us, @accepts requests having been taken in all. */
+SsPoolTrialVerdict ss__pool_boost_trial_verdict (const SsPoolBoostTrial *t, guint64 accepts,
+                                                 gint64 now_us);
+/* The wait before the next boost after a failed trial. */
+gint64 ss__pool_next_boost_backoff (gint64 backoff_us);
 
 /* The queue holds max_queue requests (never, when unbounded). */
 gboolean ss__pool_queue_full (const SsPoolCounts *c);
@@ -356,6 +393,7 @@ struct _SsThreadPool {
   guint sentinel_parked;       /* (lock) SS_POOL_SENTINEL_*: how the sentinel waits on sentinel_cond */
   gboolean stalled;            /* (lock) the last sentinel found the accepting workers stuck */
   guint64 socket_waits;        /* (lock) accept turns that waited in epoll_wait */
+  SsPoolBoostTrial boost_trial;/* (lock) the last boost's trial (policy.c) */
   guint64 accepts;             /* (atomic; written under the lock) requests taken in accept mode */
   /* queue_efd is readable exactly while accepting and queued > 0
    * (written/read under the lock at those transitions), so workers in
