@@ -46,8 +46,10 @@ typedef struct _SsRequestIO SsRequestIO;
  *   once
  * @sendfile: count bytes of in_fd from offset, or %NULL:
  *   ss_wfile_sendfile() then copies through send
- * @pending: bytes read off the socket that a recv would return without
- *   reading it again (TLS: decrypted or buffered record bytes)
+ * @pending: bytes read off the socket and held by the layer (TLS:
+ *   decrypted record bytes, and bytes read ahead, which may be the start
+ *   of a record not yet whole): while there are any, the connection is
+ *   not parked and a read does not wait for the socket first
  * @fill_now: optional: reads what the socket holds into the layer without
  *   waiting, and says whether a recv would return at once (bytes, the end
  *   of the stream or an error, kept for it); sets request->drained when

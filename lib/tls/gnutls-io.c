@@ -83,10 +83,15 @@ ss__gnutls_pull_timeout (gnutls_transport_ptr_t ptr, unsigned int ms)
 {
   SsTlsConnection *conn = ptr;
   struct pollfd pfd = { .fd = conn->fd, .events = POLLIN };
+  int n;
 
   if (ahead_held (conn) > 0 || conn->ahead_eof || conn->ahead_errno != 0)
     return 1;
-  return poll (&pfd, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int) MIN (ms, G_MAXINT));
+  /* EINTR is retried, as GnuTLS's own does: an error here is fatal. */
+  do
+    n = poll (&pfd, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int) MIN (ms, G_MAXINT));
+  while (n < 0 && errno == EINTR);
+  return n;
 }
 
 gboolean

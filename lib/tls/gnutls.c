@@ -78,7 +78,7 @@ session_new (SsTlsConnection *conn, SsRequest *request, GError **error)
                                                         : GNUTLS_CERT_REQUEST);
   if (creds->n_alpn > 0)
     gnutls_alpn_set_protocols (session, creds->alpn, creds->n_alpn, GNUTLS_ALPN_SERVER_PRECEDENCE);
-  /* Reads through the read-ahead (tls_pull); writes as GnuTLS's own,
+  /* Reads through the read-ahead (ss__gnutls_pull); writes as GnuTLS's own,
    * to the fd. */
   conn->fd = request->fd;
   conn->ahead = g_malloc (SS_GNUTLS_READ_AHEAD);

@@ -61,7 +61,7 @@ typedef struct {
   char *peer_subject;         /* after the handshake: the client certificate's, or NULL */
   char *alpn_protocol;
   const char *version;        /* "TLSv1.3", static */
-  /* The backend's read-ahead (gnutls.c), from start on: what one read
+  /* The backend's read-ahead (gnutls-io.c), from start on: what one read
    * took off the socket past what the session asked for. */
   int fd;
   guint8 *ahead;

@@ -234,6 +234,8 @@ ss__pool_take_request (SsThreadPool *pool, SsServer *server)
   return request;
 }
 
+static void judge_boost (SsThreadPool *pool);
+
 gboolean
 ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
 {
@@ -253,6 +255,13 @@ ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
       pool->counts.acceptors++;
     }
   pool->in_accept++;
+  if (w->promoted)
+    {
+      /* A promoted sentinel takes the waiting connection without going
+       * through epoll_wait: a successor watches from now. */
+      w->promoted = FALSE;
+      ss__pool_watch_backlog_unlocked (pool);
+    }
   if (direct)
     {
       /* A parked client that spoke goes first, as in wait_for_work: a
@@ -301,11 +310,13 @@ ss__pool_take_accept_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w)
   pool->counts.wait_share = ss__pool_next_wait_share (pool->counts.wait_share, waited_us >= 0);
   if (ss__pool_boost_given_back (&pool->counts, waited_us))
     pool->counts.accept_boost--;
+  /* Judged here too: with every worker holding a place there is no
+   * sentinel to judge it. */
+  judge_boost (pool);
   /* Taken without waiting (the ring, or the backlog after a request):
    * we never left the socket through epoll_wait, so watch here that
-   * someone is left watching what still waits -- a promoted sentinel
-   * wakes its successor so, and a batch behind a blocked claimer fans
-   * out. */
+   * someone is left watching what still waits: a batch behind a
+   * blocked claimer fans out. */
   if (request != NULL && work == WORK_PARKED && pool->ready_len > 0)
     ss__pool_watch_backlog_unlocked (pool);
   w->took_last = request != NULL;
@@ -392,16 +403,18 @@ judge_boost (SsThreadPool *pool)
 {
   SsPoolBoostTrial *t = &pool->boost_trial;
   SsPoolTrialVerdict verdict;
+  gboolean given_back;
   gint64 now;
 
   if (t->started_us == 0)
     return;
   now = g_get_monotonic_time ();
-  /* Given back during the trial (the acceptors waited again): it failed
-   * too, or the pool would open and close the place every few grace
-   * periods. */
-  verdict = pool->counts.accept_boost == 0 ? SS_POOL_TRIAL_GIVE_BACK
-                                           : ss__pool_boost_trial_verdict (t, pool->accepts, now);
+  /* A place given back during the trial (the acceptors waited again):
+   * it failed too, or the pool would open and close the place every few
+   * grace periods. */
+  given_back = pool->counts.accept_boost < t->boost;
+  verdict = given_back ? SS_POOL_TRIAL_GIVE_BACK
+                       : ss__pool_boost_trial_verdict (t, pool->accepts, now);
   switch (verdict)
     {
     case SS_POOL_TRIAL_PENDING:
@@ -413,7 +426,7 @@ judge_boost (SsThreadPool *pool)
     case SS_POOL_TRIAL_GIVE_BACK:
       /* One acceptor holds a place too many now: it gives it up after
        * its request (policy.c's idle role). */
-      if (pool->counts.accept_boost > 0)
+      if (!given_back)
         pool->counts.accept_boost--;
       t->started_us = 0;
       t->backoff_us = ss__pool_next_boost_backoff (t->backoff_us);
@@ -430,6 +443,7 @@ start_boost (SsThreadPool *pool, guint64 since_accepts, gint64 since)
   gint64 now = g_get_monotonic_time ();
 
   pool->counts.accept_boost++;
+  t->boost = pool->counts.accept_boost;
   t->started_us = now;
   t->accepts_at = pool->accepts;
   t->rate_before = ss__pool_rate (pool->accepts - since_accepts, now - since);
@@ -477,6 +491,10 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
           grace_ms = SS_SENTINEL_GRACE_MS;
           seen = pool->accepts;
           seen_at = g_get_monotonic_time ();
+          /* An idle pool was not saturated: the boost's clock starts anew. */
+          saturated_since = mark_at = last_mark_at = seen_at;
+          mark_accepts = last_mark_accepts = seen;
+          waits_seen = pool->socket_waits;
           continue;
         }
       /* Look after a grace. Not woken when a worker leaves the socket: a
@@ -552,8 +570,8 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
     start_boost (pool, last_mark_accepts, last_mark_at);
   pool->counts.have_sentinel = FALSE;
   ss__pool_notify_state_unlocked (pool);
-  /* Promoted, we take the waiting connection without waiting on the
-   * socket (pool.c), so a successor watches from now. */
-  ss__pool_watch_backlog_unlocked (pool);
+  /* Promoted: our accept turn wakes a successor. */
+  if (!promote)
+    ss__pool_watch_backlog_unlocked (pool);
   return promote;
 }

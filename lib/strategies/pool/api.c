@@ -61,7 +61,9 @@ ss_thread_pool_strategy_new (guint min_workers, guint max_workers,
    * the spin; a plain mutex put the loser to sleep and paid a wake-up
    * (BENCHMARKS.md). */
   pthread_mutexattr_init (&mattr);
-  pthread_mutexattr_settype (&mattr, PTHREAD_MUTEX_ADAPTIVE_NP);
+#ifdef __GLIBC__
+  pthread_mutexattr_settype (&mattr, PTHREAD_MUTEX_ADAPTIVE_NP);   /* a GNU extension */
+#endif
   pthread_mutex_init (&pool->lock, &mattr);
   pthread_mutexattr_destroy (&mattr);
   pthread_cond_init (&pool->work_cond, NULL);

@@ -176,6 +176,7 @@ take_idle_turn (SsThreadPool *pool, SsServer *server, PoolWorker *w, gboolean *i
        * sentinel opened one more place for itself. A connection waits:
        * take it without waiting on the socket. */
       w->took_last = TRUE;
+      w->promoted = TRUE;
       return ss__pool_take_accept_turn (pool, server, w);
     case SS_POOL_ROLE_ACCEPT:
       return ss__pool_take_accept_turn (pool, server, w);

@@ -154,6 +154,7 @@ guint32 ss__pool_next_wait_share (guint32 share, gboolean waited);
  * SS_POOL_BOOST_MAX_BACKOFF_US while trials keep failing). */
 typedef struct {
   gint64 started_us;   /* when the place was opened (monotonic); 0: no trial runs */
+  guint boost;         /* counts.accept_boost with it (fewer: a place went back meanwhile) */
   guint64 accepts_at;  /* requests taken by then */
   gint64 rate_before;  /* requests per second while saturated before it */
   gint64 retry_at_us;  /* no boost before this */
@@ -229,6 +230,8 @@ struct _PoolWorker {
   gboolean took_last; /* (thread-private) its last accept turn took a request: the
                        * next one tries accept before epoll_wait */
   gboolean acceptor;  /* (lock) holds an acceptor's place (counts.acceptors) */
+  gboolean promoted;  /* (thread-private) a sentinel turned acceptor: its accept turn
+                       * wakes the next sentinel */
 };
 
 /* Counts @n workers as spawned (lock held); the caller creates them with
