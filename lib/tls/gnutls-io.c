@@ -33,6 +33,21 @@ note_socket_read (SsTlsConnection *conn, ssize_t got, gsize n)
   conn->socket_drained = got > 0 ? (gsize) got < n : got < 0 && errno == EAGAIN;
 }
 
+/* One read into the empty read-ahead, with @flags: what recv(2) returned. */
+static ssize_t
+fill_ahead (SsTlsConnection *conn, int flags)
+{
+  ssize_t got = recv (conn->fd, conn->ahead, SS_GNUTLS_READ_AHEAD, flags);
+
+  note_socket_read (conn, got, SS_GNUTLS_READ_AHEAD);
+  if (got > 0)
+    {
+      conn->ahead_pos = 0;
+      conn->ahead_len = (guint) got;
+    }
+  return got;
+}
+
 /* GnuTLS asks for a record's header, then for its body: served from one
  * read of up to SS_GNUTLS_READ_AHEAD, so a small record costs one
  * recv(2), not two. The socket is blocking after the handshake
@@ -64,12 +79,9 @@ ss__gnutls_pull (gnutls_transport_ptr_t ptr, void *data, size_t len)
           note_socket_read (conn, got, len);
           return got;
         }
-      got = recv (conn->fd, conn->ahead, SS_GNUTLS_READ_AHEAD, 0);
-      note_socket_read (conn, got, SS_GNUTLS_READ_AHEAD);
+      got = fill_ahead (conn, 0);
       if (got <= 0)
         return got;
-      conn->ahead_pos = 0;
-      conn->ahead_len = (guint) got;
     }
   n = MIN (len, ahead_held (conn));
   memcpy (data, conn->ahead + conn->ahead_pos, n);
@@ -277,15 +289,10 @@ ss__gnutls_fill_now (SsRequest *request)
   if (ss__gnutls_pending (request) > 0 || conn->ahead_eof || conn->ahead_errno != 0)
     return TRUE;
   do
-    got = recv (conn->fd, conn->ahead, SS_GNUTLS_READ_AHEAD, MSG_DONTWAIT);
+    got = fill_ahead (conn, MSG_DONTWAIT);
   while (got < 0 && errno == EINTR);
-  note_socket_read (conn, got, SS_GNUTLS_READ_AHEAD);
   if (got > 0)
-    {
-      conn->ahead_pos = 0;
-      conn->ahead_len = (guint) got;
-      return TRUE;
-    }
+    return TRUE;
   if (got == 0)
     conn->ahead_eof = TRUE;
   else if (errno == EAGAIN || errno == EWOULDBLOCK)

@@ -435,9 +435,43 @@ judge_boost (SsThreadPool *pool)
     }
 }
 
-/* The sentinel opens a place: its trial starts. Lock held. */
+/* What the sentinel knows of saturation: since when every look found
+ * requests taken and no acceptor having waited on the socket, and two
+ * marks SS_POOL_BOOST_US / 2 or more apart, so that a boost's "before"
+ * is the rate of its last part. Lock held for all three functions. */
+typedef struct {
+  gint64 since;
+  guint64 waits;        /* pool->socket_waits then */
+  gint64 mark_at, last_mark_at;
+  guint64 mark_accepts, last_mark_accepts;
+} Saturation;
+
 static void
-start_boost (SsThreadPool *pool, guint64 since_accepts, gint64 since)
+saturation_restart (Saturation *s, const SsThreadPool *pool, gint64 now)
+{
+  s->since = s->mark_at = s->last_mark_at = now;
+  s->mark_accepts = s->last_mark_accepts = pool->accepts;
+  s->waits = pool->socket_waits;
+}
+
+/* A look: it goes on while requests are taken and nobody waited. */
+static void
+saturation_look (Saturation *s, const SsThreadPool *pool, gboolean progress, gint64 now)
+{
+  if (!progress || pool->socket_waits != s->waits)
+    saturation_restart (s, pool, now);
+  else if (now - s->mark_at >= SS_POOL_BOOST_US / 2)
+    {
+      s->last_mark_at = s->mark_at;
+      s->last_mark_accepts = s->mark_accepts;
+      s->mark_at = now;
+      s->mark_accepts = pool->accepts;
+    }
+}
+
+/* The sentinel opens a place: its trial starts. */
+static void
+start_boost (SsThreadPool *pool, const Saturation *s)
 {
   SsPoolBoostTrial *t = &pool->boost_trial;
   gint64 now = g_get_monotonic_time ();
@@ -446,7 +480,7 @@ start_boost (SsThreadPool *pool, guint64 since_accepts, gint64 since)
   t->boost = pool->counts.accept_boost;
   t->started_us = now;
   t->accepts_at = pool->accepts;
-  t->rate_before = ss__pool_rate (pool->accepts - since_accepts, now - since);
+  t->rate_before = ss__pool_rate (pool->accepts - s->last_mark_accepts, now - s->last_mark_at);
 }
 
 gboolean
@@ -456,11 +490,9 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
   int grace_ms = SS_SENTINEL_GRACE_MS;
   guint idle_looks = 0;
   gboolean promote = FALSE, boost = FALSE, look_now;
-  gint64 seen_at, saturated_since;
-  guint64 seen, waits_seen;
-  /* The last SS_POOL_BOOST_US of it at most: a boost's "before". */
-  gint64 mark_at, last_mark_at;
-  guint64 mark_accepts, last_mark_accepts;
+  Saturation saturation;
+  gint64 seen_at, now;
+  guint64 seen;
 
   /* Set until we stop touching the listening socket (stop_serving). */
   pool->counts.have_sentinel = TRUE;
@@ -470,12 +502,7 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
   look_now = pool->stalled;
   seen = pool->accepts;
   seen_at = g_get_monotonic_time ();
-  /* Since when every look found requests taken, a connection waiting and
-   * no acceptor having waited on the socket (a boost, policy.c). */
-  saturated_since = seen_at;
-  mark_at = last_mark_at = seen_at;
-  mark_accepts = last_mark_accepts = seen;
-  waits_seen = pool->socket_waits;
+  saturation_restart (&saturation, pool, seen_at);
   while (!promote && ss__pool_sentinel_keeps_watching (&pool->counts))
     {
       gboolean waits, stalled, progress;
@@ -492,9 +519,7 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
           seen = pool->accepts;
           seen_at = g_get_monotonic_time ();
           /* An idle pool was not saturated: the boost's clock starts anew. */
-          saturated_since = mark_at = last_mark_at = seen_at;
-          mark_accepts = last_mark_accepts = seen;
-          waits_seen = pool->socket_waits;
+          saturation_restart (&saturation, pool, seen_at);
           continue;
         }
       /* Look after a grace. Not woken when a worker leaves the socket: a
@@ -502,25 +527,14 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
       if (!look_now)
         wait_a_grace (pool, grace_ms);
       look_now = FALSE;
+      now = g_get_monotonic_time ();
       progress = pool->accepts != seen;
       if (progress)
         {
           seen = pool->accepts;
-          seen_at = g_get_monotonic_time ();
+          seen_at = now;
         }
-      if (!progress || pool->socket_waits != waits_seen)
-        {
-          saturated_since = mark_at = last_mark_at = g_get_monotonic_time ();
-          mark_accepts = last_mark_accepts = pool->accepts;
-          waits_seen = pool->socket_waits;
-        }
-      else if (g_get_monotonic_time () - mark_at >= SS_POOL_BOOST_US / 2)
-        {
-          last_mark_at = mark_at;
-          last_mark_accepts = mark_accepts;
-          mark_at = g_get_monotonic_time ();
-          mark_accepts = pool->accepts;
-        }
+      saturation_look (&saturation, pool, progress, now);
       judge_boost (pool);
       if (pool->counts.on_socket > 0)
         {
@@ -548,8 +562,7 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
           pthread_mutex_lock (&pool->lock);
           pool->sentinel_polling = FALSE;
           grace_ms = SS_SENTINEL_GRACE_MS;
-          saturated_since = mark_at = last_mark_at = g_get_monotonic_time ();
-          mark_accepts = last_mark_accepts = pool->accepts;
+          saturation_restart (&saturation, pool, g_get_monotonic_time ());
           continue;
         }
       /* A connection waits while every acceptor is inside a request or a
@@ -559,15 +572,15 @@ ss__pool_take_sentinel_turn (SsThreadPool *pool, SsServer *server)
       stalled = ss__pool_backlog_stalled (acceptors_asleep (pool), g_get_monotonic_time () - seen_at);
       promote = ss__pool_sentinel_promotes (&pool->counts, stalled);
       /* Not stalled but never waiting: one CPU's worth behind. */
-      if (!promote && ss__pool_boost_may_start (&pool->boost_trial, g_get_monotonic_time ())
-          && ss__pool_sentinel_boosts (&pool->counts, g_get_monotonic_time () - saturated_since))
+      if (!promote && ss__pool_boost_may_start (&pool->boost_trial, now)
+          && ss__pool_sentinel_boosts (&pool->counts, now - saturation.since))
         promote = boost = TRUE;
       grace_ms = MIN (grace_ms * 2, SS_SENTINEL_MAX_GRACE_MS);
     }
   /* Only a stalled backlog makes the next sentinel look at once. */
   pool->stalled = promote && !boost;
   if (boost)
-    start_boost (pool, last_mark_accepts, last_mark_at);
+    start_boost (pool, &saturation);
   pool->counts.have_sentinel = FALSE;
   ss__pool_notify_state_unlocked (pool);
   /* Promoted: our accept turn wakes a successor. */
