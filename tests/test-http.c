@@ -414,6 +414,17 @@ START_TEST (test_date_time_string)
   ck_assert_str_eq (buf, "Tue, 29 Feb 2000 00:00:00 GMT");
   ss_http_date_time_string (-1, buf);
   ck_assert_uint_eq (strlen (buf), 29);
+  /* A thread keeps the last time it formatted (a file's Last-Modified):
+   * asked again, and after another, each is still its own. */
+  ss_http_date_time_string (784111777, buf);
+  ss_http_date_time_string (784111777, buf);
+  ck_assert_str_eq (buf, "Sun, 06 Nov 1994 08:49:37 GMT");
+  ss_http_date_time_string (784111778, buf);
+  ck_assert_str_eq (buf, "Sun, 06 Nov 1994 08:49:38 GMT");
+  ss_http_date_time_string (-1, buf);
+  ck_assert_uint_eq (strlen (buf), 29);
+  ss_http_date_time_string (784111778, buf);
+  ck_assert_str_eq (buf, "Sun, 06 Nov 1994 08:49:38 GMT");
 }
 END_TEST
 
@@ -461,6 +472,31 @@ START_TEST (test_class_chain)
                     ss_base_http_request_handler_class.send_error);
   ck_assert_ptr_eq (SS_HTTP_HANDLER_CLASS_SLOT (&rejecting_class, server_version),
                     ss_simple_http_request_handler_class.server_version);
+}
+END_TEST
+
+/* A class changed between two requests -- itself or a class above it, as
+ * a Python program assigns a class attribute at run time -- is what the
+ * next request sees: a handler's resolved class is not kept past a change
+ * anywhere in its chain. */
+START_TEST (test_class_changed_at_run_time)
+{
+  static SsHTTPHandlerClass upper, lower;
+  g_autoptr (Exchange) x = NULL;
+  g_autoptr (Exchange) y = NULL;
+  g_autoptr (Exchange) z = NULL;
+
+  ss_http_handler_class_init (&upper, "Upper", &socketless_class, sizeof (Socketless));
+  ss_http_handler_class_init (&lower, "Lower", &upper, sizeof (Socketless));
+  upper.server_version = "One/1";
+  x = exchange (&lower, "GET / HTTP/1.1\r\n\r\n");
+  ck_assert_msg (strstr (x->raw->str, "\r\nServer: One/1 ") != NULL, "%s", x->raw->str);
+  upper.server_version = "Two/2";
+  y = exchange (&lower, "GET / HTTP/1.1\r\n\r\n");
+  ck_assert_msg (strstr (y->raw->str, "\r\nServer: Two/2 ") != NULL, "%s", y->raw->str);
+  lower.server_version = "Three/3";
+  z = exchange (&lower, "GET / HTTP/1.1\r\n\r\n");
+  ck_assert_msg (strstr (z->raw->str, "\r\nServer: Three/3 ") != NULL, "%s", z->raw->str);
 }
 END_TEST
 
@@ -529,6 +565,7 @@ http_suite (void)
 
   tc = tcase_create ("classes");
   tcase_add_test (tc, test_class_chain);
+  tcase_add_test (tc, test_class_changed_at_run_time);
   tcase_add_test (tc, test_not_http_class_refused);
   tcase_add_test (tc, test_instance_too_small_refused);
   suite_add_tcase (s, tc);

@@ -161,6 +161,8 @@ ss__http_dispose (SsRequestHandler *handler)
       g_free (self->priv->version);
       if (self->priv->log_line != NULL)
         g_string_free (self->priv->log_line, TRUE);
+      if (self->priv->log_message != NULL)
+        g_string_free (self->priv->log_message, TRUE);
       g_clear_pointer (&self->priv, g_free);
     }
   ss_stream_request_handler_class.dispose (handler); /* super() */

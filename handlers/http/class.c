@@ -87,8 +87,8 @@ find_attribute (const SsHTTPHandlerClass *klass, gsize offset, gsize size, const
   return value;
 }
 
-gboolean
-ss__http_class_resolve (const SsHTTPHandlerClass *klass, SsHTTPHandlerClass *out)
+static gboolean
+resolve (const SsHTTPHandlerClass *klass, SsHTTPHandlerClass *out)
 {
   static const double inherit_double = SS_INHERIT;
   static const gboolean inherit_bool = SS_INHERIT;
@@ -107,5 +107,70 @@ ss__http_class_resolve (const SsHTTPHandlerClass *klass, SsHTTPHandlerClass *out
                                                    &inherit_bool);
   out->park_idle = *(const gboolean *) find_attribute (klass, HTTP_SLOT (park_idle), sizeof (gboolean),
                                                       &inherit_bool);
+  return TRUE;
+}
+
+/* A thread's last resolution, with a byte copy of every class of the chain
+ * it read: it is used again only while each of those classes is still what
+ * it was, so a class changed at run time (Python's SimpleHTTPRequestHandler
+ * .extensions_map[...] = ..., here a field written) is seen by the next
+ * request as before. Walking ~40 slots up the chain on every request (a
+ * parked connection's every request sets a handler up) cost more than the
+ * rest of setup. */
+#define RESOLVE_CACHE_DEPTH 6
+
+typedef struct {
+  guint depth; /* 0: empty */
+  const SsHTTPHandlerClass *chain[RESOLVE_CACHE_DEPTH];
+  SsHTTPHandlerClass copy[RESOLVE_CACHE_DEPTH];
+  SsHTTPHandlerClass resolved;
+} ResolveCache;
+
+static gboolean
+cache_matches (const ResolveCache *cache, const SsHTTPHandlerClass *klass)
+{
+  if (cache->depth == 0 || cache->chain[0] != klass)
+    return FALSE;
+  for (guint i = 0; i < cache->depth; i++)
+    if (memcmp (&cache->copy[i], cache->chain[i], sizeof (SsHTTPHandlerClass)) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* Remembers @resolved for @klass when its chain up to BaseHTTPRequestHandler
+ * (where resolution stops: it fills everything) fits the cache. */
+static void
+cache_store (ResolveCache *cache, const SsHTTPHandlerClass *klass, const SsHTTPHandlerClass *resolved)
+{
+  guint depth = 0;
+
+  cache->depth = 0;
+  for (const SsHandlerClass *c = &klass->parent_class;; c = c->parent)
+    {
+      if (depth == RESOLVE_CACHE_DEPTH)
+        return; /* deeper than kept: resolved each time */
+      cache->chain[depth] = (const SsHTTPHandlerClass *) c;
+      memcpy (&cache->copy[depth], c, sizeof (SsHTTPHandlerClass));
+      depth++;
+      if (c == &ss_base_http_request_handler_class.parent_class)
+        break;
+    }
+  cache->resolved = *resolved;
+  cache->depth = depth;
+}
+
+gboolean
+ss__http_class_resolve (const SsHTTPHandlerClass *klass, SsHTTPHandlerClass *out)
+{
+  static __thread ResolveCache cache;
+
+  if (cache_matches (&cache, klass))
+    {
+      *out = cache.resolved;
+      return TRUE;
+    }
+  if (!resolve (klass, out))
+    return FALSE;
+  cache_store (&cache, klass, out);
   return TRUE;
 }

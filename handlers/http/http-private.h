@@ -93,6 +93,7 @@ struct SsBaseHTTPRequestHandlerPrivate {
   char *address;              /* address_string()'s, computed once per connection */
   char *version;              /* version_string()'s, likewise */
   GString *log_line;          /* log_message's line, reused */
+  GString *log_message;       /* log_request's message, reused */
   gboolean idle_by_timeout;   /* keepalive_timeout is the socket's receive timeout (base.c) */
 };
 

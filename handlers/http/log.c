@@ -15,9 +15,9 @@
  * such a byte decodes to. Each line is one write(2), so lines from
  * several threads do not mix.
  *
- * The date strings are cached per thread for the current second: two
- * formatted times per request otherwise cost more than the rest of a
- * small response.
+ * The date strings are cached per thread, the current second's and the
+ * last other one (a file's Last-Modified): the formatted times of a
+ * request otherwise cost more than the rest of a small response.
  */
 #include "http-private.h"
 
@@ -31,10 +31,17 @@ static const char *const weekdayname[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "F
 static const char *const monthname[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
+/* A thread's formatted times: the current second's, and the last other
+ * one asked for (a file's mtime: Last-Modified, the same on every request
+ * for that file). */
 typedef struct {
-  gint64 second;
-  char text[SS_HTTP_DATE_LEN];
+  gint64 now_second;
+  char now_text[SS_HTTP_DATE_LEN];
+  gint64 other_second;
+  char other_text[SS_HTTP_DATE_LEN];
 } DateCache;
+
+#define DATE_CACHE_INIT { -1, "", -1, "" }
 
 static gint64
 now_seconds (void)
@@ -43,25 +50,37 @@ now_seconds (void)
 }
 
 /* @timestamp (< 0: now) formatted by @format_tm into @buf, through the
- * thread's @cache when it is the current second. */
+ * thread's @cache. Which second "now" is is read only for a timestamp that
+ * is not the cached other one. */
 static void
 cached_time_string (DateCache *cache, gint64 timestamp, char buf[SS_HTTP_DATE_LEN],
                     void (*format_tm) (time_t t, char buf[SS_HTTP_DATE_LEN]))
 {
-  gint64 now = now_seconds ();
+  gint64 now;
 
+  if (timestamp >= 0 && timestamp == cache->other_second)
+    {
+      memcpy (buf, cache->other_text, SS_HTTP_DATE_LEN);
+      return;
+    }
+  now = now_seconds ();
   if (timestamp < 0)
     timestamp = now;
-  if (timestamp == now && cache->second == now)
+  if (timestamp == now && cache->now_second == now)
     {
-      memcpy (buf, cache->text, SS_HTTP_DATE_LEN);
+      memcpy (buf, cache->now_text, SS_HTTP_DATE_LEN);
       return;
     }
   format_tm ((time_t) timestamp, buf);
   if (timestamp == now)
     {
-      cache->second = now;
-      memcpy (cache->text, buf, SS_HTTP_DATE_LEN);
+      cache->now_second = now;
+      memcpy (cache->now_text, buf, SS_HTTP_DATE_LEN);
+    }
+  else
+    {
+      cache->other_second = timestamp;
+      memcpy (cache->other_text, buf, SS_HTTP_DATE_LEN);
     }
 }
 
@@ -90,7 +109,7 @@ format_log_date (time_t t, char buf[SS_HTTP_DATE_LEN])
 void
 ss_http_date_time_string (gint64 timestamp, char buf[SS_HTTP_DATE_LEN])
 {
-  static __thread DateCache cache = { -1, "" };
+  static __thread DateCache cache = DATE_CACHE_INIT;
 
   cached_time_string (&cache, timestamp, buf, format_http_date);
 }
@@ -98,7 +117,7 @@ ss_http_date_time_string (gint64 timestamp, char buf[SS_HTTP_DATE_LEN])
 void
 ss_http_log_date_time_string (gint64 timestamp, char buf[SS_HTTP_DATE_LEN])
 {
-  static __thread DateCache cache = { -1, "" };
+  static __thread DateCache cache = DATE_CACHE_INIT;
 
   cached_time_string (&cache, timestamp, buf, format_log_date);
 }
@@ -113,7 +132,18 @@ append_escaped (GString *out, const char *message)
   while (p < end)
     {
       const char *next;
-      gunichar c = g_utf8_get_char_validated (p, end - p);
+      const char *run = p;
+      gunichar c;
+
+      /* Printable ASCII other than the backslash is written as it is: a
+       * run at a time. */
+      while (p < end && (guchar) *p >= 0x20 && (guchar) *p < 0x7f && *p != '\\')
+        p++;
+      if (p > run)
+        g_string_append_len (out, run, p - run);
+      if (p == end)
+        break;
+      c = g_utf8_get_char_validated (p, end - p);
 
       if (c == (gunichar) -1 || c == (gunichar) -2)
         {
@@ -149,6 +179,20 @@ write_stderr (const GString *line)
     }
 }
 
+/* self.client_address[0]: the same for every request of a connection, so
+ * worked out once (owned by the handler). */
+static const char *
+client_host (SsBaseHTTPRequestHandler *self)
+{
+  const SsAddress *client = self->parent.parent.client_address;
+
+  if (self->priv->address == NULL)
+    self->priv->address = ss_address_family (client) == AF_UNIX
+                              ? g_strdup ("") /* Python's client_address for a Unix socket is '' */
+                              : ss_address_host_string (client);
+  return self->priv->address;
+}
+
 void
 ss__http_log_message (SsBaseHTTPRequestHandler *self, const char *message)
 {
@@ -159,10 +203,7 @@ ss__http_log_message (SsBaseHTTPRequestHandler *self, const char *message)
 
   /* The default address_string is this connection's, worked out once. */
   if (SS__HTTP_VT (self)->address_string == ss__http_address_string)
-    {
-      g_free (ss__http_address_string (self));
-      address = self->priv->address;
-    }
+    address = client_host (self);
   else
     address = own_address = ss_http_address_string (self);
   ss_http_log_date_time_string (-1, date);
@@ -184,18 +225,40 @@ ss__http_log_error (SsBaseHTTPRequestHandler *self, const char *message)
   SS__HTTP_VT (self)->log_message (self, message);
 }
 
+/* @value (>= 0) in decimal, in @buf. */
+static const char *
+decimal (char buf[24], gint64 value)
+{
+  char *p = buf + 23;
+
+  *p = '\0';
+  do
+    {
+      *--p = (char) ('0' + value % 10);
+      value /= 10;
+    }
+  while (value > 0);
+  return p;
+}
+
 /* self.log_message('"%s" %s %s', self.requestline, str(code), str(size)) */
 void
 ss__http_log_request (SsBaseHTTPRequestHandler *self, int code, gssize size)
 {
-  char code_text[16] = "-";
-  char size_text[32] = "-";
+  GString *message = self->priv->log_message;
+  char number[24];
 
-  if (code >= 0)
-    g_snprintf (code_text, sizeof code_text, "%d", code);
-  if (size >= 0)
-    g_snprintf (size_text, sizeof size_text, "%" G_GSSIZE_FORMAT, size);
-  ss_http_log_message (self, "\"%s\" %s %s", self->requestline, code_text, size_text);
+  /* What ss_http_log_message would format, put together directly. */
+  if (message == NULL)
+    message = self->priv->log_message = g_string_sized_new (128);
+  g_string_truncate (message, 0);
+  g_string_append_c (message, '"');
+  g_string_append (message, self->requestline != NULL ? self->requestline : "(null)");
+  g_string_append (message, "\" ");
+  g_string_append (message, code >= 0 ? decimal (number, code) : "-");
+  g_string_append_c (message, ' ');
+  g_string_append (message, size >= 0 ? decimal (number, size) : "-");
+  SS__HTTP_VT (self)->log_message (self, message->str);
 }
 
 char *
@@ -222,18 +285,11 @@ ss__http_vformat (char *stack, gsize size, char **heap, const char *format, va_l
   return *heap;
 }
 
-/* self.client_address[0]: the same for every request of a connection, so
- * worked out once. */
+/* address_string: self.client_address[0]. */
 char *
 ss__http_address_string (SsBaseHTTPRequestHandler *self)
 {
-  const SsAddress *client = self->parent.parent.client_address;
-
-  if (self->priv->address == NULL)
-    self->priv->address = ss_address_family (client) == AF_UNIX
-                              ? g_strdup ("") /* Python's client_address for a Unix socket is '' */
-                              : ss_address_host_string (client);
-  return g_strdup (self->priv->address);
+  return g_strdup (client_host (self));
 }
 
 /* ------------------------------------------------------------ dispatchers */

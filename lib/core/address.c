@@ -12,6 +12,7 @@
  */
 #include "core/core.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -311,7 +312,18 @@ ss_address_host_string (const SsAddress *address)
     }
   if (family != AF_INET && family != AF_INET6)
     return g_strdup ("<unknown>");
-  /* getnameinfo rather than inet_ntop: it keeps an IPv6 scope ("%lo"). */
+  /* inet_ntop writes what getnameinfo (NI_NUMERICHOST) would, without its
+   * set-up, when there is no IPv6 scope to add; getnameinfo keeps a scope
+   * ("%lo"). */
+  if (family == AF_INET
+      && inet_ntop (AF_INET, &((const struct sockaddr_in *) &address->storage)->sin_addr, host, sizeof host)
+             != NULL)
+    return g_strdup (host);
+  if (family == AF_INET6 && ((const struct sockaddr_in6 *) &address->storage)->sin6_scope_id == 0
+      && inet_ntop (AF_INET6, &((const struct sockaddr_in6 *) &address->storage)->sin6_addr, host,
+                    sizeof host)
+             != NULL)
+    return g_strdup (host);
   if (getnameinfo ((const struct sockaddr *) &address->storage, address->len,
                    host, sizeof host, NULL, 0, NI_NUMERICHOST) != 0)
     return g_strdup ("<unknown>");
