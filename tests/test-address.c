@@ -8,6 +8,7 @@
 #include "helpers.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -65,6 +66,52 @@ START_TEST (test_ipv4)
   assert_round_trip ("127.0.0.1:8080", AF_INET, 8080, "127.0.0.1");
   assert_round_trip ("10.1.2.3:65535", AF_INET, 65535, "10.1.2.3");
   assert_round_trip ("0.0.0.0:0", AF_INET, 0, "0.0.0.0");
+  assert_round_trip ("192.168.100.255:1", AF_INET, 1, "192.168.100.255");
+  assert_round_trip ("1.20.0.99:2", AF_INET, 2, "1.20.0.99");
+}
+END_TEST
+
+/* ss_address_host_string writes what getnameinfo (NI_NUMERICHOST) writes,
+ * for IPv4 and IPv6 addresses across their ranges. */
+START_TEST (test_host_string_is_getnameinfo)
+{
+  GRand *rand = g_rand_new_with_seed (8);
+
+  for (int i = 0; i < 20000; i++)
+    {
+      SsAddress addr = { 0 };
+      char expected[NI_MAXHOST];
+      g_autofree char *host = NULL;
+
+      if (i % 2 == 0)
+        {
+          struct sockaddr_in *sin = (struct sockaddr_in *) &addr.storage;
+
+          sin->sin_family = AF_INET;
+          sin->sin_addr.s_addr = i < 512 ? htonl ((guint32) i * 0x01010101u / 2) : g_rand_int (rand);
+          addr.len = sizeof *sin;
+        }
+      else
+        {
+          struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &addr.storage;
+
+          sin6->sin6_family = AF_INET6;
+          for (int b = 0; b < 16; b++)
+            sin6->sin6_addr.s6_addr[b] = (guint8) (g_rand_int (rand) % 4 == 0 ? g_rand_int (rand) : 0);
+          if (i % 6 == 1)
+            {
+              memset (sin6->sin6_addr.s6_addr, 0, 10); /* ::ffff:a.b.c.d */
+              sin6->sin6_addr.s6_addr[10] = sin6->sin6_addr.s6_addr[11] = 0xff;
+            }
+          addr.len = sizeof *sin6;
+        }
+      ck_assert_int_eq (getnameinfo ((const struct sockaddr *) &addr.storage, addr.len, expected,
+                                     sizeof expected, NULL, 0, NI_NUMERICHOST),
+                        0);
+      host = ss_address_host_string (&addr);
+      ck_assert_str_eq (host, expected);
+    }
+  g_rand_free (rand);
 }
 END_TEST
 
@@ -283,6 +330,7 @@ make_suite (void)
   TCase *bad = tcase_create ("/address/bad");
 
   tcase_add_test (good, test_ipv4);
+  tcase_add_test (good, test_host_string_is_getnameinfo);
   tcase_add_test (good, test_ipv6);
   tcase_add_test (good, test_localhost);
   tcase_add_test (good, test_empty_host_is_any);

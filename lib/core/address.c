@@ -295,6 +295,28 @@ unix_path_string (const SsAddress *address)
   return g_strndup (sun->sun_path, strnlen (sun->sun_path, max));
 }
 
+/* @addr as inet_ntop writes it: "a.b.c.d". */
+static char *
+ipv4_string (const struct in_addr *addr)
+{
+  const guint8 *b = (const guint8 *) &addr->s_addr;
+  char text[INET_ADDRSTRLEN];
+  char *p = text;
+
+  for (int i = 0; i < 4; i++)
+    {
+      if (i > 0)
+        *p++ = '.';
+      if (b[i] >= 100)
+        *p++ = (char) ('0' + b[i] / 100);
+      if (b[i] >= 10)
+        *p++ = (char) ('0' + b[i] / 10 % 10);
+      *p++ = (char) ('0' + b[i] % 10);
+    }
+  *p = '\0';
+  return g_strdup (text);
+}
+
 char *
 ss_address_host_string (const SsAddress *address)
 {
@@ -312,13 +334,11 @@ ss_address_host_string (const SsAddress *address)
     }
   if (family != AF_INET && family != AF_INET6)
     return g_strdup ("<unknown>");
-  /* inet_ntop writes what getnameinfo (NI_NUMERICHOST) would, without its
-   * set-up, when there is no IPv6 scope to add; getnameinfo keeps a scope
-   * ("%lo"). */
-  if (family == AF_INET
-      && inet_ntop (AF_INET, &((const struct sockaddr_in *) &address->storage)->sin_addr, host, sizeof host)
-             != NULL)
-    return g_strdup (host);
+  /* inet_ntop (and for IPv4 its dotted quad, here without its sprintf)
+   * writes what getnameinfo (NI_NUMERICHOST) would, without its set-up,
+   * when there is no IPv6 scope to add; getnameinfo keeps a scope ("%lo"). */
+  if (family == AF_INET)
+    return ipv4_string (&((const struct sockaddr_in *) &address->storage)->sin_addr);
   if (family == AF_INET6 && ((const struct sockaddr_in6 *) &address->storage)->sin6_scope_id == 0
       && inet_ntop (AF_INET6, &((const struct sockaddr_in6 *) &address->storage)->sin6_addr, host,
                     sizeof host)
