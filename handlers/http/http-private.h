@@ -99,6 +99,25 @@ struct SsBaseHTTPRequestHandlerPrivate {
 
 #define SS__HTTP_VT(self) (&(self)->priv->vt)
 
+/* @value (>= 0) in decimal, written at the end of @buf: what "%d" would
+ * print, without printf's set-up on every response. */
+#define SS__HTTP_DECIMAL_LEN 24
+
+static inline const char *
+ss__http_decimal (char buf[SS__HTTP_DECIMAL_LEN], gint64 value)
+{
+  char *p = buf + SS__HTTP_DECIMAL_LEN - 1;
+
+  *p = '\0';
+  do
+    {
+      *--p = (char) ('0' + value % 10);
+      value /= 10;
+    }
+  while (value > 0);
+  return p;
+}
+
 /* BaseHTTPRequestHandler's slot functions, named in the classes' tables
  * (base.c, response.c, log.c) and SimpleHTTPRequestHandler's (simple.c). */
 gboolean ss__http_setup (SsRequestHandler *handler, GError **error);

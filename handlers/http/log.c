@@ -225,28 +225,12 @@ ss__http_log_error (SsBaseHTTPRequestHandler *self, const char *message)
   SS__HTTP_VT (self)->log_message (self, message);
 }
 
-/* @value (>= 0) in decimal, in @buf. */
-static const char *
-decimal (char buf[24], gint64 value)
-{
-  char *p = buf + 23;
-
-  *p = '\0';
-  do
-    {
-      *--p = (char) ('0' + value % 10);
-      value /= 10;
-    }
-  while (value > 0);
-  return p;
-}
-
 /* self.log_message('"%s" %s %s', self.requestline, str(code), str(size)) */
 void
 ss__http_log_request (SsBaseHTTPRequestHandler *self, int code, gssize size)
 {
   GString *message = self->priv->log_message;
-  char number[24];
+  char number[SS__HTTP_DECIMAL_LEN];
 
   /* What ss_http_log_message would format, put together directly. */
   if (message == NULL)
@@ -255,9 +239,9 @@ ss__http_log_request (SsBaseHTTPRequestHandler *self, int code, gssize size)
   g_string_append_c (message, '"');
   g_string_append (message, self->requestline != NULL ? self->requestline : "(null)");
   g_string_append (message, "\" ");
-  g_string_append (message, code >= 0 ? decimal (number, code) : "-");
+  g_string_append (message, code >= 0 ? ss__http_decimal (number, code) : "-");
   g_string_append_c (message, ' ');
-  g_string_append (message, size >= 0 ? decimal (number, size) : "-");
+  g_string_append (message, size >= 0 ? ss__http_decimal (number, size) : "-");
   SS__HTTP_VT (self)->log_message (self, message->str);
 }
 

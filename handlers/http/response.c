@@ -190,6 +190,7 @@ void
 ss__http_send_response_only (SsBaseHTTPRequestHandler *self, int code, const char *message)
 {
   GString *buffer = self->priv->headers_buffer;
+  char number[SS__HTTP_DECIMAL_LEN];
 
   if (is_http09 (self))
     return;
@@ -197,7 +198,12 @@ ss__http_send_response_only (SsBaseHTTPRequestHandler *self, int code, const cha
     message = ss_http_status_phrase (code) != NULL ? ss_http_status_phrase (code) : "";
   ss__utf8_to_latin1 (buffer, SS__HTTP_VT (self)->protocol_version,
                       strlen (SS__HTTP_VT (self)->protocol_version));
-  g_string_append_printf (buffer, " %d ", code);
+  g_string_append_c (buffer, ' ');
+  if (code >= 0)
+    g_string_append (buffer, ss__http_decimal (number, code));
+  else
+    g_string_append_printf (buffer, "%d", code);
+  g_string_append_c (buffer, ' ');
   ss__utf8_to_latin1 (buffer, message, strlen (message));
   g_string_append (buffer, "\r\n");
 }

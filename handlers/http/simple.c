@@ -241,6 +241,7 @@ send_file_head (SsBaseHTTPRequestHandler *self, const char *path, int fd, const 
   gboolean ranges = SS__HTTP_VT (self)->ranges;
   goffset first = 0, last = -1;
   RangeResult range = RANGE_NONE;
+  char length[SS__HTTP_DECIMAL_LEN];
 
   /* A path ending in "/" is not a file (Issue17324); nor is what could not
    * be opened, nor anything but a regular file. */
@@ -285,7 +286,7 @@ send_file_head (SsBaseHTTPRequestHandler *self, const char *path, int fd, const 
     }
   ss_http_send_response (self, range == RANGE_PARTIAL ? 206 : 200, NULL);
   ss_http_send_header (self, "Content-type", ctype);
-  ss_http_send_header_printf (self, "Content-Length", "%" G_GINT64_FORMAT, (gint64) (last - first + 1));
+  ss_http_send_header (self, "Content-Length", ss__http_decimal (length, (gint64) (last - first + 1)));
   ss_http_send_header (self, "Last-Modified", last_modified);
   if (range == RANGE_PARTIAL)
     ss_http_send_header_printf (self, "Content-Range",
