@@ -48,11 +48,20 @@ fill_ahead (SsTlsConnection *conn, int flags)
   return got;
 }
 
+/* The flags of a read or a write of @conn's socket: the socket itself is
+ * always blocking (SO_RCVTIMEO and SO_SNDTIMEO apply to the requests'
+ * reads and writes); the handshake and close_notify, which must never
+ * wait in recv(2) or send(2), ask per call, rather than switching the
+ * socket with two fcntl(2) calls each way. */
+static int
+io_flags (const SsTlsConnection *conn)
+{
+  return conn->nonblocking ? MSG_DONTWAIT : 0;
+}
+
 /* GnuTLS asks for a record's header, then for its body: served from one
  * read of up to SS_GNUTLS_READ_AHEAD, so a small record costs one
- * recv(2), not two. The socket is blocking after the handshake
- * (SO_RCVTIMEO applies), non-blocking during it, as without the
- * read-ahead. errno tells GnuTLS. */
+ * recv(2), not two. errno tells GnuTLS. */
 ssize_t
 ss__gnutls_pull (gnutls_transport_ptr_t ptr, void *data, size_t len)
 {
@@ -75,11 +84,11 @@ ss__gnutls_pull (gnutls_transport_ptr_t ptr, void *data, size_t len)
         }
       if (len >= SS_GNUTLS_READ_AHEAD)
         {
-          got = recv (conn->fd, data, len, 0);
+          got = recv (conn->fd, data, len, io_flags (conn));
           note_socket_read (conn, got, len);
           return got;
         }
-      got = fill_ahead (conn, 0);
+      got = fill_ahead (conn, io_flags (conn));
       if (got <= 0)
         return got;
     }
@@ -87,6 +96,17 @@ ss__gnutls_pull (gnutls_transport_ptr_t ptr, void *data, size_t len)
   memcpy (data, conn->ahead + conn->ahead_pos, n);
   conn->ahead_pos += (guint) n;
   return (ssize_t) n;
+}
+
+/* GnuTLS's writes: its own default's sendmsg(2), never raising SIGPIPE,
+ * with io_flags. */
+ssize_t
+ss__gnutls_vec_push (gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
+{
+  SsTlsConnection *conn = ptr;
+  struct msghdr msg = { .msg_iov = (struct iovec *) iov, .msg_iovlen = (size_t) iovcnt };
+
+  return sendmsg (conn->fd, &msg, MSG_NOSIGNAL | io_flags (conn));
 }
 
 /* GnuTLS waits for the socket through this when a read has a timeout. */

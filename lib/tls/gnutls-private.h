@@ -42,6 +42,7 @@ gboolean ss__gnutls_start (SsRequest *request, GError **error);
  * and the SsRequestIO slots. */
 ssize_t ss__gnutls_pull (gnutls_transport_ptr_t ptr, void *data, size_t len);
 int ss__gnutls_pull_timeout (gnutls_transport_ptr_t ptr, unsigned int ms);
+ssize_t ss__gnutls_vec_push (gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt);
 gboolean ss__gnutls_socket_readable_now (int fd);
 gssize ss__gnutls_recv (SsRequest *request, void *buf, gsize n, GError **error);
 gboolean ss__gnutls_send (SsRequest *request, const void *a, gsize a_len, const void *b,

@@ -34,7 +34,6 @@
 #include "tls/gnutls-private.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -78,13 +77,14 @@ session_new (SsTlsConnection *conn, SsRequest *request, GError **error)
                                                         : GNUTLS_CERT_REQUEST);
   if (creds->n_alpn > 0)
     gnutls_alpn_set_protocols (session, creds->alpn, creds->n_alpn, GNUTLS_ALPN_SERVER_PRECEDENCE);
-  /* Reads through the read-ahead (ss__gnutls_pull); writes as GnuTLS's own,
-   * to the fd. */
+  /* Reads through the read-ahead (ss__gnutls_pull); writes as GnuTLS's own
+   * (ss__gnutls_vec_push); both without waiting while conn->nonblocking. */
   conn->fd = request->fd;
   conn->ahead = g_malloc (SS_GNUTLS_READ_AHEAD);
-  gnutls_transport_set_ptr2 (session, conn, GINT_TO_POINTER (request->fd));
+  gnutls_transport_set_ptr (session, conn);
   gnutls_transport_set_pull_function (session, ss__gnutls_pull);
   gnutls_transport_set_pull_timeout_function (session, ss__gnutls_pull_timeout);
+  gnutls_transport_set_vec_push_function (session, ss__gnutls_vec_push);
   return TRUE;
 }
 
@@ -118,18 +118,27 @@ check_first_byte (SsRequest *request, double timeout, gint64 deadline_us, GError
 {
   guint8 first[4];
   ssize_t n;
-  int ready = wait_fd (request->fd, POLLIN, deadline_us);
 
-  if (ready == 0)
-    {
-      g_set_error (error, SS_ERROR, SS_ERROR_TIMED_OUT,
-                   "TLS handshake: the client sent nothing for %g s (the handshake timeout); "
-                   "closed", timeout);
-      return FALSE;
-    }
+  /* Mostly the bytes are there (a parked connection runs when they come):
+   * one peek, and a wait only when they are not. */
   do
-    n = ready > 0 ? recv (request->fd, first, sizeof first, MSG_PEEK) : -1;
+    n = recv (request->fd, first, sizeof first, MSG_PEEK | MSG_DONTWAIT);
   while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    {
+      int ready = wait_fd (request->fd, POLLIN, deadline_us);
+
+      if (ready == 0)
+        {
+          g_set_error (error, SS_ERROR, SS_ERROR_TIMED_OUT,
+                       "TLS handshake: the client sent nothing for %g s (the handshake timeout); "
+                       "closed", timeout);
+          return FALSE;
+        }
+      do
+        n = ready > 0 ? recv (request->fd, first, sizeof first, MSG_PEEK) : -1;
+      while (n < 0 && errno == EINTR);
+    }
   if (n < 0)
     {
       ss_set_error_from_errno (error, errno, "TLS handshake: reading from the client", NULL);
@@ -326,7 +335,6 @@ gboolean
 ss__gnutls_start (SsRequest *request, GError **error)
 {
   SsTlsConnection *conn = conn_of (request);
-  int flags;
   gboolean ok;
 
   if (conn->handshaken)
@@ -345,18 +353,9 @@ ss__gnutls_start (SsRequest *request, GError **error)
       return TRUE; /* run again when the client speaks */
     }
   /* Non-blocking for the handshake alone: one deadline for all of it. */
-  flags = fcntl (request->fd, F_GETFL);
-  if (flags < 0 || fcntl (request->fd, F_SETFL, flags | O_NONBLOCK) < 0)
-    {
-      ss_set_error_from_errno (error, errno, "TLS handshake: setting up the socket", NULL);
-      return FALSE;
-    }
+  conn->nonblocking = TRUE;
   ok = run_handshake (request, conn, error);
-  if (fcntl (request->fd, F_SETFL, flags) < 0 && ok)
-    {
-      ss_set_error_from_errno (error, errno, "TLS handshake: setting up the socket", NULL);
-      ok = FALSE;
-    }
+  conn->nonblocking = FALSE;
   return ok;
 }
 
@@ -383,7 +382,6 @@ static void
 tls_shutdown (SsRequest *request)
 {
   SsTlsConnection *conn = conn_of (request);
-  int flags;
 
   if (!conn->handshaken && !conn->broken && conn->parked_at_us != 0)
     report_silent (request, conn);
@@ -392,9 +390,7 @@ tls_shutdown (SsRequest *request)
     return;
   /* close_notify without waiting: the socket is about to be shut down,
    * and a client that reads nothing must not hold this thread. */
-  flags = fcntl (request->fd, F_GETFL);
-  if (flags >= 0)
-    (void) fcntl (request->fd, F_SETFL, flags | O_NONBLOCK);
+  conn->nonblocking = TRUE;
   (void) gnutls_bye (session_of (conn), GNUTLS_SHUT_WR);
   conn->broken = TRUE; /* nothing more on this stream */
 }

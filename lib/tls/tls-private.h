@@ -70,6 +70,7 @@ typedef struct {
   gboolean ahead_eof;         /* fill_now met the end of the stream: the next read says so */
   int ahead_errno;            /* fill_now met an error: the next read reports it */
   gboolean socket_drained;    /* the last read of the socket came back short: it held no more */
+  gboolean nonblocking;       /* the handshake and close_notify: reads and writes never wait */
 } SsTlsConnection;
 
 /* The backend. */
