@@ -9,6 +9,9 @@
  *
  * Usage: ref-epoll PORT [PACKET_SIZE] [THREADS]   (PORT 0 = a free port;
  * THREADS 0 or absent = one per online core).
+ * REF_EPOLL_SHUTDOWN=1 in the environment: shutdown(SHUT_WR) before each
+ * close after a sent reply, as Python's shutdown_request does (what that
+ * one call costs an epoll server: bench/syscall-cost.sh).
  * Prints "Serving on 127.0.0.1 port N" and serves until killed.
  */
 #define _GNU_SOURCE
@@ -33,6 +36,7 @@ typedef struct {
 
 static char *packet;
 static size_t packet_size = 16384;
+static int shutdown_first;
 
 static int
 listen_on (int port)
@@ -72,6 +76,15 @@ conn_send (Conn *c)
   return 1;
 }
 
+/* Closes a connection; after a sent reply, shut down first if asked. */
+static void
+conn_close (int fd, int sent)
+{
+  if (sent && shutdown_first)
+    shutdown (fd, SHUT_WR);
+  close (fd);
+}
+
 static void
 accept_all (int ep, int lfd)
 {
@@ -81,9 +94,10 @@ accept_all (int ep, int lfd)
       if (fd < 0)
         return; /* EAGAIN, or a transient failure: the next event retries */
       Conn c = { .fd = fd };
-      if (conn_send (&c) != 0)
+      int r = conn_send (&c);
+      if (r != 0)
         {
-          close (fd);
+          conn_close (fd, r > 0);
           continue;
         }
       Conn *slow = malloc (sizeof *slow);
@@ -115,9 +129,10 @@ loop_main (void *arg)
               accept_all (ep, lfd);
               continue;
             }
-          if (conn_send (c) != 0)
+          int r = conn_send (c);
+          if (r != 0)
             {
-              close (c->fd);
+              conn_close (c->fd, r > 0);
               free (c);
             }
         }
@@ -132,6 +147,8 @@ main (int argc, char **argv)
   if (argc > 2)
     packet_size = strtoul (argv[2], NULL, 10);
   long threads = argc > 3 ? atol (argv[3]) : 0;
+  const char *shut = getenv ("REF_EPOLL_SHUTDOWN");
+  shutdown_first = shut != NULL && strcmp (shut, "1") == 0;
   if (threads <= 0)
     threads = sysconf (_SC_NPROCESSORS_ONLN);
   packet = malloc (packet_size);
@@ -159,7 +176,8 @@ main (int argc, char **argv)
         }
       pthread_create (&tid, NULL, loop_main, (void *) (intptr_t) fd);
     }
-  printf ("Serving on 127.0.0.1 port %d (epoll, %ld threads, SO_REUSEPORT)\n", port, threads);
+  printf ("Serving on 127.0.0.1 port %d (epoll, %ld threads, SO_REUSEPORT%s)\n", port, threads,
+          shutdown_first ? ", shutdown before close" : "");
   fflush (stdout);
   loop_main ((void *) (intptr_t) first);
   return 0;

@@ -6,7 +6,8 @@
 # Runs, taking turns, ROUNDS times: ss-bench --server=threadpooling as it
 # is; the same binary with shutdown(fd, SHUT_WR) made a no-op by an
 # LD_PRELOAD shim; the same with the shutdown replaced by a getppid(2)
-# (a system call that does nothing); and bench/ref-epoll. Each server is
+# (a system call that does nothing); bench/ref-epoll; and ref-epoll with
+# REF_EPOLL_SHUTDOWN=1 (the same shutdown(2) before each close). Each server is
 # in its own session; ss-bench --connect loads it (100 clients) from this
 # one. Prints replies/s and the server's and the client's CPU per reply.
 # The shims are for measuring only: they break shutdown_request's
@@ -81,4 +82,5 @@ for _ in $(seq "$ROUNDS"); do
   run pool-no-shutdown "$OUT/noshutdown.so" "$SSB" --server=threadpooling --port=0
   run pool-getppid "$OUT/getppid.so" "$SSB" --server=threadpooling --port=0
   run ref-epoll "" "$BUILD/bench/ref-epoll" 0
+  run ref-epoll-shutdown "" env REF_EPOLL_SHUTDOWN=1 "$BUILD/bench/ref-epoll" 0
 done
